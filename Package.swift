@@ -1,0 +1,73 @@
+// swift-tools-version:6.0
+//
+// job-processor: a background job processor for Swift on Linux, over MongoDB.
+// Layout follows the design card (see README.md): a thin C shim (CEpoll), the event loop
+// (Loop), cron expressions (Cron), the queue itself (Queue), the command-line tool, tests and
+// benchmarks (perf/).
+
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "job-processor",
+    products: [
+        .library(name: "Queue", targets: ["Queue"]),
+        .library(name: "Cron", targets: ["Cron"]),
+        .library(name: "Loop", targets: ["Loop"]),
+        .executable(name: "job-processor", targets: ["JobProcessorCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // Thin wrappers for the Linux syscalls Swift's Glibc module does not import.
+        .target(name: "CEpoll"),
+        // libmongoc and libbson from Debian (apt-get install libmongoc-dev libbson-dev).
+        .systemLibrary(
+            name: "CMongoC",
+            pkgConfig: "libmongoc-1.0",
+            providers: [.apt(["libmongoc-dev", "libbson-dev"])]
+        ),
+        .target(
+            name: "Loop",
+            dependencies: [
+                "CEpoll",
+                .product(name: "HeapModule", package: "swift-collections"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "Cron", swiftSettings: swiftSettings),
+        .target(
+            name: "Queue",
+            dependencies: [
+                "Loop", "Cron", "CMongoC",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "JobProcessorCLI",
+            dependencies: [
+                "Queue", "Cron",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // Benchmarks: `swift run -c release <Name>` (see perf/README.md).
+        .executableTarget(name: "LoopBenchmark", dependencies: ["Loop"], path: "perf/LoopBenchmark",
+                          swiftSettings: swiftSettings),
+        .executableTarget(name: "CronBenchmark", dependencies: ["Cron"], path: "perf/CronBenchmark",
+                          swiftSettings: swiftSettings),
+
+        .testTarget(name: "LoopTests", dependencies: ["Loop"], swiftSettings: swiftSettings),
+        .testTarget(name: "CronTests", dependencies: ["Cron"], swiftSettings: swiftSettings),
+        .testTarget(name: "QueueTests", dependencies: ["Queue", "CMongoC"], swiftSettings: swiftSettings),
+    ]
+)

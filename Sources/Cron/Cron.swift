@@ -1,0 +1,1 @@
+// Placeholder: the Cron module is being written.

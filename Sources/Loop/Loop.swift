@@ -1,0 +1,1 @@
+// Placeholder: the Loop module is being written.

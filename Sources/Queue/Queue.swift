@@ -1,0 +1,1 @@
+// Placeholder: the Queue module is being written.

@@ -1,0 +1,104 @@
+import Foundation
+
+/// A BSON value: what job payloads, results and stored documents are made of.
+///
+/// The cases are the BSON types a job processor reads and writes; any other type found in a
+/// stored document is reported as a ``BSONError`` naming the key, never silently dropped.
+/// Integers become `int32` when they fit and `int64` otherwise, as pymongo and the shell do
+/// (some servers accept only `int32` for flags such as index directions).
+public enum BSON: Sendable, Hashable {
+    case double(Double)
+    case string(String)
+    case document(BSONDocument)
+    case array([BSON])
+    case binary(subtype: UInt8, bytes: [UInt8])
+    case objectId(ObjectId)
+    case bool(Bool)
+    /// A UTC instant with millisecond precision (BSON stores milliseconds since 1970).
+    case date(Date)
+    case null
+    case int32(Int32)
+    case int64(Int64)
+}
+
+extension BSON {
+    /// The string, if this is a string.
+    public var stringValue: String? { if case .string(let value) = self { value } else { nil } }
+    /// The document, if this is a document.
+    public var documentValue: BSONDocument? { if case .document(let value) = self { value } else { nil } }
+    /// The elements, if this is an array.
+    public var arrayValue: [BSON]? { if case .array(let value) = self { value } else { nil } }
+    /// The identifier, if this is an ObjectId.
+    public var objectIdValue: ObjectId? { if case .objectId(let value) = self { value } else { nil } }
+    /// The instant, if this is a date.
+    public var dateValue: Date? { if case .date(let value) = self { value } else { nil } }
+    /// The boolean, if this is a boolean.
+    public var boolValue: Bool? { if case .bool(let value) = self { value } else { nil } }
+    /// Whether this is BSON null.
+    public var isNull: Bool { if case .null = self { true } else { false } }
+
+    /// The value as an integer, for any numeric case holding a whole number (stores written by
+    /// other drivers use int32, int64 or double for the same field).
+    public var intValue: Int? {
+        switch self {
+        case .int32(let value): Int(value)
+        case .int64(let value): Int(value)
+        case .double(let value) where value.rounded() == value && abs(value) < 9e15: Int(value)
+        default: nil
+        }
+    }
+
+    /// The value as a floating-point number, for any numeric case.
+    public var doubleValue: Double? {
+        switch self {
+        case .int32(let value): Double(value)
+        case .int64(let value): Double(value)
+        case .double(let value): value
+        default: nil
+        }
+    }
+
+    /// The BSON type byte of this value (the BSON specification's numbering).
+    var typeCode: UInt8 {
+        switch self {
+        case .double: 0x01
+        case .string: 0x02
+        case .document: 0x03
+        case .array: 0x04
+        case .binary: 0x05
+        case .objectId: 0x07
+        case .bool: 0x08
+        case .date: 0x09
+        case .null: 0x0A
+        case .int32: 0x10
+        case .int64: 0x12
+        }
+    }
+}
+
+extension BSON {
+    /// `int32` when `value` fits, `int64` otherwise.
+    public init(_ value: Int) {
+        self = Int32(exactly: value).map { .int32($0) } ?? .int64(Int64(value))
+    }
+}
+
+extension BSON: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
+    ExpressibleByBooleanLiteral, ExpressibleByNilLiteral, ExpressibleByArrayLiteral,
+    ExpressibleByDictionaryLiteral
+{
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int) { self.init(value) }
+    public init(floatLiteral value: Double) { self = .double(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(nilLiteral: ()) { self = .null }
+    public init(arrayLiteral elements: BSON...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, BSON)...) {
+        self = .document(BSONDocument(elements))
+    }
+}
+
+extension BSON: CustomStringConvertible {
+    /// Relaxed Extended JSON, as MongoDB tools print it.
+    public var description: String { ExtendedJSON.format(self) }
+}

@@ -1,0 +1,76 @@
+import Foundation
+
+/// Serialises documents to the BSON wire format (bsonspec.org), little-endian.
+///
+/// Pure Swift on a growing byte array: libmongoc receives the bytes through
+/// `bson_new_from_data`, so no 128-byte-aligned `bson_t` is built field by field from Swift.
+struct BSONWriter {
+    private(set) var bytes: [UInt8] = []
+
+    init() { bytes.reserveCapacity(256) }
+
+    /// The bytes of `document`. Complexity: O(size of the document).
+    static func encode(_ document: BSONDocument) -> [UInt8] {
+        var writer = BSONWriter()
+        writer.write(document)
+        return writer.bytes
+    }
+
+    mutating func write(_ document: BSONDocument) {
+        writeContainer(document.lazy.map { ($0.key, $0.value) })
+    }
+
+    private mutating func writeContainer(_ fields: some Sequence<(String, BSON)>) {
+        let start = bytes.count
+        append(Int32(0))  // length, patched below
+        for (key, value) in fields {
+            bytes.append(value.typeCode)
+            appendCString(key)
+            write(value)
+        }
+        bytes.append(0)
+        let length = Int32(bytes.count - start)
+        withUnsafeBytes(of: length.littleEndian) { raw in
+            for offset in 0..<4 { bytes[start + offset] = raw[offset] }
+        }
+    }
+
+    private mutating func write(_ value: BSON) {
+        switch value {
+        case .double(let number): append(number.bitPattern)
+        case .string(let text):
+            let utf8 = Array(text.utf8)
+            append(Int32(utf8.count + 1))
+            bytes.append(contentsOf: utf8)
+            bytes.append(0)
+        case .document(let document): write(document)
+        case .array(let elements):
+            writeContainer(elements.enumerated().lazy.map { (String($0.offset), $0.element) })
+        case .binary(let subtype, let data):
+            append(Int32(data.count))
+            bytes.append(subtype)
+            bytes.append(contentsOf: data)
+        case .objectId(let id): bytes.append(contentsOf: id.bytes)
+        case .bool(let flag): bytes.append(flag ? 1 : 0)
+        case .date(let date): append(Self.milliseconds(date))
+        case .null: break
+        case .int32(let number): append(number)
+        case .int64(let number): append(number)
+        }
+    }
+
+    /// Milliseconds since 1970, rounded down, as BSON stores dates.
+    static func milliseconds(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+    }
+
+    private mutating func appendCString(_ text: String) {
+        // BSON keys cannot hold NUL; one would end the key early and corrupt the document.
+        bytes.append(contentsOf: text.utf8.lazy.map { $0 == 0 ? UInt8(ascii: "?") : $0 })
+        bytes.append(0)
+    }
+
+    private mutating func append<T: FixedWidthInteger>(_ value: T) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+}

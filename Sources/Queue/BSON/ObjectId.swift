@@ -1,0 +1,61 @@
+import CMongoC
+
+/// A MongoDB ObjectId: 12 bytes, unique across processes, roughly ordered by creation time.
+///
+/// New identifiers come from libbson (`bson_oid_init`), which is thread-safe and follows the
+/// ObjectId specification (timestamp, per-process random value, counter).
+public struct ObjectId: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// The 12 bytes, big-endian as stored.
+    public let bytes: [UInt8]
+
+    /// A new, unique identifier.
+    public init() {
+        var oid = bson_oid_t()
+        bson_oid_init(&oid, nil)
+        bytes = withUnsafeBytes(of: oid.bytes) { Array($0) }
+    }
+
+    /// The identifier with these 12 bytes; nil when there are not exactly 12.
+    public init?(bytes: [UInt8]) {
+        guard bytes.count == 12 else { return nil }
+        self.bytes = bytes
+    }
+
+    /// Parses 24 hexadecimal digits; nil for anything else.
+    public init?(_ hex: String) {
+        let utf8 = Array(hex.utf8)
+        guard utf8.count == 24 else { return nil }
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(12)
+        for index in stride(from: 0, to: 24, by: 2) {
+            guard let high = Self.nibble(utf8[index]), let low = Self.nibble(utf8[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        self.bytes = bytes
+    }
+
+    /// 24 lowercase hexadecimal digits.
+    public var description: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text = [UInt8]()
+        text.reserveCapacity(24)
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    public static func < (lhs: ObjectId, rhs: ObjectId) -> Bool {
+        lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
+    }
+
+    private static func nibble(_ character: UInt8) -> UInt8? {
+        switch character {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): character - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): character - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): character - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// Placeholder: the Queue module is being written.

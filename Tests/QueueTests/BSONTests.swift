@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+@testable import Queue
+
+@Suite("BSON codec")
+struct BSONTests {
+    static let sample: BSONDocument = [
+        "double": 1.5, "string": "héllo\u{0}x", "document": ["nested": ["deep": true]],
+        "array": [1, "two", nil, ["three": 3]], "binary": .binary(subtype: 0, bytes: [0, 1, 255]),
+        "objectId": .objectId(ObjectId("0123456789abcdef01234567")!), "bool": false,
+        "date": .date(Date(timeIntervalSince1970: -1.5)), "null": nil, "int32": .int32(-7),
+        "int64": .int64(Int64.max),
+    ]
+
+    @Test func everySupportedTypeRoundTripsThroughBytes() throws {
+        let bytes = BSONWriter.encode(Self.sample)
+        #expect(try BSONReader.decode(bytes) == Self.sample)
+    }
+
+    @Test func libbsonReadsWhatTheWriterWrites() throws {
+        let copy = try Self.sample.withBSON { try BSONDocument(copying: $0) }
+        #expect(copy == Self.sample)
+    }
+
+    @Test func extendedJSONParsesObjectsAndRejectsOtherValues() throws {
+        let document = try ExtendedJSON.parseDocument(#"{"a": 1, "b": {"$oid": "0123456789abcdef01234567"}, "c": [true]}"#)
+        #expect(document == ["a": .int32(1), "b": .objectId(ObjectId("0123456789abcdef01234567")!), "c": [true]])
+        for bad in ["[1, 2]", "42", "", "{\"a\": ", "not json"] {
+            #expect(throws: BSONError.self, "\(bad)") { try ExtendedJSON.parseDocument(bad) }
+        }
+    }
+
+    @Test func formattedJSONParsesBackToTheSameDocument() throws {
+        var sample = Self.sample
+        sample["string"] = "quote \" backslash \\ newline \n"
+        sample["binary"] = nil  // relaxed JSON keeps binary, but libbson's parser needs canonical subtype form
+        #expect(try ExtendedJSON.parseDocument(sample.description) == sample)
+    }
+
+    @Test func truncatedOrCorruptBytesGiveErrorsNotCrashes() {
+        let bytes = BSONWriter.encode(Self.sample)
+        var generator = SystemRandomNumberGenerator()
+        for cut in stride(from: 0, to: bytes.count, by: 3) {
+            #expect(throws: BSONError.self) { try BSONReader.decode(Array(bytes[..<cut])) }
+        }
+        for _ in 0..<2_000 {
+            var corrupt = bytes
+            corrupt[Int.random(in: 0..<corrupt.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
+            _ = try? BSONReader.decode(corrupt)  // any outcome but a crash is fine
+        }
+    }
+
+    @Test func unsupportedTypesAreNamedWithTheirKey() {
+        // {"n": Decimal128(0)}: type 0x13 is not one this library reads.
+        var bytes: [UInt8] = [0, 0, 0, 0, 0x13, UInt8(ascii: "n"), 0] + [UInt8](repeating: 0, count: 16) + [0]
+        bytes[0] = UInt8(bytes.count)
+        #expect(throws: BSONError(.unsupportedType, key: "n", reason: "BSON type 0x13 is not supported")) {
+            try BSONReader.decode(bytes)
+        }
+    }
+
+    @Test func redactedConnectionStringsHideThePassword() throws {
+        #expect(try MongoConnectionString("mongodb://u:p%40ss@h1:1,h2:2/db?x=a@b").redacted == "mongodb://u:***@h1:1,h2:2/db?x=a@b")
+        #expect(try MongoConnectionString("mongodb://h:1/?w=1").redacted == "mongodb://h:1/?w=1")
+        #expect(throws: MongoError.self) { try MongoConnectionString("http://h") }
+    }
+}

@@ -1,0 +1,26 @@
+import Foundation
+@testable import Queue
+
+/// The MongoDB server the tests use: `MONGODB_URI`, which `scripts/test` sets by starting the
+/// emulator when it is unset. Without it, database tests fail: they never skip, since a skipped
+/// suite would let CI pass untested.
+enum TestMongo {
+    struct NotConfigured: Error, CustomStringConvertible {
+        var description: String {
+            "MONGODB_URI is not set: run the tests with scripts/test, which starts the MongoDB test server"
+        }
+    }
+
+    /// The connection string from `MONGODB_URI`.
+    static func uri() throws -> MongoConnectionString {
+        guard let raw = ProcessInfo.processInfo.environment["MONGODB_URI"], !raw.isEmpty else {
+            throw NotConfigured()
+        }
+        return try MongoConnectionString(raw)
+    }
+
+    /// A fresh database with a unique name, so tests never see each other's documents.
+    static func database(ioThreads: Int = 2) throws -> MongoDatabase {
+        try MongoDatabase.connect(uri(), database: "test_\(ObjectId())", ioThreads: ioThreads)
+    }
+}

@@ -46,6 +46,7 @@ let package = Package(
             name: "Queue",
             dependencies: [
                 "Loop", "Cron", "CMongoC",
+                .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -1,0 +1,87 @@
+import Foundation
+
+/// A stored job or cron task: what handlers receive and what the stores keep (SPEC §5).
+///
+/// Field names follow the seed's MongoDB schema (`scheduled_for`, `worker_id`, ...), mapped to
+/// Swift names here. Values are snapshots: the store holds the truth.
+public struct Job: Sendable, Hashable, Identifiable {
+    public var id: ObjectId
+    /// The job definition's name (a key of ``QueueConfiguration/jobs``, or a cron's name).
+    public var name: String
+    public var type: JobType
+    public var status: JobStatus
+    /// The application's data for the run, a BSON/JSON object; nil when none was given.
+    public var payload: BSONDocument?
+    /// Result, error, duration and skip details, once the job has ended (or been skipped).
+    public var output: JobOutput?
+    /// When the job is due.
+    public var scheduledFor: Date
+    /// When a worker first started it (kept when a paused job resumes).
+    public var startedAt: Date?
+    public var endedAt: Date?
+    public var updatedAt: Date
+    public var createdAt: Date
+    /// The worker running it, while `running`.
+    public var workerId: ObjectId?
+    /// Whether it was added to run inline in the calling process.
+    public var sync: Bool
+    /// For cron tasks: the cron expression of the tick that created it.
+    public var cronString: String?
+    public var concurrency: ConcurrencyMode
+
+    /// A new pending job as the application creates it.
+    public init(
+        id: ObjectId = ObjectId(), name: String, type: JobType = .simple, status: JobStatus = .pending,
+        payload: BSONDocument? = nil, output: JobOutput? = nil, scheduledFor: Date, startedAt: Date? = nil,
+        endedAt: Date? = nil, updatedAt: Date, createdAt: Date, workerId: ObjectId? = nil, sync: Bool = false,
+        cronString: String? = nil, concurrency: ConcurrencyMode = .concurrent
+    ) {
+        self.id = id
+        self.name = name
+        self.type = type
+        self.status = status
+        self.payload = payload
+        self.output = output
+        self.scheduledFor = scheduledFor
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+        self.updatedAt = updatedAt
+        self.createdAt = createdAt
+        self.workerId = workerId
+        self.sync = sync
+        self.cronString = cronString
+        self.concurrency = concurrency
+    }
+}
+
+/// What a job's run produced (SPEC §4, "Ending").
+public struct JobOutput: Sendable, Hashable {
+    /// The run's duration, human readable ("1.2s", "3m 4s").
+    public var duration: String?
+    /// What the handler returned, for `finished` jobs.
+    public var result: BSON?
+    /// The error message and its cause chain, trimmed, for `errored` (and `killed`) jobs.
+    public var error: String?
+    /// Why the job was `skipped`.
+    public var skipMetadata: SkipMetadata?
+
+    public init(duration: String? = nil, result: BSON? = nil, error: String? = nil, skipMetadata: SkipMetadata? = nil) {
+        self.duration = duration
+        self.result = result
+        self.error = error
+        self.skipMetadata = skipMetadata
+    }
+}
+
+/// Why a job was stored `skipped`: an exclusive twin was active when it was created.
+public struct SkipMetadata: Sendable, Hashable {
+    public var reason: String
+    public var conflictingJobId: ObjectId?
+    public var skippedAt: Date
+
+    public init(reason: String, conflictingJobId: ObjectId?, skippedAt: Date) {
+        self.reason = reason
+        self.conflictingJobId = conflictingJobId
+        self.skippedAt = skippedAt
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+
+/// Where the processor keeps jobs, workers and signals: MongoDB in production
+/// (``MongoJobStore``), an in-memory store for unit tests (``MemoryJobStore``).
+///
+/// Every state transition is one atomic operation guarded by the expected current status (and
+/// owner), so two processes can never both make it (SPEC §2, §4). Each store passes the shared
+/// conformance suite in `Tests/QueueTests/JobStoreConformance.swift`.
+///
+/// Calls may block on I/O inside the store, but never the caller's thread: implementations
+/// suspend (MongoDB calls run on the store's own I/O threads).
+public protocol JobStore: Sendable {
+    /// Creates collections and indexes. Idempotent; called once when a processor starts.
+    func prepare() async throws(JobStoreError)
+
+    // MARK: Jobs
+
+    /// Stores a new job (status `pending`, or `running` for an inline job that carries its
+    /// `workerId`). For an `exclusive` job whose name already has a `pending`, `running` or
+    /// `paused` job, the new job is stored `skipped` instead, with `output.skip_metadata`
+    /// (reason, conflicting job id, time); the database decides, not a read-then-write.
+    /// - Returns: the job as stored.
+    func insert(_ job: Job) async throws(JobStoreError) -> Job
+
+    /// The job with this id, or nil.
+    func job(id: ObjectId) async throws(JobStoreError) -> Job?
+
+    /// Jobs matching `query`, in its order, at most `query.limit`.
+    func jobs(matching query: JobQuery) async throws(JobStoreError) -> [Job]
+
+    /// Claims the due job that `scope` may run with the earliest `scheduled_for` (status
+    /// `pending` or `paused`, `scheduled_for` ≤ `now`, name in `scope.names`): sets `running`,
+    /// `worker_id`, `updated_at`, and `started_at` unless already set (a resumed job keeps it).
+    /// One atomic operation: a job is never claimed twice.
+    /// - Returns: the claimed job as stored after the claim, or nil when none is due.
+    func claim(_ scope: ClaimScope, now: Date) async throws(JobStoreError) -> Job?
+
+    /// The earliest `scheduled_for` among `pending` and `paused` jobs in `scope`, due or not;
+    /// nil when there are none. The processor arms a loop timer on it instead of polling.
+    func nextDue(_ scope: ClaimScope) async throws(JobStoreError) -> Date?
+
+    /// Ends (or pauses) a job that `workerId` is running: sets `status`, `output`,
+    /// `updated_at`, clears `worker_id`, and sets `ended_at` unless `status` is `paused`.
+    /// Guarded by `status == running` and `worker_id == workerId`.
+    /// - Returns: the job after the change, or nil when it was not running on that worker
+    ///   (killed, taken over, or never claimed), in which case nothing changed.
+    func finish(
+        _ id: ObjectId, by workerId: ObjectId, as status: JobStatus, output: JobOutput?, at now: Date
+    ) async throws(JobStoreError) -> Job?
+
+    /// Kills a job from any process: a `pending` or `paused` job becomes `killed` at once; for a
+    /// `running` one a `kill` signal is stored for its worker, which will record `killed`; an
+    /// ended job is left as it is.
+    func kill(_ id: ObjectId, at now: Date) async throws(JobStoreError) -> KillOutcome
+
+    // MARK: Workers
+
+    /// Stores this worker's document (id, hostname, tags, lastSeen).
+    func registerWorker(_ worker: WorkerRecord) async throws(JobStoreError)
+
+    /// Refreshes `lastSeen`. Returns false when the worker's document is gone (it was declared
+    /// dead): the worker must stop claiming.
+    func heartbeat(_ workerId: ObjectId, at now: Date) async throws(JobStoreError) -> Bool
+
+    /// Removes this worker's document at shutdown.
+    func removeWorker(_ workerId: ObjectId) async throws(JobStoreError)
+
+    /// Every worker document.
+    func workers() async throws(JobStoreError) -> [WorkerRecord]
+
+    // MARK: Signals
+
+    /// Signals for `workerId` not yet acknowledged, oldest first.
+    func pendingSignals(for workerId: ObjectId) async throws(JobStoreError) -> [SignalRecord]
+
+    /// Marks a signal as acted on.
+    func acknowledgeSignal(_ id: ObjectId) async throws(JobStoreError)
+}
+
+/// Which jobs a worker may claim: the names declared in this process whose tag its worker tags
+/// allow (SPEC §3: untagged jobs go to every worker, tagged ones to workers with that tag).
+public struct ClaimScope: Sendable, Hashable {
+    /// The worker that claims.
+    public var workerId: ObjectId
+    /// The job and cron names it may run. Empty: it claims nothing.
+    public var names: [String]
+
+    public init(workerId: ObjectId, names: [String]) {
+        self.workerId = workerId
+        self.names = names
+    }
+}
+
+/// What ``JobStore/kill(_:at:)`` did.
+public enum KillOutcome: Sendable, Hashable {
+    /// The job was pending or paused and is now `killed`.
+    case killed(Job)
+    /// The job is running: a signal was stored for its worker.
+    case signalled(workerId: ObjectId)
+    /// The job had already ended; nothing changed.
+    case alreadyEnded(JobStatus)
+    /// No job has this id.
+    case notFound
+}
+
+/// A bounded query over jobs (SPEC §7: status views never load the whole collection).
+public struct JobQuery: Sendable, Hashable {
+    public var names: [String]?
+    public var statuses: [JobStatus]?
+    public var types: [JobType]?
+    public var workerId: ObjectId?
+    /// The most jobs returned.
+    public var limit: Int
+    /// Newest first (by `created_at`) when true; otherwise earliest `scheduled_for` first.
+    public var newestFirst: Bool
+
+    public init(
+        names: [String]? = nil, statuses: [JobStatus]? = nil, types: [JobType]? = nil, workerId: ObjectId? = nil,
+        limit: Int = 100, newestFirst: Bool = true
+    ) {
+        self.names = names
+        self.statuses = statuses
+        self.types = types
+        self.workerId = workerId
+        self.limit = limit
+        self.newestFirst = newestFirst
+    }
+}

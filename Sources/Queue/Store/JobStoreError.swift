@@ -1,0 +1,30 @@
+/// A store operation that failed: what was done and why. Never holds payloads or secrets.
+public struct JobStoreError: Error, Sendable, CustomStringConvertible {
+    /// A stable category; new ones can be added without breaking users.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        let name: String
+        /// The database could not be reached (or answered with a transient error).
+        public static let unavailable = Code(name: "database unavailable")
+        /// A stored document could not be read as a job, worker or signal.
+        public static let invalidDocument = Code(name: "invalid document")
+        /// The job cannot be stored (too large, not an object...).
+        public static let invalidJob = Code(name: "invalid job")
+        /// Any other database failure.
+        public static let database = Code(name: "database error")
+        public var description: String { name }
+    }
+
+    public var code: Code
+    /// What was being done, e.g. `claim` or `insert job 6650...`.
+    public var operation: String
+    /// Why, in words (the underlying error's description).
+    public var reason: String
+
+    public init(_ code: Code, operation: String, reason: String) {
+        self.code = code
+        self.operation = operation
+        self.reason = reason
+    }
+
+    public var description: String { "job store \(code) in \(operation): \(reason)" }
+}

@@ -1,0 +1,182 @@
+import Foundation
+import HeapModule
+import Synchronization
+
+/// A ``JobStore`` in this process's memory: for unit tests of handlers and of the processor.
+///
+/// Same semantics as the MongoDB store (it passes the same conformance suite); state is lost
+/// when the process ends, and it is not shared between processes. Every operation holds one
+/// lock for its whole length, which is what makes each transition atomic.
+///
+/// Claiming is O(k log n) for k declared names: each name keeps a heap of its claimable jobs
+/// by (`scheduled_for`, id), whose entries are checked against the job on pop and dropped when
+/// stale, the same cancel-by-marking the event loop uses for timers.
+public final class MemoryJobStore: JobStore {
+    private struct Claimable: Comparable {
+        var scheduledFor: Date
+        var id: ObjectId
+        static func < (lhs: Claimable, rhs: Claimable) -> Bool { (lhs.scheduledFor, lhs.id) < (rhs.scheduledFor, rhs.id) }
+    }
+
+    private struct State {
+        var jobs: [ObjectId: Job] = [:]
+        var workers: [ObjectId: WorkerRecord] = [:]
+        var signals: [SignalRecord] = []
+        var claimable: [String: Heap<Claimable>] = [:]
+
+        /// Stores `job`, indexing it when it can be claimed.
+        mutating func put(_ job: Job) {
+            jobs[job.id] = job
+            if job.status == .pending || job.status == .paused {
+                claimable[job.name, default: Heap()].insert(Claimable(scheduledFor: job.scheduledFor, id: job.id))
+            }
+        }
+
+        /// The earliest claimable job of `name`, dropping stale heap entries on the way.
+        mutating func earliest(_ name: String) -> Job? {
+            while let top = claimable[name]?.min {
+                if let job = jobs[top.id], job.status == .pending || job.status == .paused,
+                   job.scheduledFor == top.scheduledFor
+                {
+                    return job
+                }
+                claimable[name]?.removeMin()
+            }
+            return nil
+        }
+
+        /// The earliest claimable job among `names`.
+        mutating func earliest(in names: [String]) -> Job? {
+            var best: Job?
+            for name in names {
+                if let job = earliest(name), best.map({ (job.scheduledFor, job.id) < ($0.scheduledFor, $0.id) }) ?? true {
+                    best = job
+                }
+            }
+            return best
+        }
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public func prepare() async throws(JobStoreError) {}
+
+    public func insert(_ job: Job) async throws(JobStoreError) -> Job {
+        state.withLock { state in
+            var stored = job
+            if job.concurrency == .exclusive, JobStatus.active.contains(job.status),
+               let twin = state.jobs.values.first(where: {
+                   $0.name == job.name && $0.concurrency == .exclusive && JobStatus.active.contains($0.status)
+               })
+            {
+                stored.status = .skipped
+                stored.output = JobOutput(skipMetadata: SkipMetadata(
+                    reason: "an exclusive job named \(job.name) is already \(twin.status.rawValue)",
+                    conflictingJobId: twin.id, skippedAt: job.createdAt))
+            }
+            state.put(stored)
+            return stored
+        }
+    }
+
+    public func job(id: ObjectId) async throws(JobStoreError) -> Job? {
+        state.withLock { $0.jobs[id] }
+    }
+
+    public func jobs(matching query: JobQuery) async throws(JobStoreError) -> [Job] {
+        state.withLock { state in
+            let matching = state.jobs.values.filter { job in
+                (query.names?.contains(job.name) ?? true) && (query.statuses?.contains(job.status) ?? true)
+                    && (query.types?.contains(job.type) ?? true) && (query.workerId.map { $0 == job.workerId } ?? true)
+            }
+            let sorted = query.newestFirst
+                ? matching.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
+                : matching.sorted { ($0.scheduledFor, $0.id) < ($1.scheduledFor, $1.id) }
+            return Array(sorted.prefix(max(0, query.limit)))
+        }
+    }
+
+    public func claim(_ scope: ClaimScope, now: Date) async throws(JobStoreError) -> Job? {
+        state.withLock { state in
+            guard var job = state.earliest(in: scope.names), job.scheduledFor <= now else { return nil }
+            job.status = .running
+            job.workerId = scope.workerId
+            job.startedAt = job.startedAt ?? now
+            job.updatedAt = now
+            state.put(job)
+            return job
+        }
+    }
+
+    public func nextDue(_ scope: ClaimScope) async throws(JobStoreError) -> Date? {
+        state.withLock { $0.earliest(in: scope.names)?.scheduledFor }
+    }
+
+    public func finish(
+        _ id: ObjectId, by workerId: ObjectId, as status: JobStatus, output: JobOutput?, at now: Date
+    ) async throws(JobStoreError) -> Job? {
+        state.withLock { state in
+            guard var job = state.jobs[id], job.status == .running, job.workerId == workerId else { return nil }
+            job.status = status
+            job.output = output
+            job.updatedAt = now
+            job.workerId = nil
+            if status != .paused { job.endedAt = now }
+            state.put(job)
+            return job
+        }
+    }
+
+    public func kill(_ id: ObjectId, at now: Date) async throws(JobStoreError) -> KillOutcome {
+        state.withLock { state in
+            guard var job = state.jobs[id] else { return .notFound }
+            switch job.status {
+            case .pending, .paused:
+                job.status = .killed
+                job.endedAt = now
+                job.updatedAt = now
+                job.workerId = nil
+                state.put(job)
+                return .killed(job)
+            case .running:
+                guard let workerId = job.workerId else { return .alreadyEnded(job.status) }
+                state.signals.append(SignalRecord(kind: .kill, jobId: id, workerId: workerId, createdAt: now))
+                return .signalled(workerId: workerId)
+            case .finished, .errored, .killed, .skipped:
+                return .alreadyEnded(job.status)
+            }
+        }
+    }
+
+    public func registerWorker(_ worker: WorkerRecord) async throws(JobStoreError) {
+        state.withLock { $0.workers[worker.id] = worker }
+    }
+
+    public func heartbeat(_ workerId: ObjectId, at now: Date) async throws(JobStoreError) -> Bool {
+        state.withLock { state in
+            guard state.workers[workerId] != nil else { return false }
+            state.workers[workerId]?.lastSeen = now
+            return true
+        }
+    }
+
+    public func removeWorker(_ workerId: ObjectId) async throws(JobStoreError) {
+        _ = state.withLock { $0.workers.removeValue(forKey: workerId) }
+    }
+
+    public func workers() async throws(JobStoreError) -> [WorkerRecord] {
+        state.withLock { $0.workers.values.sorted { $0.id < $1.id } }
+    }
+
+    public func pendingSignals(for workerId: ObjectId) async throws(JobStoreError) -> [SignalRecord] {
+        state.withLock { $0.signals.filter { $0.workerId == workerId && !$0.acknowledged } }
+    }
+
+    public func acknowledgeSignal(_ id: ObjectId) async throws(JobStoreError) {
+        state.withLock { state in
+            if let index = state.signals.firstIndex(where: { $0.id == id }) { state.signals[index].acknowledged = true }
+        }
+    }
+}

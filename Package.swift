@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // Thin wrappers for the Linux syscalls Swift's Glibc module does not import.
@@ -47,7 +48,9 @@ let package = Package(
             dependencies: [
                 "Loop", "Cron", "CMongoC",
                 .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -64,11 +67,20 @@ let package = Package(
         // Benchmarks: `swift run -c release <Name>` (see perf/README.md).
         .executableTarget(name: "LoopBenchmark", dependencies: ["Loop"], path: "perf/LoopBenchmark",
                           swiftSettings: swiftSettings),
+        .executableTarget(name: "QueueBenchmark", dependencies: ["Queue", .product(name: "Logging", package: "swift-log")],
+                          path: "perf/QueueBenchmark", swiftSettings: swiftSettings),
         .executableTarget(name: "CronBenchmark", dependencies: ["Cron"], path: "perf/CronBenchmark",
                           swiftSettings: swiftSettings),
 
         .testTarget(name: "LoopTests", dependencies: ["Loop"], swiftSettings: swiftSettings),
         .testTarget(name: "CronTests", dependencies: ["Cron"], swiftSettings: swiftSettings),
-        .testTarget(name: "QueueTests", dependencies: ["Queue", "CMongoC"], swiftSettings: swiftSettings),
+        .testTarget(name: "QueueTests", dependencies: ["Queue", "CMongoC", "QueueTestWorker"], swiftSettings: swiftSettings),
+        // A worker process that the multi-process tests spawn, SIGTERM and SIGKILL.
+        .executableTarget(
+            name: "QueueTestWorker",
+            dependencies: ["Queue", "Loop", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/QueueTestWorker",
+            swiftSettings: swiftSettings
+        ),
     ]
 )

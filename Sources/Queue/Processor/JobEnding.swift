@@ -1,0 +1,82 @@
+import Foundation
+
+/// How a handler's run ended, before it is recorded.
+enum HandlerOutcome: Sendable {
+    /// The handler returned this result.
+    case returned(BSON?)
+    /// The handler threw; the message and cause chain, trimmed.
+    case threw(String)
+    /// The handler ignored its signal past the grace period and was abandoned.
+    case abandoned
+}
+
+/// The status and output a run ends with (SPEC §4, "Ending", "Cancellation", "Resumable",
+/// "Kill"). Pure: decides, does no I/O.
+struct JobEnding: Sendable, Equatable {
+    var status: JobStatus
+    var output: JobOutput
+
+    /// Decides the ending of a run from what the handler did and why its signal fired, if it did.
+    /// - A handler that returns has `finished`, unless its job was killed.
+    /// - A handler that throws without a signal has `errored` with its message.
+    /// - Otherwise the job was interrupted: killed → `killed`; shutdown or max runtime → `paused`
+    ///   when resumable, else `errored` ("Interrupted" / "Max runtime exceeded").
+    static func decide(
+        _ outcome: HandlerOutcome, signal: JobSignal.Reason?, resumable: Bool, duration: Duration
+    ) -> JobEnding {
+        let took = HumanDuration.format(duration)
+        switch (outcome, signal) {
+        case (.returned, .killed?), (.threw, .killed?), (.abandoned, .killed?):
+            return JobEnding(status: .killed, output: JobOutput(duration: took, error: "Killed"))
+        case (.returned(let result), _):
+            return JobEnding(status: .finished, output: JobOutput(duration: took, result: result ?? .null))
+        case (.threw(let error), nil):
+            return JobEnding(status: .errored, output: JobOutput(duration: took, error: error))
+        case (.abandoned, nil):
+            return JobEnding(status: .errored, output: JobOutput(duration: took, error: message(for: nil)))
+        case (_, let reason?):
+            if resumable { return JobEnding(status: .paused, output: JobOutput(duration: took)) }
+            return JobEnding(status: .errored, output: JobOutput(duration: took, error: message(for: reason)))
+        }
+    }
+
+    private static func message(for reason: JobSignal.Reason?) -> String {
+        switch reason {
+        case .maxRuntimeExceeded: "Max runtime exceeded"
+        case .shutdown, nil: "Interrupted"
+        case .killed: "Killed"
+        }
+    }
+
+    /// An error's message followed by its causes (`underlyingError`s of NSErrors, or
+    /// ``JobErrorCause`` conformers), at most 4,000 characters.
+    static func describe(_ error: any Error) -> String {
+        var parts: [String] = []
+        var current: (any Error)? = error
+        while let error = current, parts.count < 8 {
+            parts.append(String(describing: error))
+            current = (error as? any JobErrorCause)?.cause ?? ((error as NSError).userInfo[NSUnderlyingErrorKey] as? any Error)
+        }
+        let text = parts.joined(separator: "\ncaused by: ")
+        return text.count > 4_000 ? String(text.prefix(4_000)) + "…" : text
+    }
+}
+
+/// An error that carries the error that caused it, so that a job's stored error shows the chain.
+public protocol JobErrorCause: Error {
+    /// The underlying error, if any.
+    var cause: (any Error)? { get }
+}
+
+/// Durations as people read them: `850ms`, `1.25s`, `2m 5s`, `1h 2m 3s`.
+enum HumanDuration {
+    static func format(_ duration: Duration) -> String {
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        switch seconds {
+        case ..<1: return "\(Int((seconds * 1000).rounded()))ms"
+        case ..<60: return String(format: "%.2fs", seconds)
+        case ..<3600: return "\(Int(seconds) / 60)m \(Int(seconds) % 60)s"
+        default: return "\(Int(seconds) / 3600)h \(Int(seconds) % 3600 / 60)m \(Int(seconds) % 60)s"
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The job processor: schedules jobs, and runs a worker that claims and runs them.
+///
+/// ```swift
+/// let processor = try JobProcessor(QueueConfiguration(store: store, logger: logger, jobs: [
+///     "send-mail": JobDefinition { job, signal in try await send(job.payload); return nil },
+/// ]))
+/// try await ServiceGroup(services: [processor], gracefulShutdownSignals: [.sigterm], logger: logger).run()
+/// // elsewhere: try await processor.schedule("send-mail", payload: ["to": "a@example.com"])
+/// ```
+///
+/// It is a swift-service-lifecycle `Service`: ``run()`` works until graceful shutdown (or
+/// ``stop()``), then interrupts running jobs, waits up to the grace period, records their final
+/// status and removes its worker document.
+public final class JobProcessor: Service, Sendable {
+    private enum Phase {
+        case idle
+        case running(ProcessorRuntime)
+        case stopRequested
+        case stopped
+    }
+
+    /// This worker's id (its document in `job_processor.workers`).
+    public let workerId = ObjectId()
+    let configuration: QueueConfiguration
+    let cpuPool: BoundedDispatchPool
+    private let phase = Mutex(Phase.idle)
+
+    /// Checks the configuration; starts nothing.
+    /// - Throws: ``QueueError`` `invalidConfiguration` naming the setting at fault.
+    public init(_ configuration: QueueConfiguration) throws(QueueError) {
+        try configuration.validate()
+        self.configuration = configuration
+        cpuPool = BoundedDispatchPool(label: "job-processor.cpu", width: configuration.cpuConcurrency)
+    }
+
+    var store: any JobStore { configuration.store }
+    var logger: Logger { configuration.logger }
+
+    /// Prepares the store, registers this worker and processes jobs until graceful shutdown or
+    /// ``stop()``; returns once the worker has shut down.
+    public func run() async throws {
+        do { try await store.prepare() } catch { throw QueueError(error) }
+        let runtime = try await ProcessorRuntime.start(configuration, workerId: workerId, claiming: true, cpuPool: cpuPool)
+        let stopEarly = phase.withLock { phase in
+            if case .stopRequested = phase { return true }
+            phase = .running(runtime)
+            return false
+        }
+        logger.info("worker started", metadata: [
+            "worker": "\(workerId)", "jobs": "\(configuration.claimableNames.joined(separator: ","))",
+            "concurrency": "\(configuration.concurrency)",
+        ])
+        if stopEarly { runtime.shutdown() }
+        await withGracefulShutdownHandler {
+            await runtime.waitUntilStopped()
+        } onGracefulShutdown: {
+            self.stop()
+        }
+        phase.withLock { $0 = .stopped }
+    }
+
+    /// Shuts the worker down gracefully (any thread); ``run()`` returns when it is done.
+    public func stop() {
+        let runtime: ProcessorRuntime? = phase.withLock { phase in
+            switch phase {
+            case .idle:
+                phase = .stopRequested
+                return nil
+            case .running(let runtime): return runtime
+            case .stopRequested, .stopped: return nil
+            }
+        }
+        runtime?.shutdown()
+    }
+
+    /// The running runtime, if ``run()`` is under way.
+    var runtime: ProcessorRuntime? {
+        phase.withLock { if case .running(let runtime) = $0 { runtime } else { nil } }
+    }
+}

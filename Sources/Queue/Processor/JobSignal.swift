@@ -1,0 +1,86 @@
+import Synchronization
+
+/// The cancellation signal handed to a handler: the Swift counterpart of the seed's
+/// `AbortSignal`.
+///
+/// It fires once, with a reason, when the job is killed, exceeds its maximum run time, or the
+/// worker shuts down. Handlers may poll it (``isCancelled``, ``checkCancellation()``), await it
+/// (``cancelled()``), or observe it (``onCancel(_:)``); the processor also cancels the handler's
+/// Swift task, so `Task.isCancelled` and cancellation-aware APIs (`Task.sleep`) see it too.
+/// A handler that ignores it is abandoned after the grace period.
+public final class JobSignal: Sendable {
+    /// Why the signal fired.
+    public enum Reason: String, Sendable, Hashable {
+        /// The job was killed (from any process).
+        case killed
+        /// A cron task ran longer than its `maxRuntimeInMinutes`.
+        case maxRuntimeExceeded
+        /// The worker is shutting down.
+        case shutdown
+    }
+
+    /// Thrown by ``checkCancellation()``.
+    public struct Cancelled: Error, Sendable, CustomStringConvertible {
+        public let reason: Reason
+        public var description: String { "job cancelled: \(reason.rawValue)" }
+    }
+
+    private struct State {
+        var reason: Reason?
+        var observers: [@Sendable (Reason) -> Void] = []
+        var waiters: [CheckedContinuation<Reason, Never>] = []
+    }
+
+    private let state = Mutex(State())
+
+    /// A signal that has not fired.
+    public init() {}
+
+    /// Whether the signal has fired.
+    public var isCancelled: Bool { reason != nil }
+
+    /// Why it fired, or nil.
+    public var reason: Reason? { state.withLock { $0.reason } }
+
+    /// Throws ``Cancelled`` once the signal has fired.
+    public func checkCancellation() throws(Cancelled) {
+        if let reason { throw Cancelled(reason: reason) }
+    }
+
+    /// Calls `observer` once when the signal fires (at once, on this thread, if it already has).
+    /// Observers run on the thread that fires the signal: keep them short.
+    public func onCancel(_ observer: @escaping @Sendable (Reason) -> Void) {
+        let fired: Reason? = state.withLock { state in
+            if state.reason == nil { state.observers.append(observer) }
+            return state.reason
+        }
+        if let fired { observer(fired) }
+    }
+
+    /// Suspends until the signal fires and returns why. Does not end on task cancellation by
+    /// itself: the processor fires the signal whenever it cancels the task.
+    public func cancelled() async -> Reason {
+        await withCheckedContinuation { continuation in
+            let fired: Reason? = state.withLock { state in
+                if state.reason == nil { state.waiters.append(continuation) }
+                return state.reason
+            }
+            if let fired { continuation.resume(returning: fired) }
+        }
+    }
+
+    /// Fires the signal; later calls do nothing. Returns whether this call fired it.
+    @discardableResult
+    func fire(_ reason: Reason) -> Bool {
+        let fired: State? = state.withLock { state in
+            guard state.reason == nil else { return nil }
+            let before = state
+            state = State(reason: reason)
+            return before
+        }
+        guard let fired else { return false }
+        fired.observers.forEach { $0(reason) }
+        fired.waiters.forEach { $0.resume(returning: reason) }
+        return true
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import Logging
+
+/// Everything a processor needs, in one value: the seed's `initJobProcessor({ db, logger, jobs,
+/// crons, workerTags })` plus this implementation's tuning.
+public struct QueueConfiguration: Sendable {
+    /// Where state lives (the seed's `db`): ``MongoJobStore`` in production.
+    public var store: any JobStore
+    /// Where the processor logs. Libraries never bootstrap swift-log; the application does.
+    public var logger: Logger
+    /// Job definitions by name.
+    public var jobs: [String: JobDefinition]
+    /// nil: this worker takes every job. Otherwise a non-empty list: it takes untagged jobs and
+    /// jobs whose tag is listed. An empty list is a configuration error.
+    public var workerTags: [String]?
+    /// The most handlers this worker runs at once.
+    public var concurrency: Int = 16
+    /// The most CPU-bound handlers running at once on the Dispatch pool.
+    public var cpuConcurrency: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Polling for jobs created by other processes: the interval right after work was found,
+    /// doubling while idle up to the upper bound (at most 1 s).
+    public var pollInterval: ClosedRange<Duration> = .milliseconds(20) ... .seconds(1)
+    /// How often the worker refreshes its `lastSeen`.
+    public var heartbeatInterval: Duration = .seconds(5)
+    /// A worker not seen for this long is dead (must exceed ``heartbeatInterval``).
+    public var deadWorkerTimeout: Duration = .seconds(20)
+    /// How long shutdown and kills wait for handlers to honour their signal before recording
+    /// the job's final status and freeing its slot.
+    public var shutdownGracePeriod: Duration = .seconds(10)
+    /// How long ended jobs are kept.
+    public var retention: Duration = .seconds(90 * 24 * 3600)
+    /// Whether the processor's event loop turns SIGTERM and SIGINT into a graceful shutdown.
+    /// Leave false when a swift-service-lifecycle `ServiceGroup` handles signals.
+    public var handlesTerminationSignals = false
+
+    public init(
+        store: any JobStore, logger: Logger, jobs: [String: JobDefinition], workerTags: [String]? = nil
+    ) {
+        self.store = store
+        self.logger = logger
+        self.jobs = jobs
+        self.workerTags = workerTags
+    }
+
+    /// Checks the configuration; called by the processor before it starts.
+    func validate() throws(QueueError) {
+        if let workerTags, workerTags.isEmpty {
+            throw QueueError(.invalidConfiguration, "workerTags is empty: pass nil to take every job, or at least one tag")
+        }
+        if concurrency < 1 { throw QueueError(.invalidConfiguration, "concurrency is \(concurrency): it must be at least 1") }
+        if cpuConcurrency < 1 { throw QueueError(.invalidConfiguration, "cpuConcurrency is \(cpuConcurrency): it must be at least 1") }
+        if pollInterval.lowerBound <= .zero || pollInterval.upperBound > .seconds(1) {
+            throw QueueError(.invalidConfiguration, "pollInterval \(pollInterval) must be within (0 s, 1 s]")
+        }
+        if heartbeatInterval <= .zero || deadWorkerTimeout <= heartbeatInterval {
+            throw QueueError(.invalidConfiguration,
+                             "deadWorkerTimeout (\(deadWorkerTimeout)) must exceed heartbeatInterval (\(heartbeatInterval))")
+        }
+        if jobs.keys.contains(where: \.isEmpty) {
+            throw QueueError(.invalidConfiguration, "a job definition has an empty name")
+        }
+    }
+
+    /// The names this worker may claim: declared here, with a tag its worker tags allow.
+    var claimableNames: [String] {
+        jobs.filter { _, definition in
+            guard let tag = definition.tag else { return true }
+            return workerTags?.contains(tag) ?? true
+        }.keys.sorted()
+    }
+}

@@ -1,0 +1,31 @@
+/// A processor operation refused or failed: what and why, never payload contents or secrets.
+public struct QueueError: Error, Sendable, CustomStringConvertible {
+    /// A stable category; new ones can be added without breaking users.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        let name: String
+        /// The configuration cannot work (empty worker tags, bad intervals...).
+        public static let invalidConfiguration = Code(name: "invalid configuration")
+        /// No job definition has this name.
+        public static let unknownJob = Code(name: "unknown job")
+        /// The payload cannot be stored (not an object, too large).
+        public static let invalidPayload = Code(name: "invalid payload")
+        /// The store failed (see the message for the underlying error).
+        public static let store = Code(name: "store error")
+        /// The processor is not running, or is stopping.
+        public static let notRunning = Code(name: "processor not running")
+        public var description: String { name }
+    }
+
+    public var code: Code
+    /// Why, naming the thing at fault.
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    init(_ error: JobStoreError) { self.init(.store, error.description) }
+
+    public var description: String { "\(code): \(message)" }
+}

@@ -1,0 +1,28 @@
+import Loop
+
+/// A job this worker is running: what the scheduler keeps on the loop thread between claim and
+/// ending.
+struct RunningJob {
+    var job: Job
+    let definition: JobDefinition
+    let signal: JobSignal
+    /// When the handler started, on the loop clock (for `output.duration`).
+    let startedAt: LoopInstant
+    /// The async handler's task, cancelled along with the signal (nil for CPU-bound handlers).
+    var task: Task<Void, Never>?
+    /// Armed when the signal fires: abandons the handler if it has not returned by then.
+    var graceTimer: TimerHandle?
+    /// Fires on `maxRuntimeInMinutes` (cron tasks).
+    var runtimeTimer: TimerHandle?
+    /// Told the stored job once the ending is recorded (inline runs wait on it).
+    var onRecorded: (@Sendable (Job?) -> Void)?
+
+    init(job: Job, definition: JobDefinition, signal: JobSignal, startedAt: LoopInstant,
+         onRecorded: (@Sendable (Job?) -> Void)?) {
+        self.job = job
+        self.definition = definition
+        self.signal = signal
+        self.startedAt = startedAt
+        self.onRecorded = onRecorded
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import Loop
+
+extension Scheduler {
+    /// Claims the next due job when a slot is free. One claim is in flight at a time; a claimed
+    /// job starts at once and the next claim follows immediately, so a backlog drains at the
+    /// store's pace. When nothing is due, ``idle()`` arms the next poll and the due-time timer.
+    func pump() {
+        loop.preconditionInLoop()
+        guard phase == .running, !claiming, running.count < configuration.concurrency, !scope.names.isEmpty else {
+            return
+        }
+        claiming = true
+        recheck = false
+        let (store, scope) = (store, scope)
+        perform({ () async throws(JobStoreError) in try await store.claim(scope, now: Date()) }) { result in
+            self.claiming = false
+            switch result {
+            case .success(let job?):
+                self.pollDelay = self.configuration.pollInterval.lowerBound
+                if self.phase == .running {
+                    self.start(job)
+                    self.pump()
+                } else {
+                    self.release(job)
+                }
+            case .success(nil):
+                if self.recheck { self.pump() } else { self.idle() }
+            case .failure(let error):
+                self.logger.warning("claiming failed; retrying after the poll interval", metadata: ["error": "\(error)"])
+                self.armPoll()
+            }
+        }
+    }
+
+    /// Nothing is due: back off the poll interval, and arm a timer on the earliest future job
+    /// so that it starts on time rather than at the next poll.
+    private func idle() {
+        pollDelay = min(pollDelay * 2, configuration.pollInterval.upperBound)
+        armPoll()
+        let (store, scope) = (store, scope)
+        perform({ () async throws(JobStoreError) in try await store.nextDue(scope) }) { result in
+            if case .success(let date?) = result { self.wake(at: date) }
+        }
+    }
+
+    /// Polls again after ``pollDelay`` (finds jobs other processes created).
+    func armPoll() {
+        guard phase == .running else { return }
+        if let pollTimer { loop.cancel(pollTimer) }
+        pollTimer = loop.schedule(after: pollDelay) { event in
+            guard case .fired = event else { return }
+            self.pollTimer = nil
+            self.pump()
+        }
+    }
+
+    /// A job becomes due at `date` (scheduled in this process, or found by ``idle()``): claim
+    /// now if it is due, otherwise arm the due-time timer when it is earlier than the armed one.
+    func wake(at date: Date) {
+        loop.preconditionInLoop()
+        guard phase == .running else { return }
+        let deadline = deadline(for: date)
+        if deadline <= loop.now {
+            pollDelay = configuration.pollInterval.lowerBound
+            if claiming { recheck = true } else { pump() }
+            return
+        }
+        if let armed = dueTimer {
+            guard deadline < armed.at else { return }
+            loop.cancel(armed.handle)
+        }
+        let handle = loop.schedule(at: deadline) { event in
+            guard case .fired = event else { return }
+            self.dueTimer = nil
+            self.wake(at: Date())
+        }
+        dueTimer = (handle, deadline)
+    }
+
+    /// A job claimed while shutting down goes back to `pending` unrun.
+    private func release(_ job: Job) {
+        let (store, workerId) = (store, workerId)
+        perform({ () async throws(JobStoreError) in
+            try await store.finish(job.id, by: workerId, as: .pending, output: nil, at: Date())
+        }) { result in
+            if case .failure(let error) = result {
+                self.logger.error("could not release a job claimed during shutdown",
+                                  metadata: ["job": "\(job.id)", "error": "\(error)"])
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Loop
+
+extension Scheduler {
+    /// Runs a claimed (or inline) job's handler: as a task for async handlers, on the bounded
+    /// Dispatch pool for CPU-bound ones. The outcome comes back to ``handlerEnded(_:_:)`` on the
+    /// loop thread; `onRecorded` receives the job as stored after its ending (nil if it could
+    /// not be recorded).
+    func start(_ job: Job, onRecorded: (@Sendable (Job?) -> Void)? = nil) {
+        loop.preconditionInLoop()
+        guard let definition = configuration.jobs[job.name] else {
+            // Cannot happen for claimed jobs (the claim is scoped by declared names); an inline
+            // job of an unknown name is refused before it is stored.
+            logger.error("claimed a job with no definition here", metadata: ["job": "\(job.id)", "name": "\(job.name)"])
+            onRecorded?(nil)
+            return
+        }
+        let signal = JobSignal()
+        var entry = RunningJob(job: job, definition: definition, signal: signal, startedAt: loop.now, onRecorded: onRecorded)
+        let id = job.id
+        let report: @Sendable (HandlerOutcome) -> Void = { [loop] outcome in
+            do { try loop.execute { self.handlerEnded(id, outcome) } } catch {
+                // The loop stops only after every running job has ended or been abandoned.
+            }
+        }
+        switch definition.body {
+        case .async(let handler):
+            entry.task = Task {
+                do { report(.returned(try await handler(job, signal))) } catch { report(.threw(JobEnding.describe(error))) }
+            }
+        case .cpuBound(let handler):
+            cpuPool.submit {
+                do { report(.returned(try handler(job, signal))) } catch { report(.threw(JobEnding.describe(error))) }
+            }
+        }
+        running[id] = entry
+        logger.debug("job started", metadata: ["job": "\(id)", "name": "\(job.name)"])
+    }
+
+    /// Fires a running job's signal and cancels its task; if the handler has not returned after
+    /// the grace period, the job is abandoned: recorded as interrupted, its slot freed.
+    func interrupt(_ id: ObjectId, _ reason: JobSignal.Reason) {
+        loop.preconditionInLoop()
+        guard var entry = running[id], entry.signal.fire(reason) else { return }
+        entry.task?.cancel()
+        entry.graceTimer = loop.schedule(after: configuration.shutdownGracePeriod) { event in
+            guard case .fired = event else { return }
+            self.handlerEnded(id, .abandoned)
+        }
+        running[id] = entry
+    }
+
+    /// A handler returned, threw, or was abandoned: decide the ending, free the slot, record it.
+    /// A late return from an abandoned handler finds no entry and is ignored.
+    func handlerEnded(_ id: ObjectId, _ outcome: HandlerOutcome) {
+        loop.preconditionInLoop()
+        guard let entry = running.removeValue(forKey: id) else {
+            logger.info("an abandoned handler returned after its job was recorded", metadata: ["job": "\(id)"])
+            return
+        }
+        if let timer = entry.graceTimer { loop.cancel(timer) }
+        if let timer = entry.runtimeTimer { loop.cancel(timer) }
+        if case .abandoned = outcome {
+            logger.warning("handler ignored its signal for the grace period: recording the job and freeing its slot",
+                           metadata: ["job": "\(id)", "name": "\(entry.job.name)"])
+        }
+        let ending = JobEnding.decide(
+            outcome, signal: entry.signal.reason, resumable: entry.definition.resumable,
+            duration: loop.now - entry.startedAt)
+        record(entry, ending)
+        pump()
+    }
+
+    /// Stores the ending (guarded by this worker still owning the job), then calls
+    /// `onJobExited` with the final job unless the job was only paused.
+    private func record(_ entry: RunningJob, _ ending: JobEnding) {
+        let (store, workerId, id) = (store, workerId, entry.job.id)
+        perform({ () async throws(JobStoreError) in
+            try await store.finish(id, by: workerId, as: ending.status, output: ending.output, at: Date())
+        }) { result in
+            entry.onRecorded?(try? result.get())
+            switch result {
+            case .success(let job?):
+                self.logger.debug("job ended", metadata: ["job": "\(id)", "status": "\(job.status.rawValue)"])
+                if job.status != .paused, let onJobExited = entry.definition.onJobExited {
+                    self.callExitHandler(onJobExited, job)
+                }
+            case .success(nil):
+                self.logger.info("job was no longer running on this worker; its ending was not recorded",
+                                 metadata: ["job": "\(id)", "ending": "\(ending.status.rawValue)"])
+            case .failure(let error):
+                self.logger.error("could not record a job's ending", metadata: ["job": "\(id)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Calls `onJobExited`; its failures are logged and never change the job.
+    func callExitHandler(_ handler: @escaping JobDefinition.ExitHandler, _ job: Job) {
+        let logger = logger
+        perform({ () async throws(JobStoreError) in
+            do { try await handler(job) } catch {
+                logger.error("onJobExited failed", metadata: ["job": "\(job.id)", "error": "\(JobEnding.describe(error))"])
+            }
+        }) { _ in }
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import Logging
+import Loop
+
+/// The processor's state machine: claims jobs, runs handlers, records endings, heartbeats and
+/// shuts down. It lives on the event loop's thread.
+///
+/// Threading: every method runs on the loop thread (each entry point checks). Store calls run
+/// as tasks whose results come back through `loop.execute`, so the loop never blocks and never
+/// runs user code; handlers run as tasks or on the bounded Dispatch pool.
+final class Scheduler: @unchecked Sendable {  // safe: mutable state is only touched on `loop`'s thread; every entry point calls loop.preconditionInLoop()
+    enum Phase: Equatable {
+        case running
+        /// Stopping: no more claims; waiting for handlers and store writes.
+        case draining
+        case stopped
+    }
+
+    let loop: EventLoop
+    let configuration: QueueConfiguration
+    let store: any JobStore
+    let scope: ClaimScope
+    let logger: Logger
+    let cpuPool: BoundedDispatchPool
+    /// Called once on the loop thread when the scheduler has stopped.
+    private let onStopped: @Sendable () -> Void
+
+    var phase = Phase.running
+    var running: [ObjectId: RunningJob] = [:]
+    /// Store calls in flight (claims, endings, onJobExited); shutdown waits for them.
+    var inFlight = 0
+    var claiming = false
+    /// A local job became due while a claim was in flight: claim again even if it finds nothing.
+    var recheck = false
+    var pollDelay: Duration
+    var pollTimer: TimerHandle?
+    var dueTimer: (handle: TimerHandle, at: LoopInstant)?
+    var heartbeatTimer: TimerHandle?
+    var graceTimer: TimerHandle?
+
+    init(
+        loop: EventLoop, configuration: QueueConfiguration, workerId: ObjectId, claiming: Bool,
+        cpuPool: BoundedDispatchPool, onStopped: @escaping @Sendable () -> Void
+    ) {
+        self.loop = loop
+        self.configuration = configuration
+        store = configuration.store
+        // A scheduler that does not claim (for an inline run) still runs the jobs handed to it.
+        scope = ClaimScope(workerId: workerId, names: claiming ? configuration.claimableNames : [])
+        logger = configuration.logger
+        self.cpuPool = cpuPool
+        self.onStopped = onStopped
+        pollDelay = configuration.pollInterval.lowerBound
+    }
+
+    var workerId: ObjectId { scope.workerId }
+
+    /// Starts claiming and heartbeats. The worker document is already stored.
+    func start() {
+        loop.preconditionInLoop()
+        scheduleHeartbeat()
+        pump()
+    }
+
+    // MARK: Store calls
+
+    /// Runs a store call off the loop and hands its result back on the loop thread; counted in
+    /// ``inFlight`` so that shutdown waits for it.
+    func perform<Value: Sendable>(
+        _ operation: @escaping @Sendable () async throws(JobStoreError) -> Value,
+        then: @escaping @Sendable (Result<Value, JobStoreError>) -> Void
+    ) {
+        inFlight += 1
+        let loop = loop
+        Task {
+            let result = await Result { () async throws(JobStoreError) -> Value in try await operation() }
+            do {
+                try loop.execute {
+                    self.inFlight -= 1
+                    then(result)
+                    self.checkDrained()
+                }
+            } catch {
+                // The loop stopped first: only possible after the scheduler itself stopped it.
+                self.logger.debug("store result arrived after the loop stopped")
+            }
+        }
+    }
+
+    /// Converts a wall-clock date to a loop deadline.
+    func deadline(for date: Date) -> LoopInstant {
+        let delay = date.timeIntervalSinceNow
+        return loop.now + .nanoseconds(Int64((max(0, delay) * 1e9).rounded(.up)))
+    }
+
+    // MARK: Heartbeat
+
+    private func scheduleHeartbeat() {
+        heartbeatTimer = loop.schedule(after: configuration.heartbeatInterval) { event in
+            guard case .fired = event else { return }
+            self.beat()
+        }
+    }
+
+    private func beat() {
+        guard phase == .running else { return }
+        let (store, workerId) = (store, workerId)
+        perform({ () async throws(JobStoreError) in try await store.heartbeat(workerId, at: Date()) }) { result in
+            switch result {
+            case .success(true): break
+            case .success(false):
+                self.logger.error("this worker's document is gone (declared dead by another worker): stopping",
+                                  metadata: ["worker": "\(workerId)"])
+                self.beginShutdown()
+            case .failure(let error):
+                self.logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
+            }
+            if self.phase == .running { self.scheduleHeartbeat() }
+        }
+    }
+}

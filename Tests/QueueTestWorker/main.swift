@@ -1,0 +1,101 @@
+// A worker process for the multi-process tests (Tests/QueueTests/MultiProcessTests.swift).
+//
+// Usage: QueueTestWorker --database NAME --label L --record FILE [--tags a,b] [--concurrency N]
+// MONGODB_URI names the server. Every handler run appends a line to FILE (O_APPEND, one write
+// per line, so lines from several processes never interleave):
+//   worker <label> <workerId>          once, when the worker has started
+//   run <label> <jobId> <jobName>      each time a handler starts
+// SIGTERM or SIGINT shuts the worker down gracefully; it exits 0 once its document is removed.
+import Foundation
+import Logging
+import Loop
+import Queue
+
+EventLoop.blockTerminationSignals()  // before any thread exists, so the loop's signalfd gets them
+
+struct Arguments {
+    var database = ""
+    var label = "worker"
+    var record = ""
+    var tags: [String]?
+    var concurrency = 8
+
+    init(_ arguments: [String]) {
+        var iterator = arguments.dropFirst().makeIterator()
+        while let flag = iterator.next() {
+            let value = iterator.next() ?? ""
+            switch flag {
+            case "--database": database = value
+            case "--label": label = value
+            case "--record": record = value
+            case "--tags": tags = value.split(separator: ",").map(String.init)
+            case "--concurrency": concurrency = Int(value) ?? 8
+            default: fatalError("unknown argument \(flag)")
+            }
+        }
+    }
+}
+
+/// Appends whole lines to the record file shared by every worker of a test.
+struct RecordFile: Sendable {
+    let path: String
+
+    func append(_ line: String) {
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0o644)
+        precondition(fd >= 0, "cannot open \(path)")
+        defer { close(fd) }
+        let bytes = Array((line + "\n").utf8)
+        precondition(write(fd, bytes, bytes.count) == bytes.count)
+    }
+
+    func lines() -> [String] {
+        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+}
+
+let arguments = Arguments(CommandLine.arguments)
+let record = RecordFile(path: arguments.record)
+let label = arguments.label
+var logger = Logger(label: "worker.\(label)")
+logger.logLevel = .info
+
+let database = try MongoDatabase.connect(
+    MongoConnectionString(ProcessInfo.processInfo.environment["MONGODB_URI"] ?? ""), database: arguments.database)
+let store = MongoJobStore(database: database, logger: logger)
+
+let recordRun: JobDefinition.Handler = { job, _ in
+    record.append("run \(label) \(job.id) \(job.name)")
+    return nil
+}
+let jobs: [String: JobDefinition] = [
+    "work": JobDefinition(handler: recordRun),
+    "tagged": JobDefinition(tag: "x", handler: recordRun),
+    // Holds its exclusive slot until killed or `ms` elapse.
+    "exclusive": JobDefinition(concurrency: .exclusive) { job, signal in
+        record.append("run \(label) \(job.id) \(job.name)")
+        let ms = job.payload?["ms"]?.intValue ?? 1_000
+        try await Task.sleep(for: .milliseconds(ms))
+        try signal.checkCancellation()
+        return nil
+    },
+    // The first start waits for its signal (to be interrupted); a resumed start finishes.
+    "resumable": JobDefinition(resumable: true) { job, signal in
+        let startedBefore = record.lines().contains { $0.hasPrefix("run ") && $0.contains(" \(job.id) ") }
+        record.append("run \(label) \(job.id) \(job.name)")
+        if startedBefore { return "resumed" }
+        let reason = await signal.cancelled()
+        throw JobSignal.Cancelled(reason: reason)
+    },
+]
+
+var configuration = QueueConfiguration(store: store, logger: logger, jobs: jobs, workerTags: arguments.tags)
+configuration.concurrency = arguments.concurrency
+configuration.pollInterval = .milliseconds(5) ... .milliseconds(100)
+configuration.heartbeatInterval = .milliseconds(500)
+configuration.deadWorkerTimeout = .seconds(3)
+configuration.shutdownGracePeriod = .seconds(5)
+configuration.handlesTerminationSignals = true
+let processor = try JobProcessor(configuration)
+record.append("worker \(label) \(processor.workerId)")
+try await processor.run()
+database.close()

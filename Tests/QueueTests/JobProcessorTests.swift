@@ -1,0 +1,189 @@
+import Foundation
+import Testing
+@testable import Queue
+
+/// SPEC §4 semantics, each proven on every store.
+@Suite("JobProcessor")
+struct JobProcessorTests {
+    struct Boom: Error, JobErrorCause, CustomStringConvertible {
+        var cause: (any Error)?
+        var description: String { "boom" }
+    }
+    struct Root: Error, CustomStringConvertible { var description: String { "disk full" } }
+
+    @Test(arguments: StoreKind.allCases)
+    func scheduledJobRunsOnceAndFinishesWithItsResult(_ kind: StoreKind) async throws {
+        let (store, close) = try await kind.make()
+        defer { close() }
+        let runs = Recorder<ObjectId>()
+        let worker = try RunningProcessor(.testing(store: store, jobs: [
+            "echo": JobDefinition { job, _ in
+                runs.append(job.id)
+                return job.payload.map { .document($0) }
+            },
+        ]))
+        let job = try await worker.processor.schedule("echo", payload: ["n": 7, "nested": ["a": [1, 2]]])
+        let ended = try await store.waitFor(job.id, [.finished, .errored])
+        try await worker.stop()
+        #expect(ended.status == .finished)
+        #expect(ended.output?.result == .document(["n": 7, "nested": ["a": [1, 2]]]))
+        #expect(ended.output?.duration != nil)
+        #expect(ended.endedAt != nil && ended.startedAt != nil)
+        #expect(ended.workerId == nil)
+        #expect(runs.all == [job.id])
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func throwingHandlerErrorsWithItsMessageAndCauseChain(_ kind: StoreKind) async throws {
+        let (store, close) = try await kind.make()
+        defer { close() }
+        let worker = try RunningProcessor(.testing(store: store, jobs: [
+            "fail": JobDefinition { _, _ in throw Boom(cause: Root()) },
+        ]))
+        let job = try await worker.processor.schedule("fail")
+        let ended = try await store.waitFor(job.id, [.finished, .errored])
+        try await worker.stop()
+        #expect(ended.status == .errored)
+        #expect(ended.output?.error == "boom\ncaused by: disk full")
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func onJobExitedRunsOnceWithTheFinalJobAndItsFailureChangesNothing(_ kind: StoreKind) async throws {
+        let (store, close) = try await kind.make()
+        defer { close() }
+        let exits = Recorder<Job>()
+        let worker = try RunningProcessor(.testing(store: store, jobs: [
+            "work": JobDefinition(onJobExited: { job in
+                exits.append(job)
+                throw Root()
+            }) { _, _ in "done" },
+        ]))
+        let job = try await worker.processor.schedule("work")
+        _ = try await eventually("onJobExited") { exits.count == 1 ? true : nil }
+        try await worker.stop()
+        #expect(exits.count == 1)
+        #expect(exits.all.first?.status == .finished)
+        #expect(exits.all.first?.output?.result == "done")
+        #expect(try await store.job(id: job.id)?.status == .finished)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aWorkerNeverRunsMoreHandlersThanItsConcurrency(_ kind: StoreKind) async throws {
+        let (store, close) = try await kind.make()
+        defer { close() }
+        let gauge = ConcurrencyGauge()
+        let worker = try RunningProcessor(.testing(store: store, jobs: [
+            "slow": JobDefinition { _, _ in
+                gauge.enter()
+                defer { gauge.leave() }
+                try await Task.sleep(for: .milliseconds(30))
+                return nil
+            },
+        ], concurrency: 3))
+        var ids: [ObjectId] = []
+        for _ in 0..<12 { ids.append(try await worker.processor.schedule("slow").id) }
+        for id in ids { _ = try await store.waitFor(id, [.finished]) }
+        try await worker.stop()
+        #expect(gauge.peak <= 3)
+        #expect(gauge.peak >= 2, "jobs should overlap when slots allow")
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func shutdownPausesResumableJobsAndErrorsOthersAsInterrupted(_ kind: StoreKind) async throws {
+        let (store, close) = try await kind.make()
+        defer { close() }
+        let exits = Recorder<Job>()
+        let started = Recorder<String>()
+        let waitForSignal: JobDefinition.Handler = { job, signal in
+            started.append(job.name)
+            _ = await signal.cancelled()
+            throw CancellationError()
+        }
+        let worker = try RunningProcessor(.testing(store: store, jobs: [
+            "resumable": JobDefinition(resumable: true, onJobExited: { exits.append($0) }, handler: waitForSignal),
+            "oneshot": JobDefinition(onJobExited: { exits.append($0) }, handler: waitForSignal),
+        ]))
+        let resumable = try await worker.processor.schedule("resumable")
+        let oneshot = try await worker.processor.schedule("oneshot")
+        _ = try await eventually("both handlers to start") { started.count == 2 ? true : nil }
+        try await worker.stop()
+        let paused = try #require(try await store.job(id: resumable.id))
+        let interrupted = try #require(try await store.job(id: oneshot.id))
+        #expect(paused.status == .paused)
+        #expect(paused.endedAt == nil && paused.workerId == nil)
+        #expect(interrupted.status == .errored)
+        #expect(interrupted.output?.error == "Interrupted")
+        #expect(exits.all.map(\.id) == [oneshot.id], "onJobExited for the interrupted job only, not the paused one")
+        #expect(try await store.workers().isEmpty, "the worker document is removed at shutdown")
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aPausedJobIsResumedByTheNextWorkerKeepingItsStartTime(_ kind: StoreKind) async throws {
+        let (store, close) = try await kind.make()
+        defer { close() }
+        let attempts = Recorder<Int>()
+        let definition = JobDefinition(resumable: true) { _, signal in
+            attempts.append(attempts.count)
+            if attempts.count == 1 {
+                _ = await signal.cancelled()
+                throw CancellationError()
+            }
+            return "resumed"
+        }
+        let first = try RunningProcessor(.testing(store: store, jobs: ["long": definition]))
+        let job = try await first.processor.schedule("long")
+        _ = try await eventually("the first attempt") { attempts.count == 1 ? true : nil }
+        try await first.stop()
+        let paused = try await store.waitFor(job.id, [.paused])
+        let second = try RunningProcessor(.testing(store: store, jobs: ["long": definition]))
+        let finished = try await store.waitFor(job.id, [.finished])
+        try await second.stop()
+        #expect(finished.output?.result == "resumed")
+        #expect(finished.startedAt == paused.startedAt)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aHandlerIgnoringItsSignalIsAbandonedAfterTheGracePeriod(_ kind: StoreKind) async throws {
+        let (store, close) = try await kind.make()
+        defer { close() }
+        let started = Recorder<Bool>()
+        let release = JobSignal()  // lets the stubborn handler end when the test is over
+        let worker = try RunningProcessor(.testing(store: store, jobs: [
+            "stubborn": JobDefinition { _, _ in
+                started.append(true)
+                _ = await release.cancelled()
+                return "too late"
+            },
+        ], grace: .milliseconds(300)))
+        let job = try await worker.processor.schedule("stubborn")
+        _ = try await eventually("the handler to start") { started.count == 1 ? true : nil }
+        try await worker.stop()
+        let ended = try #require(try await store.job(id: job.id))
+        release.fire(.shutdown)
+        #expect(ended.status == .errored)
+        #expect(ended.output?.error == "Interrupted")
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func cpuBoundHandlersRunOnTheBoundedDispatchPool(_ kind: StoreKind) async throws {
+        let (store, close) = try await kind.make()
+        defer { close() }
+        let gauge = ConcurrencyGauge()
+        var configuration = QueueConfiguration.testing(store: store, jobs: [
+            "crunch": .cpuBound { job, _ in
+                gauge.enter()
+                defer { gauge.leave() }
+                var x: UInt64 = 1
+                for i in 0..<200_000 { x = x &* 6364136223846793005 &+ UInt64(i) }
+                return .int64(Int64(bitPattern: x))
+            },
+        ], concurrency: 8)
+        configuration.cpuConcurrency = 2
+        let worker = try RunningProcessor(configuration)
+        var ids: [ObjectId] = []
+        for _ in 0..<10 { ids.append(try await worker.processor.schedule("crunch").id) }
+        for id in ids { #expect(try await store.waitFor(id, [.finished, .errored]).status == .finished) }
+        try await worker.stop()
+        #expect(gauge.peak <= 2)
+    }
+}

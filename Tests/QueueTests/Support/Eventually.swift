@@ -1,0 +1,21 @@
+import Foundation
+
+/// A condition that did not hold within its timeout.
+struct TimedOut: Error, CustomStringConvertible {
+    let what: String
+    let timeout: Duration
+    var description: String { "timed out after \(timeout) waiting for \(what)" }
+}
+
+/// Checks `condition` every 10 ms until it returns a value, or throws ``TimedOut``.
+/// This awaits a condition with a deadline; it is not a sleep that hopes things happened.
+func eventually<Value>(
+    _ what: String, timeout: Duration = .seconds(10), _ condition: () async throws -> Value?
+) async throws -> Value {
+    let deadline = ContinuousClock.now + timeout
+    while true {
+        if let value = try await condition() { return value }
+        guard ContinuousClock.now < deadline else { throw TimedOut(what: what, timeout: timeout) }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Synchronization
+
+/// A `QueueTestWorker` process started by a test: the real binary, signalled for real.
+final class WorkerProcess: Sendable {
+    private let process: Process
+    private let exited = Mutex<Int32?>(nil)
+    let label: String
+
+    /// The built worker binary, beside the test bundle in the build folder.
+    static var executable: URL {
+        let testBinary = URL(fileURLWithPath: CommandLine.arguments.first { $0.contains(".build") } ?? CommandLine.arguments[0])
+        var directory = testBinary.deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("QueueTestWorker").path),
+              directory.path != "/"
+        {
+            directory.deleteLastPathComponent()
+        }
+        return directory.appendingPathComponent("QueueTestWorker")
+    }
+
+    /// Starts a worker on `database` that records into `record`.
+    init(label: String, database: String, record: String, tags: [String]? = nil, concurrency: Int = 8) throws {
+        self.label = label
+        process = Process()
+        process.executableURL = Self.executable
+        var arguments = ["--database", database, "--label", label, "--record", record, "--concurrency", "\(concurrency)"]
+        if let tags { arguments += ["--tags", tags.joined(separator: ",")] }
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment
+        process.standardOutput = FileHandle.nullDevice
+        let exited = exited
+        process.terminationHandler = { process in exited.withLock { $0 = process.terminationStatus } }
+        try process.run()
+    }
+
+    var pid: Int32 { process.processIdentifier }
+
+    /// Sends `signal` (SIGTERM, SIGKILL...) to the process.
+    func send(_ signal: Int32) { kill(pid, signal) }
+
+    /// Waits for the process to exit and returns its status.
+    func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32 {
+        try await eventually("worker \(label) to exit", timeout: timeout) { exited.withLock { $0 } }
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+/// The lines the workers of one test append (see Tests/QueueTestWorker/main.swift).
+struct RecordLines {
+    let path: String
+
+    static func temporary() -> RecordLines {
+        RecordLines(path: FileManager.default.temporaryDirectory.appendingPathComponent("record-\(UUID()).txt").path)
+    }
+
+    var lines: [String] { ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
+
+    /// `run` lines as (label, job id, name).
+    var runs: [(label: String, jobId: String, name: String)] {
+        lines.compactMap { line in
+            let parts = line.split(separator: " ").map(String.init)
+            return parts.count == 4 && parts[0] == "run" ? (parts[1], parts[2], parts[3]) : nil
+        }
+    }
+
+    /// Worker ids by label, from the `worker` lines.
+    var workers: [String: String] {
+        Dictionary(lines.compactMap { line in
+            let parts = line.split(separator: " ").map(String.init)
+            return parts.count == 3 && parts[0] == "worker" ? (parts[1], parts[2]) : nil
+        }, uniquingKeysWith: { $1 })
+    }
+}

@@ -72,7 +72,11 @@ let package = Package(
         .executableTarget(name: "CronBenchmark", dependencies: ["Cron"], path: "perf/CronBenchmark",
                           swiftSettings: swiftSettings),
 
-        .testTarget(name: "LoopTests", dependencies: ["Loop"], swiftSettings: swiftSettings),
+        // A child process for the signal test: a process-directed SIGTERM reaches the loop only
+        // when every thread blocks it, which only a process's own main can arrange.
+        .executableTarget(name: "LoopSignalProbe", dependencies: ["Loop"], path: "Tests/LoopSignalProbe",
+                          swiftSettings: swiftSettings),
+        .testTarget(name: "LoopTests", dependencies: ["Loop", "LoopSignalProbe"], swiftSettings: swiftSettings),
         .testTarget(name: "CronTests", dependencies: ["Cron"], swiftSettings: swiftSettings),
         .testTarget(name: "QueueTests", dependencies: ["Queue", "CMongoC", "QueueTestWorker"], swiftSettings: swiftSettings),
         // A worker process that the multi-process tests spawn, SIGTERM and SIGKILL.

@@ -1,4 +1,5 @@
 // See CEpoll.h: each function forwards to one libc call.
+#define _GNU_SOURCE  // for pthread_setname_np
 #include "CEpoll.h"
 
 #include <errno.h>
@@ -48,6 +49,8 @@ int cepoll_signalfd_read(int fd) {
     ssize_t n = read(fd, &info, sizeof info);
     return n == (ssize_t)sizeof info ? (int)info.ssi_signo : -1;
 }
+
+int cepoll_set_thread_name(const char *name) { return pthread_setname_np(pthread_self(), name); }
 
 uint64_t cepoll_monotonic_now_ns(void) {
     struct timespec ts;

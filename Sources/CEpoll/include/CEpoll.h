@@ -39,6 +39,10 @@ int cepoll_signalfd_read(int fd);
 // because sigset_t manipulation macros do not import).
 int cepoll_block_signals(const int *signals, int count);
 
+// pthread_setname_np(pthread_self(), name): a GNU extension (_GNU_SOURCE), not imported by
+// Swift's Glibc. Names the loop thread for ps/top/gdb; `name` must fit in 15 bytes.
+int cepoll_set_thread_name(const char *name);
+
 // The monotonic clock in nanoseconds, the clock the timerfd is armed on.
 uint64_t cepoll_monotonic_now_ns(void);
 

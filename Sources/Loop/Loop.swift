@@ -1,1 +1,0 @@
-// Placeholder: the Loop module is being written.

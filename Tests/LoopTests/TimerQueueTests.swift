@@ -1,0 +1,93 @@
+import Testing
+
+@testable import Loop
+
+/// The timer heap and timerfd arming rules, without a loop or a kernel.
+@Suite("timer queue")
+struct TimerQueueTests {
+    private var sequence: UInt64 = 0
+
+    private mutating func record(at nanoseconds: Int64) -> TimerRecord {
+        sequence += 1
+        return TimerRecord(deadline: LoopInstant(nanoseconds: nanoseconds), sequence: sequence) { _ in }
+    }
+
+    @Test("the timerfd is re-armed only when the earliest deadline changes")
+    mutating func rearmsOnlyWhenEarliestChanges() {
+        var queue = TimerQueue()
+        let now = LoopInstant(nanoseconds: 0)
+        queue.insert(record(at: 100))
+        #expect(queue.timerFdChange(now: now) == .arm(LoopInstant(nanoseconds: 100)))
+        queue.insert(record(at: 200))
+        queue.insert(record(at: 100))
+        #expect(queue.timerFdChange(now: now) == nil)
+        let earliest = record(at: 50)
+        queue.insert(earliest)
+        #expect(queue.timerFdChange(now: now) == .arm(LoopInstant(nanoseconds: 50)))
+        #expect(earliest.cancel())
+        #expect(queue.timerFdChange(now: now) == .arm(LoopInstant(nanoseconds: 100)))
+
+        var due: [TimerRecord] = []
+        queue.popDue(at: LoopInstant(nanoseconds: 100), into: &due)
+        #expect(due.map(\.deadline.nanoseconds) == [100, 100])
+        #expect(queue.timerFdChange(now: LoopInstant(nanoseconds: 100)) == .arm(LoopInstant(nanoseconds: 200)))
+    }
+
+    @Test("an armed deadline nobody waits for is disarmed; an expired one is left alone")
+    mutating func disarmsOnlyFutureDeadlines() {
+        var queue = TimerQueue()
+        let later = record(at: 200)
+        queue.insert(later)
+        #expect(queue.timerFdChange(now: LoopInstant(nanoseconds: 0)) == .arm(LoopInstant(nanoseconds: 200)))
+        #expect(later.cancel())
+        #expect(queue.timerFdChange(now: LoopInstant(nanoseconds: 0)) == .disarm)
+        #expect(queue.timerFdChange(now: LoopInstant(nanoseconds: 0)) == nil)
+
+        queue.insert(record(at: 300))
+        #expect(queue.timerFdChange(now: LoopInstant(nanoseconds: 0)) == .arm(LoopInstant(nanoseconds: 300)))
+        var due: [TimerRecord] = []
+        queue.popDue(at: LoopInstant(nanoseconds: 300), into: &due)
+        #expect(queue.timerFdChange(now: LoopInstant(nanoseconds: 300)) == nil)
+        #expect(queue.armed == nil)
+    }
+
+    @Test("a deadline already due is not armed: the loop polls instead")
+    mutating func dueDeadlineIsNotArmed() {
+        var queue = TimerQueue()
+        queue.insert(record(at: 10))
+        #expect(queue.timerFdChange(now: LoopInstant(nanoseconds: 10)) == nil)
+        #expect(queue.armed == nil)
+    }
+
+    @Test("equal deadlines pop in submission order, cancelled ones are skipped")
+    mutating func equalDeadlinesPopInOrder() {
+        var queue = TimerQueue()
+        let records = (0..<10).map { _ in record(at: 5) }
+        for record in records.reversed() {
+            queue.insert(record)
+        }
+        #expect(records[3].cancel())
+        var due: [TimerRecord] = []
+        queue.popDue(at: LoopInstant(nanoseconds: 5), into: &due)
+        #expect(due.map(\.sequence) == records.filter { !$0.isCancelled }.map(\.sequence))
+        #expect(queue.count == 0)
+    }
+
+    @Test("compaction drops exactly the cancelled timers")
+    mutating func compactionDropsCancelled() {
+        var queue = TimerQueue()
+        let records = (0..<100).map { record(at: Int64($0)) }
+        for record in records {
+            queue.insert(record)
+        }
+        for record in records where record.sequence % 3 == 0 {
+            #expect(record.cancel())
+        }
+        #expect(queue.removeCancelled() == 33)
+        var remaining: [UInt64] = []
+        while let next = queue.popNext() {
+            remaining.append(next.sequence)
+        }
+        #expect(remaining == records.map(\.sequence).filter { $0 % 3 != 0 })
+    }
+}

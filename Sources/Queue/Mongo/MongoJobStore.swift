@@ -1,0 +1,202 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// The production ``JobStore``: jobs, workers and signals in MongoDB, in the collections and
+/// with the field names of the Node version (SPEC §5), reached through libmongoc.
+///
+/// Rules, and why:
+/// - Every state transition is one command guarded by the expected current status (and owner):
+///   claim and finish are each one `findAndModify`, so two processes can never both make one.
+/// - Exclusivity is decided by a unique index, never by a read-then-write (see
+///   ``ExclusivityEnforcement``); ``prepare()`` creates the indexes and must run first.
+/// - Calls run on the ``MongoDatabase``'s I/O threads; callers suspend, never block.
+/// - Idempotent reads are retried once on a network or not-primary error; writes are not.
+/// - Errors are ``JobStoreError``s: `unavailable` for network and not-primary failures,
+///   `invalidDocument` for a stored document this version cannot read (naming its id and
+///   field), `database` otherwise, with libmongoc's description as the reason.
+public final class MongoJobStore: JobStore {
+    /// The collection of jobs, crons and cron tasks.
+    static let jobsCollection = "job_processor.jobs"
+    /// The collection of worker documents.
+    static let workersCollection = "job_processor.workers"
+    /// The collection of signals.
+    static let signalsCollection = "job_processor.signals"
+
+    let database: MongoDatabase
+    let logger: Logger
+    /// The enforcement in effect: the one asked for, until ``prepare()`` finds that the server
+    /// refuses partial indexes. Read by every write that changes a job's status.
+    let enforcement: Mutex<ExclusivityEnforcement>
+
+    /// A store over `database`. Does no I/O: call ``prepare()`` before the first operation.
+    /// - Parameters:
+    ///   - logger: where the store reports what it decides (the exclusivity fallback).
+    ///   - exclusivity: how exclusive names are enforced; the default prefers the partial
+    ///     unique index and falls back by itself when the server refuses it.
+    public init(database: MongoDatabase, logger: Logger, exclusivity: ExclusivityEnforcement = .partialIndex) {
+        self.database = database
+        self.logger = logger
+        enforcement = Mutex(exclusivity)
+    }
+
+    /// How exclusive names are enforced now: after ``prepare()``, what the server accepted.
+    public var exclusivity: ExclusivityEnforcement { enforcement.withLock { $0 } }
+
+    /// Whether writes maintain the `exclusive_key` field (the fallback enforcement).
+    var usesExclusiveKey: Bool { exclusivity == .exclusiveKeyField }
+
+    // MARK: Reads
+
+    /// One `find` by `_id`.
+    public func job(id: ObjectId) async throws(JobStoreError) -> Job? {
+        let operation = "read job \(id)"
+        let document = try await onJobs(operation, retryingReads: true) { jobs throws(MongoError) in
+            try jobs.find(["_id": .objectId(id)], limit: 1).first
+        }
+        guard let document else { return nil }
+        return try JobDocument.decode(document, operation: operation)
+    }
+
+    /// One `find` with the query's filters, sort and limit.
+    public func jobs(matching query: JobQuery) async throws(JobStoreError) -> [Job] {
+        guard query.limit > 0 else { return [] }  // MongoDB reads a limit of 0 as "no limit"
+        var filter = BSONDocument()
+        if let names = query.names { filter["name"] = ["$in": .array(names.map { .string($0) })] }
+        if let statuses = query.statuses { filter["status"] = ["$in": .array(statuses.map { .string($0.rawValue) })] }
+        if let types = query.types { filter["type"] = ["$in": .array(types.map { .string($0.rawValue) })] }
+        if let workerId = query.workerId { filter["worker_id"] = .objectId(workerId) }
+        let sort: BSONDocument = query.newestFirst ? ["created_at": -1, "_id": -1] : ["scheduled_for": 1, "_id": 1]
+        let documents = try await onJobs("find jobs", retryingReads: true) { [filter] jobs throws(MongoError) in
+            try jobs.find(filter, sort: sort, limit: query.limit)
+        }
+        var result: [Job] = []
+        result.reserveCapacity(documents.count)
+        for document in documents { result.append(try JobDocument.decode(document, operation: "find jobs")) }
+        return result
+    }
+
+    /// One `find` of the earliest claimable job in scope, projected on `scheduled_for`.
+    public func nextDue(_ scope: ClaimScope) async throws(JobStoreError) -> Date? {
+        guard !scope.names.isEmpty else { return nil }
+        let filter: BSONDocument = ["status": ["$in": JobDocument.claimable], "name": ["$in": Self.strings(scope.names)]]
+        let document = try await onJobs("next due job", retryingReads: true) { jobs throws(MongoError) in
+            try jobs.find(filter, sort: ["scheduled_for": 1, "_id": 1], limit: 1, projection: ["scheduled_for": 1]).first
+        }
+        guard let document else { return nil }
+        return try StoredDocumentReader(document, kind: "job", operation: "next due job").date("scheduled_for")
+    }
+
+    // MARK: Transitions
+
+    /// One `findAndModify`: the earliest due claimable job in scope, set running by a pipeline
+    /// update that keeps `started_at` when resuming. A claimed job whose document cannot be read
+    /// is recorded `errored` (one more command) and the `invalidDocument` error is thrown, so
+    /// that the next claim moves on to the next job.
+    public func claim(_ scope: ClaimScope, now: Date) async throws(JobStoreError) -> Job? {
+        guard !scope.names.isEmpty else { return nil }
+        let query: BSONDocument = [
+            "status": ["$in": JobDocument.claimable],
+            "scheduled_for": ["$lte": .date(now)],
+            "name": ["$in": Self.strings(scope.names)],
+        ]
+        let update: BSON = [[
+            "$set": [
+                "status": .string(JobStatus.running.rawValue), "worker_id": .objectId(scope.workerId),
+                "updated_at": .date(now), "started_at": ["$ifNull": ["$started_at", .date(now)]],
+            ],
+        ]]
+        let document = try await onJobs("claim") { jobs throws(MongoError) in
+            try jobs.findAndModify(query, update: update, sort: ["scheduled_for": 1, "_id": 1], returnNew: true)
+        }
+        guard let document else { return nil }
+        do {
+            return try JobDocument.decode(document, operation: "claim")
+        } catch {
+            try await recordUnreadable(document, claimedBy: scope.workerId, error: error, at: now)
+            throw error
+        }
+    }
+
+    /// One `findAndModify` guarded by `{_id, status: running, worker_id}`.
+    public func finish(
+        _ id: ObjectId, by workerId: ObjectId, as status: JobStatus, output: JobOutput?, at now: Date
+    ) async throws(JobStoreError) -> Job? {
+        var set: BSONDocument = [
+            "status": .string(status.rawValue), "output": output.map { .document(JobDocument.encode($0)) } ?? .null,
+            "updated_at": .date(now), "worker_id": .null,
+        ]
+        if status != .paused { set["ended_at"] = .date(now) }
+        let update = leavingActive(status, ["$set": .document(set)])
+        let query: BSONDocument = [
+            "_id": .objectId(id), "status": .string(JobStatus.running.rawValue), "worker_id": .objectId(workerId),
+        ]
+        let operation = "finish job \(id)"
+        let document = try await onJobs(operation) { jobs throws(MongoError) in
+            try jobs.findAndModify(query, update: .document(update), returnNew: true)
+        }
+        guard let document else { return nil }
+        return try JobDocument.decode(document, operation: operation)
+    }
+
+    // MARK: Helpers
+
+    /// `update` with `exclusive_key` unset when the job leaves the active statuses and the
+    /// fallback enforcement is in effect, in the same atomic write.
+    func leavingActive(_ status: JobStatus, _ update: BSONDocument) -> BSONDocument {
+        guard usesExclusiveKey, !JobStatus.active.contains(status) else { return update }
+        return update.merging(["$unset": [JobDocument.exclusiveKey: ""]])
+    }
+
+    /// A claimed job whose document cannot be read would stay `running` on this worker for
+    /// ever: record it `errored` with the reason (SPEC §7: one bad job never stops the rest).
+    private func recordUnreadable(
+        _ document: BSONDocument, claimedBy workerId: ObjectId, error: JobStoreError, at now: Date
+    ) async throws(JobStoreError) {
+        guard let id = document["_id"] else { return }
+        logger.error("claimed an unreadable job; recording it errored", metadata: ["error": "\(error)"])
+        let update: BSONDocument = leavingActive(.errored, ["$set": [
+            "status": .string(JobStatus.errored.rawValue), "worker_id": .null, "updated_at": .date(now),
+            "ended_at": .date(now), "output": ["error": .string(error.reason)],
+        ]])
+        try await onJobs("record unreadable job") { jobs throws(MongoError) in
+            try jobs.updateOne(["_id": id, "status": "running", "worker_id": .objectId(workerId)], .document(update))
+        }
+    }
+
+    /// Runs `body` on an I/O thread with the jobs collection, mapping failures.
+    @discardableResult
+    func onJobs<Result: Sendable>(
+        _ operation: String, retryingReads: Bool = false,
+        _ body: @escaping @Sendable (MongoCollection) throws(MongoError) -> Result
+    ) async throws(JobStoreError) -> Result {
+        try await on(Self.jobsCollection, operation, retryingReads: retryingReads, body)
+    }
+
+    /// Runs `body` on an I/O thread with `collection`, mapping failures to ``JobStoreError``.
+    @discardableResult
+    func on<Result: Sendable>(
+        _ collection: String, _ operation: String, retryingReads: Bool = false,
+        _ body: @escaping @Sendable (MongoCollection) throws(MongoError) -> Result
+    ) async throws(JobStoreError) -> Result {
+        let name = database.name
+        do throws(MongoError) {
+            return try await database.run(operation, retryingReads: retryingReads) { client throws(MongoError) in
+                try body(client.collection(collection, in: name))
+            }
+        } catch {
+            throw JobStoreError(error, operation: operation)
+        }
+    }
+
+    static func strings(_ values: [String]) -> BSON { .array(values.map { .string($0) }) }
+}
+
+extension JobStoreError {
+    /// The store's view of a MongoDB failure: `unavailable` when retrying later may succeed
+    /// (network, not primary), `invalidDocument` for an unreadable reply, `database` otherwise.
+    init(_ error: MongoError, operation: String) {
+        let code: Code = error.isTransient ? .unavailable : error.code == .invalidDocument ? .invalidDocument : .database
+        self.init(code, operation: operation, reason: error.description)
+    }
+}

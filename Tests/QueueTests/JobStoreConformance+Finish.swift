@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+@testable import Queue
+
+@Suite("JobStore conformance: finish and kill")
+struct FinishConformanceTests {
+    /// A job claimed at ``Fixture/now`` by a new worker, and that worker.
+    private func runningJob(in store: any JobStore, _ name: String = "send-mail") async throws -> (Job, ObjectId) {
+        _ = try await store.insert(Fixture.job(name))
+        let scope = Fixture.scope(name)
+        return (try #require(try await store.claim(scope, now: Fixture.now)), scope.workerId)
+    }
+
+    @Test(arguments: StoreKind.allCases, [JobStatus.finished, .errored, .killed])
+    func finishRecordsTheStatusOutputAndEndAndClearsTheWorker(_ kind: StoreKind, status: JobStatus) async throws {
+        try await kind.withStore { store in
+            let (job, worker) = try await runningJob(in: store)
+            let output = JobOutput(duration: "1.5s", result: ["sent": true], error: status == .errored ? "boom" : nil)
+            let finished = try #require(try await store.finish(job.id, by: worker, as: status, output: output, at: Fixture.at(2)))
+            var expected = job
+            expected.status = status
+            expected.output = output
+            expected.updatedAt = Fixture.at(2)
+            expected.endedAt = Fixture.at(2)
+            expected.workerId = nil
+            #expect(finished == expected)
+            #expect(try await store.job(id: job.id) == expected)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func pausingKeepsEndedAtNilAndFreesTheWorker(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let (job, worker) = try await runningJob(in: store)
+            let paused = try #require(try await store.finish(job.id, by: worker, as: .paused, output: nil, at: Fixture.at(2)))
+            #expect(paused.status == .paused)
+            #expect(paused.endedAt == nil)
+            #expect(paused.workerId == nil)
+            #expect(paused.startedAt == job.startedAt)
+            #expect(paused.updatedAt == Fixture.at(2))
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func finishByAnotherWorkerReturnsNilAndChangesNothing(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let (job, _) = try await runningJob(in: store)
+            #expect(try await store.finish(job.id, by: ObjectId(), as: .finished, output: nil, at: Fixture.at(2)) == nil)
+            #expect(try await store.job(id: job.id) == job)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func finishOfAJobThatIsNotRunningReturnsNilAndChangesNothing(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let pending = try await store.insert(Fixture.job("pending"))
+            #expect(try await store.finish(pending.id, by: ObjectId(), as: .finished, output: nil, at: Fixture.at(1)) == nil)
+            #expect(try await store.job(id: pending.id) == pending)
+
+            let (job, worker) = try await runningJob(in: store)
+            let finished = try await store.finish(job.id, by: worker, as: .finished, output: nil, at: Fixture.at(2))
+            #expect(try await store.finish(job.id, by: worker, as: .errored, output: nil, at: Fixture.at(3)) == nil)
+            #expect(try await store.job(id: job.id) == finished)
+            #expect(try await store.finish(ObjectId(), by: worker, as: .finished, output: nil, at: Fixture.at(3)) == nil)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func killMarksAPendingJobKilledAtOnce(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let job = try await store.insert(Fixture.job())
+            guard case .killed(let killed) = try await store.kill(job.id, at: Fixture.at(4)) else {
+                Issue.record("a pending job is killed at once")
+                return
+            }
+            #expect(killed.status == .killed && killed.endedAt == Fixture.at(4) && killed.updatedAt == Fixture.at(4))
+            #expect(try await store.job(id: job.id) == killed)
+            #expect(try await store.claim(Fixture.scope(job.name), now: Fixture.at(5)) == nil)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func killMarksAPausedJobKilledAtOnce(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let (job, worker) = try await runningJob(in: store)
+            _ = try await store.finish(job.id, by: worker, as: .paused, output: nil, at: Fixture.at(1))
+            let outcome = try await store.kill(job.id, at: Fixture.at(4))
+            #expect(outcome == .killed(try #require(try await store.job(id: job.id))))
+            #expect(try await store.job(id: job.id)?.status == .killed)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func killOfARunningJobSignalsItsWorkerAndLeavesTheJobRunning(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let (job, worker) = try await runningJob(in: store)
+            #expect(try await store.kill(job.id, at: Fixture.at(4)) == .signalled(workerId: worker))
+            #expect(try await store.job(id: job.id) == job)
+            let signals = try await store.pendingSignals(for: worker)
+            #expect(signals.count == 1)
+            let signal = try #require(signals.first)
+            #expect(signal.kind == .kill && signal.jobId == job.id && signal.workerId == worker)
+            #expect(signal.createdAt == Fixture.at(4) && !signal.acknowledged)
+            // The worker then records the kill itself.
+            #expect(try await store.finish(job.id, by: worker, as: .killed, output: nil, at: Fixture.at(5))?.status == .killed)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func killLeavesAnEndedJobAsItIsAndReportsAnUnknownOne(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let (job, worker) = try await runningJob(in: store)
+            let finished = try await store.finish(job.id, by: worker, as: .finished, output: nil, at: Fixture.at(2))
+            #expect(try await store.kill(job.id, at: Fixture.at(4)) == .alreadyEnded(.finished))
+            #expect(try await store.job(id: job.id) == finished)
+            #expect(try await store.pendingSignals(for: worker).isEmpty)
+            #expect(try await store.kill(ObjectId(), at: Fixture.at(4)) == .notFound)
+        }
+    }
+}

@@ -1,0 +1,171 @@
+import CMongoC
+import Foundation
+import Logging
+import Testing
+@testable import Queue
+
+/// What only the MongoDB store promises: commands per operation, the stored schema, indexes,
+/// the exclusivity fallback, and errors. Behaviour shared with every store is in the
+/// conformance suite.
+@Suite("MongoJobStore")
+struct MongoJobStoreTests {
+    @Test func claimAndFinishAreOneCommandEach() async throws {
+        try await withMongoStore { store, database in
+            let job = Fixture.job()
+            let scope = Fixture.scope(job.name)
+            let counts = try await [
+                commands(database) { _ = try await store.insert(job) },
+                commands(database) { _ = try await store.claim(scope, now: Fixture.now) },
+                commands(database) { _ = try await store.finish(job.id, by: scope.workerId, as: .finished, output: nil, at: Fixture.at(1)) },
+                commands(database) { _ = try await store.claim(scope, now: Fixture.now) },
+            ]
+            #expect(counts == [1, 1, 1, 1], "insert, claim, finish, claim with nothing due")
+            let pending = try await store.insert(Fixture.job())
+            #expect(try await commands(database) { _ = try await store.kill(pending.id, at: Fixture.now) } == 1)
+            let worker = Fixture.worker()
+            try await store.registerWorker(worker)
+            #expect(try await commands(database) { _ = try await store.heartbeat(worker.id, at: Fixture.now) } == 1)
+        }
+    }
+
+    @Test func jobsWorkersAndSignalsAreStoredWithTheNodeVersionsSchema() async throws {
+        try await withMongoStore { store, database in
+            let job = try await store.insert(Fixture.job(concurrency: .exclusive))
+            let raw = try #require(try await rawJob(job.id, database))
+            #expect(raw.keys == [
+                "_id", "name", "type", "status", "payload", "output", "scheduled_for", "started_at", "ended_at",
+                "updated_at", "created_at", "worker_id", "sync", "cron_string", "concurrency",
+            ])
+            #expect(raw["_id"] == .objectId(job.id) && raw["scheduled_for"] == .date(Fixture.now))
+            #expect(raw["payload"] == .null && raw["worker_id"] == .null && raw["started_at"] == .null)
+            #expect(raw["concurrency"] == ["mode": "exclusive"] && raw["type"] == "simple" && raw["status"] == "pending")
+
+            let scope = Fixture.scope(job.name)
+            _ = try await store.claim(scope, now: Fixture.now)
+            _ = try await store.kill(job.id, at: Fixture.at(1))
+            try await store.registerWorker(WorkerRecord(id: scope.workerId, hostname: "h", tags: ["t"], lastSeen: Fixture.now))
+            let name = database.name
+            let (worker, signal) = try await database.run("raw") { client throws(MongoError) in
+                (try client.collection(MongoJobStore.workersCollection, in: name).find().first,
+                 try client.collection(MongoJobStore.signalsCollection, in: name).find().first)
+            }
+            #expect(worker == ["_id": .objectId(scope.workerId), "hostname": "h", "lastSeen": .date(Fixture.now), "tags": ["t"]])
+            #expect(signal?.keys == ["_id", "type", "job_id", "worker_id", "created_at", "ack"])
+            #expect(signal?["type"] == "kill" && signal?["job_id"] == .objectId(job.id) && signal?["ack"] == false)
+        }
+    }
+
+    @Test func prepareCreatesTheNamedIndexes() async throws {
+        try await withMongoStore { store, database in
+            let jobs = try await indexes(MongoJobStore.jobsCollection, database)
+            #expect(Set(jobs.keys) == [
+                "_id_", "status_1_name_1_scheduled_for_1__id_1", "name_1_status_1_created_at_-1__id_-1", "created_at_-1__id_-1",
+                "worker_id_1_status_1", "exclusive_active_name",
+            ])
+            let exclusive = try #require(jobs["exclusive_active_name"])
+            #expect(exclusive["unique"] == true)
+            #expect(exclusive["partialFilterExpression"] == .document(MongoIndexes.exclusiveFilter))
+            #expect(try await indexes(MongoJobStore.workersCollection, database).keys.contains("lastSeen_1"))
+            #expect(try await indexes(MongoJobStore.signalsCollection, database).keys.contains("worker_id_1_ack_1_created_at_1"))
+            #expect(store.exclusivity == .partialIndex)
+        }
+    }
+
+    @Test func theFallbackIndexIsAUniqueSparseIndexOnExclusiveKey() async throws {
+        try await withMongoStore(exclusivity: .exclusiveKeyField) { store, database in
+            let jobs = try await indexes(MongoJobStore.jobsCollection, database)
+            #expect(jobs["exclusive_active_name"] == nil)
+            let fallback = try #require(jobs["exclusive_key"])
+            #expect(fallback["unique"] == true && fallback["sparse"] == true && fallback["key"] == ["exclusive_key": 1])
+            #expect(store.exclusivity == .exclusiveKeyField)
+        }
+    }
+
+    @Test func theFallbackSetsExclusiveKeyOnlyWhileAnExclusiveJobIsActive() async throws {
+        try await withMongoStore(exclusivity: .exclusiveKeyField) { store, database in
+            func key(_ id: ObjectId) async throws -> BSON? { try await rawJob(id, database)?[JobDocument.exclusiveKey] }
+            let job = try await store.insert(Fixture.job("report", concurrency: .exclusive))
+            #expect(try await key(job.id) == "report")
+            let skipped = try await store.insert(Fixture.job("report", concurrency: .exclusive))
+            #expect(try await key(skipped.id) == nil)
+            let concurrent = try await store.insert(Fixture.job("report"))
+            #expect(try await key(concurrent.id) == nil)
+
+            let scope = Fixture.scope("report")
+            _ = try await store.claim(scope, now: Fixture.now)
+            #expect(try await key(job.id) == "report", "running")
+            _ = try await store.finish(job.id, by: scope.workerId, as: .paused, output: nil, at: Fixture.at(1))
+            #expect(try await key(job.id) == "report", "paused")
+            _ = try await store.claim(scope, now: Fixture.at(2))
+            _ = try await store.finish(job.id, by: scope.workerId, as: .finished, output: nil, at: Fixture.at(3))
+            #expect(try await key(job.id) == nil, "finished")
+
+            let killed = try await store.insert(Fixture.job("report", concurrency: .exclusive))
+            _ = try await store.kill(killed.id, at: Fixture.at(4))
+            #expect(try await key(killed.id) == nil, "killed")
+        }
+    }
+
+    @Test func aRefusedPartialIndexIsLoggedOnceAndPrepareThenCreatesTheFallbackIndex() async throws {
+        let database = try TestMongo.database()
+        defer { database.close() }
+        let records = RecordingLogHandler.Records()
+        let store = MongoJobStore(database: database, logger: Logger(label: "test") { _ in RecordingLogHandler(records: records) })
+        let refusal = MongoError(.other, operation: "createIndexes", domain: MONGOC_ERROR_SERVER.rawValue, serverCode: 2,
+                                 message: "unsupported expression in partial index: $in")
+        store.fallBack(because: refusal)
+        store.fallBack(because: refusal)
+        #expect(records.all.map(\.level) == [.warning])
+        #expect(store.exclusivity == .exclusiveKeyField)
+        try await store.prepare()
+        let jobs = try await indexes(MongoJobStore.jobsCollection, database)
+        #expect(jobs["exclusive_key"] != nil && jobs["exclusive_active_name"] == nil)
+        #expect(try await store.insert(Fixture.job("x", concurrency: .exclusive)).status == .pending)
+        #expect(try await store.insert(Fixture.job("x", concurrency: .exclusive)).status == .skipped)
+    }
+
+    @Test func onlyAnUnsupportedFeatureCountsAsARefusedPartialIndex() {
+        func server(_ code: UInt32) -> MongoError {
+            MongoError(.other, operation: "createIndexes", domain: MONGOC_ERROR_SERVER.rawValue, serverCode: code, message: "")
+        }
+        #expect(MongoIndexes.refusesPartialIndex(server(2)), "BadValue: unsupported expression in the filter")
+        #expect(MongoIndexes.refusesPartialIndex(server(67)), "CannotCreateIndex")
+        #expect(MongoIndexes.refusesPartialIndex(MongoError(.unsupported, operation: "", domain: MONGOC_ERROR_SERVER.rawValue,
+                                                            serverCode: 115, message: "")))
+        #expect(!MongoIndexes.refusesPartialIndex(server(85)), "an index conflict is reported")
+        #expect(!MongoIndexes.refusesPartialIndex(server(86)))
+        #expect(!MongoIndexes.refusesPartialIndex(server(13)), "missing rights are reported")
+        #expect(!MongoIndexes.refusesPartialIndex(MongoError(.duplicateKey, operation: "", domain: MONGOC_ERROR_SERVER.rawValue,
+                                                             serverCode: 11000, message: "")))
+        #expect(!MongoIndexes.refusesPartialIndex(MongoError(.network, operation: "", message: "")))
+    }
+
+    @Test func mongoErrorsMapToUnavailableOrDatabaseWithTheirDescription() {
+        let network = MongoError(.network, operation: "find on x", message: "connection refused")
+        let mapped = JobStoreError(network, operation: "claim")
+        #expect(mapped.code == .unavailable && mapped.operation == "claim" && mapped.reason == network.description)
+        #expect(JobStoreError(MongoError(.notPrimary, operation: "", message: ""), operation: "claim").code == .unavailable)
+        #expect(JobStoreError(MongoError(.other, operation: "", message: ""), operation: "claim").code == .database)
+        #expect(JobStoreError(MongoError(.duplicateKey, operation: "", message: ""), operation: "claim").code == .database)
+    }
+
+    @Test func anUnreachableServerIsReportedUnavailable() async throws {
+        let uri = try MongoConnectionString("mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=300")
+        let database = try MongoDatabase.connect(uri, database: "nowhere", ioThreads: 1)
+        defer { database.close() }
+        let store = MongoJobStore(database: database, logger: Logger.silent)
+        let error = await #expect(throws: JobStoreError.self) { try await store.claim(Fixture.scope("a"), now: Fixture.now) }
+        #expect(error?.code == .unavailable)
+        #expect(error?.operation == "claim")
+    }
+
+    @Test func insertingAJobIdTwiceIsAnInvalidJobError() async throws {
+        try await withMongoStore { store, _ in
+            for concurrency in [ConcurrencyMode.concurrent, .exclusive] {
+                let job = try await store.insert(Fixture.job("n-\(concurrency)", concurrency: concurrency))
+                let error = await #expect(throws: JobStoreError.self) { try await store.insert(job) }
+                #expect(error?.code == .invalidJob, "\(concurrency)")
+            }
+        }
+    }
+}

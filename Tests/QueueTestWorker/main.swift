@@ -11,8 +11,6 @@ import Logging
 import Loop
 import Queue
 
-EventLoop.blockTerminationSignals()  // before any thread exists, so the loop's signalfd gets them
-
 struct Arguments {
     var database = ""
     var label = "worker"
@@ -53,49 +51,64 @@ struct RecordFile: Sendable {
     }
 }
 
-let arguments = Arguments(CommandLine.arguments)
-let record = RecordFile(path: arguments.record)
-let label = arguments.label
-var logger = Logger(label: "worker.\(label)")
-logger.logLevel = .info
+/// Runs the worker until SIGTERM/SIGINT; returns the exit status.
+func runWorker() async throws {
+    let arguments = Arguments(CommandLine.arguments)
+    let record = RecordFile(path: arguments.record)
+    let label = arguments.label
+    var logger = Logger(label: "worker.\(label)")
+    logger.logLevel = .info
 
-let database = try MongoDatabase.connect(
-    MongoConnectionString(ProcessInfo.processInfo.environment["MONGODB_URI"] ?? ""), database: arguments.database)
-let store = MongoJobStore(database: database, logger: logger)
+    let database = try MongoDatabase.connect(
+        MongoConnectionString(ProcessInfo.processInfo.environment["MONGODB_URI"] ?? ""), database: arguments.database)
+    let store = MongoJobStore(database: database, logger: logger)
 
-let recordRun: JobDefinition.Handler = { job, _ in
-    record.append("run \(label) \(job.id) \(job.name)")
-    return nil
-}
-let jobs: [String: JobDefinition] = [
-    "work": JobDefinition(handler: recordRun),
-    "tagged": JobDefinition(tag: "x", handler: recordRun),
-    // Holds its exclusive slot until killed or `ms` elapse.
-    "exclusive": JobDefinition(concurrency: .exclusive) { job, signal in
+    let recordRun: JobDefinition.Handler = { job, _ in
         record.append("run \(label) \(job.id) \(job.name)")
-        let ms = job.payload?["ms"]?.intValue ?? 1_000
-        try await Task.sleep(for: .milliseconds(ms))
-        try signal.checkCancellation()
         return nil
-    },
-    // The first start waits for its signal (to be interrupted); a resumed start finishes.
-    "resumable": JobDefinition(resumable: true) { job, signal in
-        let startedBefore = record.lines().contains { $0.hasPrefix("run ") && $0.contains(" \(job.id) ") }
-        record.append("run \(label) \(job.id) \(job.name)")
-        if startedBefore { return "resumed" }
-        let reason = await signal.cancelled()
-        throw JobSignal.Cancelled(reason: reason)
-    },
-]
+    }
+    let jobs: [String: JobDefinition] = [
+        "work": JobDefinition(handler: recordRun),
+        "tagged": JobDefinition(tag: "x", handler: recordRun),
+        // Holds its exclusive slot until killed or `ms` elapse.
+        "exclusive": JobDefinition(concurrency: .exclusive) { job, signal in
+            record.append("run \(label) \(job.id) \(job.name)")
+            let ms = job.payload?["ms"]?.intValue ?? 1_000
+            try await Task.sleep(for: .milliseconds(ms))
+            try signal.checkCancellation()
+            return nil
+        },
+        // The first start waits for its signal (to be interrupted); a resumed start finishes.
+        "resumable": JobDefinition(resumable: true) { job, signal in
+            let startedBefore = record.lines().contains { $0.hasPrefix("run ") && $0.contains(" \(job.id) ") }
+            record.append("run \(label) \(job.id) \(job.name)")
+            if startedBefore { return "resumed" }
+            let reason = await signal.cancelled()
+            throw JobSignal.Cancelled(reason: reason)
+        },
+    ]
 
-var configuration = QueueConfiguration(store: store, logger: logger, jobs: jobs, workerTags: arguments.tags)
-configuration.concurrency = arguments.concurrency
-configuration.pollInterval = .milliseconds(5) ... .milliseconds(100)
-configuration.heartbeatInterval = .milliseconds(500)
-configuration.deadWorkerTimeout = .seconds(3)
-configuration.shutdownGracePeriod = .seconds(5)
-configuration.handlesTerminationSignals = true
-let processor = try JobProcessor(configuration)
-record.append("worker \(label) \(processor.workerId)")
-try await processor.run()
-database.close()
+    var configuration = QueueConfiguration(store: store, logger: logger, jobs: jobs, workerTags: arguments.tags)
+    configuration.concurrency = arguments.concurrency
+    configuration.pollInterval = .milliseconds(5) ... .milliseconds(100)
+    configuration.heartbeatInterval = .milliseconds(500)
+    configuration.deadWorkerTimeout = .seconds(3)
+    configuration.shutdownGracePeriod = .seconds(5)
+    configuration.handlesTerminationSignals = true
+    let processor = try JobProcessor(configuration)
+    record.append("worker \(label) \(processor.workerId)")
+    try await processor.run()
+    database.close()
+}
+
+// The loop's signalfd receives SIGTERM only if no thread accepts it: runMain blocks the signals
+// before any thread exists.
+EventLoop.runMain {
+    do {
+        try await runWorker()
+        return 0
+    } catch {
+        print("worker failed: \(error)")
+        return 1
+    }
+}

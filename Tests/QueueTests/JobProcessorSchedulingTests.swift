@@ -6,7 +6,7 @@ import Testing
 /// Wake-ups, scope, exclusivity, inline runs, heartbeats and bad input.
 @Suite("JobProcessor scheduling")
 struct JobProcessorSchedulingTests {
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.processorKinds)
     func aFutureJobStartsAtItsDueTimeNotAtTheNextPoll(_ kind: StoreKind) async throws {
         let (store, close) = try await kind.make()
         defer { close() }
@@ -29,7 +29,7 @@ struct JobProcessorSchedulingTests {
         #expect(lateness < 0.35, "started \(lateness) s after its due time")
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.processorKinds)
     func aJobScheduledInTheSameProcessWakesAnIdleWorkerAtOnce(_ kind: StoreKind) async throws {
         let (store, close) = try await kind.make()
         defer { close() }
@@ -46,7 +46,7 @@ struct JobProcessorSchedulingTests {
         #expect(delay < 0.5, "started \(delay) s after scheduling; the poll interval is 0.9 s")
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.processorKinds)
     func taggedJobsRunOnlyOnWorkersWithThatTag(_ kind: StoreKind) async throws {
         let (store, close) = try await kind.make()
         defer { close() }
@@ -67,7 +67,7 @@ struct JobProcessorSchedulingTests {
         #expect(Set(ran.all) == ["main-only", "anyone"])
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.processorKinds)
     func anExclusiveJobCreatedWhileItsTwinIsActiveIsStoredSkipped(_ kind: StoreKind) async throws {
         let (store, close) = try await kind.make()
         defer { close() }
@@ -82,7 +82,7 @@ struct JobProcessorSchedulingTests {
         #expect(try await store.job(id: twin.id)?.status == .skipped)
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.processorKinds)
     func inlineRunsReturnTheSeedsExitStatuses(_ kind: StoreKind) async throws {
         let (store, close) = try await kind.make()
         defer { close() }
@@ -99,7 +99,7 @@ struct JobProcessorSchedulingTests {
         #expect(try await store.workers().isEmpty, "the temporary inline worker is removed")
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.processorKinds)
     func aWorkerWhoseDocumentDisappearedStopsClaimingAndExits(_ kind: StoreKind) async throws {
         let (store, close) = try await kind.make()
         defer { close() }

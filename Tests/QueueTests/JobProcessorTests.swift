@@ -11,7 +11,7 @@ struct JobProcessorTests {
     }
     struct Root: Error, CustomStringConvertible { var description: String { "disk full" } }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.processorKinds)
     func scheduledJobRunsOnceAndFinishesWithItsResult(_ kind: StoreKind) async throws {
         let (store, close) = try await kind.make()
         defer { close() }
@@ -33,7 +33,7 @@ struct JobProcessorTests {
         #expect(runs.all == [job.id])
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.processorKinds)
     func throwingHandlerErrorsWithItsMessageAndCauseChain(_ kind: StoreKind) async throws {
         let (store, close) = try await kind.make()
         defer { close() }
@@ -47,7 +47,7 @@ struct JobProcessorTests {
         #expect(ended.output?.error == "boom\ncaused by: disk full")
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.processorKinds)
     func onJobExitedRunsOnceWithTheFinalJobAndItsFailureChangesNothing(_ kind: StoreKind) async throws {
         let (store, close) = try await kind.make()
         defer { close() }
@@ -67,28 +67,31 @@ struct JobProcessorTests {
         #expect(try await store.job(id: job.id)?.status == .finished)
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.processorKinds)
     func aWorkerNeverRunsMoreHandlersThanItsConcurrency(_ kind: StoreKind) async throws {
         let (store, close) = try await kind.make()
         defer { close() }
         let gauge = ConcurrencyGauge()
-        let worker = try RunningProcessor(.testing(store: store, jobs: [
+        let configuration = QueueConfiguration.testing(store: store, jobs: [
             "slow": JobDefinition { _, _ in
                 gauge.enter()
                 defer { gauge.leave() }
-                try await Task.sleep(for: .milliseconds(30))
+                try await Task.sleep(for: .milliseconds(100))
                 return nil
             },
-        ], concurrency: 3))
+        ], concurrency: 3)
+        // Every job is due before the worker starts, so slots are the only limit.
+        let client = try JobProcessor(configuration)
         var ids: [ObjectId] = []
-        for _ in 0..<12 { ids.append(try await worker.processor.schedule("slow").id) }
+        for _ in 0..<12 { ids.append(try await client.schedule("slow").id) }
+        let worker = try RunningProcessor(configuration)
         for id in ids { _ = try await store.waitFor(id, [.finished]) }
         try await worker.stop()
         #expect(gauge.peak <= 3)
         #expect(gauge.peak >= 2, "jobs should overlap when slots allow")
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.processorKinds)
     func shutdownPausesResumableJobsAndErrorsOthersAsInterrupted(_ kind: StoreKind) async throws {
         let (store, close) = try await kind.make()
         defer { close() }
@@ -117,7 +120,7 @@ struct JobProcessorTests {
         #expect(try await store.workers().isEmpty, "the worker document is removed at shutdown")
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.processorKinds)
     func aPausedJobIsResumedByTheNextWorkerKeepingItsStartTime(_ kind: StoreKind) async throws {
         let (store, close) = try await kind.make()
         defer { close() }
@@ -142,7 +145,7 @@ struct JobProcessorTests {
         #expect(finished.startedAt == paused.startedAt)
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.processorKinds)
     func aHandlerIgnoringItsSignalIsAbandonedAfterTheGracePeriod(_ kind: StoreKind) async throws {
         let (store, close) = try await kind.make()
         defer { close() }
@@ -164,7 +167,7 @@ struct JobProcessorTests {
         #expect(ended.output?.error == "Interrupted")
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.processorKinds)
     func cpuBoundHandlersRunOnTheBoundedDispatchPool(_ kind: StoreKind) async throws {
         let (store, close) = try await kind.make()
         defer { close() }

@@ -42,7 +42,8 @@ struct MultiProcessTests {
         // A resumable job interrupted by SIGTERM to its worker, then finished by another.
         let resumable = try await client.schedule("resumable")
         let running = try await store.waitFor(resumable.id, [.running], timeout: .seconds(60))
-        let owner = try #require(record.workers.first { $0.value == "\(try #require(running.workerId))" }?.key)
+        let ownerId = try #require(running.workerId)
+        let owner = try #require(record.workers.first { $0.value == "\(ownerId)" }?.key)
         let ownerProcess = try #require(workers.first { $0.label == owner })
         ownerProcess.send(SIGTERM)
         #expect(try await ownerProcess.waitForExit() == 0)

@@ -22,6 +22,7 @@ public final class JobSignal: Sendable {
     /// Thrown by ``checkCancellation()``.
     public struct Cancelled: Error, Sendable, CustomStringConvertible {
         public let reason: Reason
+        public init(reason: Reason) { self.reason = reason }
         public var description: String { "job cancelled: \(reason.rawValue)" }
     }
 

@@ -23,7 +23,7 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
     let logger: Logger
     let cpuPool: BoundedDispatchPool
     /// Called once on the loop thread when the scheduler has stopped.
-    private let onStopped: @Sendable () -> Void
+    let onStopped: @Sendable () -> Void
 
     var phase = Phase.running
     var running: [ObjectId: RunningJob] = [:]
@@ -73,7 +73,8 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
         inFlight += 1
         let loop = loop
         Task {
-            let result = await Result { () async throws(JobStoreError) -> Value in try await operation() }
+            let result: Result<Value, JobStoreError>
+            do throws(JobStoreError) { result = .success(try await operation()) } catch { result = .failure(error) }
             do {
                 try loop.execute {
                     self.inFlight -= 1

@@ -1,21 +1,22 @@
 import Foundation
-import Testing
+import Logging
 @testable import Queue
 
-/// The stores every processor test runs against.
-enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
-    case memory, mongo
+extension StoreKind {
+    /// The stores the processor tests run on (the fallback exclusivity index is a store detail,
+    /// covered by the conformance suite).
+    static let processorKinds: [StoreKind] = [.memory, .mongo]
 
-    var testDescription: String { rawValue }
-
-    /// A fresh, prepared store; for MongoDB a database of its own (closed by `close`).
+    /// A fresh, prepared store, and what closes it, for tests that keep a store across tasks.
     func make() async throws -> (store: any JobStore, close: @Sendable () -> Void) {
         switch self {
         case .memory:
             return (MemoryJobStore(), {})
-        case .mongo:
+        case .mongo, .mongoExclusiveKey:
             let database = try TestMongo.database(ioThreads: 4)
-            let store = MongoJobStore(database: database, logger: .init(label: "test"))
+            let store = MongoJobStore(
+                database: database, logger: Logger(label: "test.store"),
+                exclusivity: self == .mongo ? .partialIndex : .exclusiveKeyField)
             try await store.prepare()
             return (store, { database.close() })
         }

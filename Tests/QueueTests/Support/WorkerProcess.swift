@@ -1,10 +1,9 @@
 import Foundation
-import Synchronization
 
 /// A `QueueTestWorker` process started by a test: the real binary, signalled for real.
-final class WorkerProcess: Sendable {
+/// Used from the test's own task only.
+final class WorkerProcess {
     private let process: Process
-    private let exited = Mutex<Int32?>(nil)
     let label: String
 
     /// The built worker binary, beside the test bundle in the build folder.
@@ -29,8 +28,6 @@ final class WorkerProcess: Sendable {
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment
         process.standardOutput = FileHandle.nullDevice
-        let exited = exited
-        process.terminationHandler = { process in exited.withLock { $0 = process.terminationStatus } }
         try process.run()
     }
 
@@ -41,7 +38,9 @@ final class WorkerProcess: Sendable {
 
     /// Waits for the process to exit and returns its status.
     func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32 {
-        try await eventually("worker \(label) to exit", timeout: timeout) { exited.withLock { $0 } }
+        try await eventually("worker \(label) to exit", timeout: timeout) {
+            process.isRunning ? nil : process.terminationStatus
+        }
     }
 
     deinit {

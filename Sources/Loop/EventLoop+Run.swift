@@ -96,14 +96,16 @@ extension EventLoop {
         return stopRequested
     }
 
-    /// Fires, in (deadline, submission) order, every timer due now that nobody cancelled.
+    /// Fires, in (deadline, submission) order, every timer due now that nobody cancelled and
+    /// that was scheduled before this pass began (see ``TimerQueue/popDue(at:submittedBefore:)``).
     private func fireDueTimers() {
-        timers.popDue(at: firingTime, into: &dueTimers)
-        guard !dueTimers.isEmpty else { return }
-        for record in dueTimers where record.claim() {
-            record.body(.fired)
+        let now = firingTime
+        let limit = nextTimerSequence.load(ordering: .relaxed)
+        while let record = timers.popDue(at: now, submittedBefore: limit) {
+            if record.claim() {
+                record.body(.fired)
+            }
         }
-        dueTimers.removeAll(keepingCapacity: true)
     }
 
     /// Hands each received signal, in arrival order, to every handler.

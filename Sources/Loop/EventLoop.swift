@@ -71,9 +71,8 @@ public final class EventLoop: @unchecked Sendable {  // safe: the `var`s below a
     var announcedTime: LoopInstant
     var signalHandlers: [@Sendable (Int32) -> Void] = []
     var receivedSignals: [Int32] = []
-    /// Reused buffers: the batch of tasks taken from the queue, the batch of due timers.
+    /// The batch of tasks taken from the queue; its capacity is reused.
     var taskBatch: [LoopTask] = []
-    var dueTimers: [TimerRecord] = []
 
     /// Creates the loop's descriptors (epoll, eventfd, timerfd, signalfd) and attaches to
     /// `clock`. Starts no thread: call ``run()`` on the thread that is to be the loop thread,

@@ -68,18 +68,19 @@ struct TimerQueue {
         return nil
     }
 
-    /// Moves every timer due at `now` (deadline ≤ now) that is not cancelled into `batch`, in
-    /// (deadline, submission order). O(k log n) for k timers removed.
+    /// Removes and returns the earliest timer if it is due at `now` (deadline ≤ now) and was
+    /// submitted before `sequenceLimit`; `nil` otherwise. O(log n).
     ///
-    /// The loop runs the batch after this returns, so a body that schedules a timer already due
-    /// does not extend this pass: the new timer fires in the next iteration.
-    mutating func popDue(at now: LoopInstant, into batch: inout [TimerRecord]) {
-        while let top = heap.min, top.deadline <= now.nanoseconds {
-            let entry = heap.removeMin()
-            if !entry.record.isCancelled {
-                batch.append(entry.record)
-            }
+    /// Cancelled timers are returned too: the caller's ``TimerRecord/claim()`` fails for them,
+    /// and not reading their state here saves a cache miss per timer. The limit is the
+    /// submission counter at the start of a firing pass: a body that schedules a timer already
+    /// due cannot extend the pass forever; the pass stops when that timer reaches the top and
+    /// the next iteration fires it, still in (deadline, submission) order.
+    mutating func popDue(at now: LoopInstant, submittedBefore sequenceLimit: UInt64) -> TimerRecord? {
+        guard let top = heap.min, top.deadline <= now.nanoseconds, top.sequence < sequenceLimit else {
+            return nil
         }
+        return heap.removeMin().record
     }
 
     /// Removes and returns the earliest timer that is not cancelled, whatever its deadline;

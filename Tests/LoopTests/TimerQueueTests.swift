@@ -2,6 +2,17 @@ import Testing
 
 @testable import Loop
 
+extension TimerQueue {
+    /// Every timer due at `now`, in firing order.
+    mutating func popAllDue(at now: LoopInstant) -> [TimerRecord] {
+        var due: [TimerRecord] = []
+        while let record = popDue(at: now, submittedBefore: .max) {
+            due.append(record)
+        }
+        return due
+    }
+}
+
 /// The timer heap and timerfd arming rules, without a loop or a kernel.
 @Suite("timer queue")
 struct TimerQueueTests {
@@ -27,8 +38,7 @@ struct TimerQueueTests {
         #expect(earliest.cancel())
         #expect(queue.timerFdChange(now: now) == .arm(LoopInstant(nanoseconds: 100)))
 
-        var due: [TimerRecord] = []
-        queue.popDue(at: LoopInstant(nanoseconds: 100), into: &due)
+        let due = queue.popAllDue(at: LoopInstant(nanoseconds: 100))
         #expect(due.map(\.deadline.nanoseconds) == [100, 100])
         #expect(queue.timerFdChange(now: LoopInstant(nanoseconds: 100)) == .arm(LoopInstant(nanoseconds: 200)))
     }
@@ -45,8 +55,7 @@ struct TimerQueueTests {
 
         queue.insert(record(at: 300))
         #expect(queue.timerFdChange(now: LoopInstant(nanoseconds: 0)) == .arm(LoopInstant(nanoseconds: 300)))
-        var due: [TimerRecord] = []
-        queue.popDue(at: LoopInstant(nanoseconds: 300), into: &due)
+        _ = queue.popAllDue(at: LoopInstant(nanoseconds: 300))
         #expect(queue.timerFdChange(now: LoopInstant(nanoseconds: 300)) == nil)
         #expect(queue.armed == nil)
     }
@@ -59,7 +68,7 @@ struct TimerQueueTests {
         #expect(queue.armed == nil)
     }
 
-    @Test("equal deadlines pop in submission order, cancelled ones are skipped")
+    @Test("equal deadlines pop in submission order; cancelled ones fail to be claimed")
     mutating func equalDeadlinesPopInOrder() {
         var queue = TimerQueue()
         let records = (0..<10).map { _ in record(at: 5) }
@@ -67,10 +76,22 @@ struct TimerQueueTests {
             queue.insert(record)
         }
         #expect(records[3].cancel())
-        var due: [TimerRecord] = []
-        queue.popDue(at: LoopInstant(nanoseconds: 5), into: &due)
-        #expect(due.map(\.sequence) == records.filter { !$0.isCancelled }.map(\.sequence))
+        let due = queue.popAllDue(at: LoopInstant(nanoseconds: 5))
+        #expect(due.map(\.sequence) == records.map(\.sequence))
+        #expect(due.filter { $0.claim() }.map(\.sequence) == records.enumerated().filter { $0.offset != 3 }.map(\.element.sequence))
         #expect(queue.count == 0)
+    }
+
+    @Test("a firing pass stops at timers submitted after it began")
+    mutating func passStopsAtLaterSubmissions() {
+        var queue = TimerQueue()
+        let early = record(at: 5)
+        let late = record(at: 1)
+        queue.insert(early)
+        queue.insert(late)
+        #expect(queue.popDue(at: LoopInstant(nanoseconds: 10), submittedBefore: late.sequence) == nil)
+        #expect(queue.popDue(at: LoopInstant(nanoseconds: 10), submittedBefore: .max) === late)
+        #expect(queue.popDue(at: LoopInstant(nanoseconds: 10), submittedBefore: .max) === early)
     }
 
     @Test("compaction drops exactly the cancelled timers")

@@ -67,7 +67,7 @@ let package = Package(
                           swiftSettings: swiftSettings),
 
         .testTarget(name: "LoopTests", dependencies: ["Loop"], swiftSettings: swiftSettings),
-        .testTarget(name: "CronTests", dependencies: ["Cron"], swiftSettings: swiftSettings),
+        .testTarget(name: "CronTests", dependencies: ["Cron"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "QueueTests", dependencies: ["Queue", "CMongoC"], swiftSettings: swiftSettings),
     ]
 )

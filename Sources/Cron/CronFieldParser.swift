@@ -56,7 +56,7 @@ struct CronFieldParser {
             result.bits |= fold(Self.bits(low...high, step: step ?? 1))
             return
         }
-        if try parseSpecial(base, hasStep: step != nil, into: &result) {
+        if plainValue(base) == nil, try parseSpecial(base, hasStep: step != nil, into: &result) {
             return
         }
         let start = try value(base)
@@ -115,6 +115,15 @@ struct CronFieldParser {
             throw error(.invalidStep, String(text), "is outside the step range 1-\(field.maximumStep)")
         }
         return step
+    }
+
+    /// A number or a name the field knows, unchecked against bounds; nil otherwise.
+    private func plainValue(_ text: Substring) -> Int? {
+        if let number = Self.number(text) {
+            return number
+        }
+        guard let names = field.names, text.utf8.count == 3 else { return nil }
+        return names.firstIndex(of: text.uppercased())
     }
 
     /// A number or a name, checked against the field's bounds.

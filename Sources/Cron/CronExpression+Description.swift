@@ -64,12 +64,15 @@ extension CronExpression {
         return (items + extras).joined(separator: ",")
     }
 
-    /// The step `n` for which `*/n` yields exactly `bits` (`exact`) or the smallest `n >= 2`
-    /// whose `*/n` values are all in `bits` (not `exact`); `1` when `bits` is the full range.
+    /// With `exact`, the step `n` for which `*/n` yields exactly `bits` (at least two values,
+    /// so a lone `0` stays `0`); otherwise the smallest `n >= 2` whose `*/n` values are all in
+    /// `bits`. `1` when `bits` is the full range.
     private static func starStep(_ bits: UInt64, range: ClosedRange<Int>, exact: Bool) -> Int? {
         for step in 1...range.count {
             let candidate = CronFieldParser.bits(range, step: step)
-            if exact ? candidate == bits : (step > 1 && candidate & ~bits == 0) {
+            let fits = exact ? candidate == bits && (step == 1 || candidate.nonzeroBitCount > 1)
+                : step > 1 && candidate & ~bits == 0
+            if fits {
                 return step
             }
         }

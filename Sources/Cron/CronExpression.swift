@@ -35,21 +35,21 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses a cron expression.
     ///
-    /// Fields are separated by whitespace; leading and trailing whitespace is ignored.
+    /// Fields are separated by ASCII whitespace; leading and trailing whitespace is ignored.
     /// Throws a `CronParseError` naming the field, the offending text and the reason, e.g.
     /// `day-of-month: 32 is outside 1-31 in "0 0 32 * *"`. Never crashes, whatever the
     /// input. O(length of `text`).
     public init(_ text: String) throws(CronParseError) {
-        let trimmed = text.split(whereSeparator: \.isWhitespace)
-        var fields = trimmed
-        if trimmed.count == 1, trimmed[0].first == "@" {
-            guard let expansion = Self.macros[trimmed[0].lowercased()] else {
+        var fields = Self.fields(of: Array(text.utf8)[...])
+        if fields.count == 1, fields[0].first == UInt8(ascii: "@") {
+            let name = String(decoding: fields[0], as: UTF8.self)
+            guard let expansion = Self.macros[name.lowercased()] else {
                 throw CronParseError(
-                    code: .unknownMacro, field: .expression, text: String(trimmed[0]),
+                    code: .unknownMacro, field: .expression, text: name,
                     reason: "is not a macro (@yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly)",
                     expression: text)
             }
-            fields = expansion.split(separator: " ")
+            fields = Self.fields(of: Array(expansion.utf8)[...])
         }
         guard fields.count == 5 || fields.count == 6 else {
             throw CronParseError(
@@ -73,12 +73,32 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
         days = CronDayRule(dayOfMonth: dayOfMonth, dayOfWeek: dayOfWeek)
 
         guard days.canMatch(months: months) else {
-            let blame: (CronField, Substring) = days.dayOfWeekIsStar
+            let blame: (CronField, ArraySlice<UInt8>) = days.dayOfWeekIsStar
                 ? (.dayOfMonth, fields[2 + offset]) : (.dayOfWeek, fields[4 + offset])
             throw CronParseError(
-                code: .neverFires, field: blame.0, text: String(blame.1),
+                code: .neverFires, field: blame.0, text: String(decoding: blame.1, as: UTF8.self),
                 reason: "never matches a day of the allowed months, so the schedule can never fire",
                 expression: text)
         }
+    }
+
+    /// Splits UTF-8 bytes at runs of ASCII whitespace. O(bytes).
+    private static func fields(of bytes: ArraySlice<UInt8>) -> [ArraySlice<UInt8>] {
+        var fields: [ArraySlice<UInt8>] = []
+        var start: Int?
+        for index in bytes.indices {
+            let byte = bytes[index]
+            let isSpace = byte == 0x20 || (byte >= 0x09 && byte <= 0x0D)
+            if isSpace, let first = start {
+                fields.append(bytes[first..<index])
+                start = nil
+            } else if !isSpace && start == nil {
+                start = index
+            }
+        }
+        if let first = start {
+            fields.append(bytes[first...])
+        }
+        return fields
     }
 }

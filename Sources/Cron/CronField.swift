@@ -64,15 +64,30 @@ public struct CronField: Hashable, Sendable, CustomStringConvertible {
     /// Whether `?` (read as `*`) is allowed: only in the two day fields.
     var isDayField: Bool { kind == .dayOfMonth || kind == .dayOfWeek }
 
-    /// Three-letter names, index = value, for the fields that have them.
-    var names: [String]? {
+    /// Three-letter names, index = value, for the fields that have them, packed as
+    /// upper-case ASCII in a `UInt32` (see `nameKey`) so lookups allocate nothing.
+    var nameKeys: [UInt32]? {
         switch kind {
-        case .month:
-            ["", "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
-        case .dayOfWeek:
-            ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
-        default:
-            nil
+        case .month: Self.monthKeys
+        case .dayOfWeek: Self.weekdayKeys
+        default: nil
         }
+    }
+
+    private static let monthKeys = ["", "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT",
+                                    "NOV", "DEC"].map { nameKey(Array($0.utf8)[...]) ?? 0 }
+    private static let weekdayKeys = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
+        .map { nameKey(Array($0.utf8)[...]) ?? 0 }
+
+    /// Three ASCII letters, upper-cased and packed into a `UInt32`; nil for anything else.
+    static func nameKey(_ bytes: ArraySlice<UInt8>) -> UInt32? {
+        guard bytes.count == 3 else { return nil }
+        var key: UInt32 = 0
+        for byte in bytes {
+            let upper = byte & ~0x20
+            guard upper >= 0x41 && upper <= 0x5A else { return nil }
+            key = key << 8 | UInt32(upper)
+        }
+        return key
     }
 }

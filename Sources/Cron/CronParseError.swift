@@ -60,12 +60,31 @@ public struct CronParseError: Error, Hashable, Sendable, CustomStringConvertible
     }
 
     /// One line: `field: text reason in "expression"`, or `field: "expression" reason` when
-    /// the offending text is the whole expression. O(length of the expression).
+    /// the offending text is the whole expression. Control characters in the input are
+    /// escaped (`\n`, `\u{7}`) so the message stays on one line. O(length of the expression).
     public var description: String {
+        let quoted = "\"" + Self.escaped(expression) + "\""
         if text == expression {
-            return "\(field.name): \"\(expression)\" \(reason)"
+            return "\(field.name): \(quoted) \(reason)"
         }
-        let shown = text.isEmpty ? "\"\"" : text
-        return "\(field.name): \(shown) \(reason) in \"\(expression)\""
+        let shown = text.isEmpty ? "\"\"" : Self.escaped(text)
+        return "\(field.name): \(shown) \(reason) in \(quoted)"
+    }
+
+    private static func escaped(_ text: String) -> String {
+        var result = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where scalar.properties.generalCategory == .control
+                || scalar.properties.generalCategory == .lineSeparator
+                || scalar.properties.generalCategory == .paragraphSeparator:
+                result += "\\u{" + String(scalar.value, radix: 16) + "}"
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
     }
 }

@@ -77,7 +77,7 @@ let package = Package(
         .executableTarget(name: "LoopSignalProbe", dependencies: ["Loop"], path: "Tests/LoopSignalProbe",
                           swiftSettings: swiftSettings),
         .testTarget(name: "LoopTests", dependencies: ["Loop", "LoopSignalProbe"], swiftSettings: swiftSettings),
-        .testTarget(name: "CronTests", dependencies: ["Cron"], swiftSettings: swiftSettings),
+        .testTarget(name: "CronTests", dependencies: ["Cron"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "QueueTests", dependencies: ["Queue", "CMongoC", "QueueTestWorker"], swiftSettings: swiftSettings),
         // A worker process that the multi-process tests spawn, SIGTERM and SIGKILL.
         .executableTarget(

@@ -1,1 +1,0 @@
-// Placeholder: the Cron module is being written.

@@ -1,0 +1,93 @@
+import ArgumentParser
+import Cron
+import Foundation
+
+/// `job-processor cron next "<expr>" [--tz <zone>] [--from <instant>] [--count N]`: prints the
+/// next N occurrences, one per line, in RFC 3339 with seconds and the zone's offset at that
+/// instant (`2026-03-29T03:00:00+02:00`).
+///
+/// A bad expression, unknown zone or bad `--from` prints the error on one line to standard
+/// error and exits with status 1.
+struct CronNextCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "next",
+        abstract: "Print the next occurrences of a cron expression."
+    )
+
+    @Argument(help: "The cron expression: 5 fields, 6 with leading seconds, or a macro such as @daily.")
+    var expression: String
+
+    @Option(name: .long, help: "IANA time zone the expression is read in.")
+    var tz: String = "UTC"
+
+    @Option(name: .long, help: "Start instant in RFC 3339, e.g. 2026-03-29T00:00:00Z (default: now).")
+    var from: String?
+
+    @Option(name: .long, help: "How many occurrences to print.")
+    var count: Int = 5
+
+    func run() throws {
+        do {
+            for line in try occurrences() {
+                print(line)
+            }
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+
+    /// A user mistake, reported as one line.
+    private struct Failure: Error {
+        let message: String
+    }
+
+    private func occurrences() throws(Failure) -> [String] {
+        let parsed: CronExpression
+        do {
+            parsed = try CronExpression(expression)
+        } catch {
+            throw Failure(message: error.description)
+        }
+        guard let zone = TimeZone(identifier: tz) else {
+            throw Failure(message: "--tz: \(tz) is not a known IANA time zone")
+        }
+        guard count >= 1 else {
+            throw Failure(message: "--count: \(count) is not a positive number")
+        }
+        var start = Date()
+        if let from {
+            guard let date = Self.parseRFC3339(from) else {
+                throw Failure(message: "--from: \(from) is not an RFC 3339 instant (e.g. 2026-03-29T00:00:00Z)")
+            }
+            start = date
+        }
+        return parsed.next(after: start, in: zone, count: count).map { Self.formatRFC3339($0, in: zone) }
+    }
+
+    /// RFC 3339 with or without fractional seconds.
+    static func parseRFC3339(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        if let date = formatter.date(from: text) {
+            return date
+        }
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text)
+    }
+
+    /// `2026-03-29T03:00:00+02:00`: local time in `zone` and its offset at `date` (offsets
+    /// are shown as hours and minutes; `+00:00` rather than `Z`).
+    static func formatRFC3339(_ date: Date, in zone: TimeZone) -> String {
+        let offset = zone.secondsFromGMT(for: date)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let fields = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        let sign = offset < 0 ? "-" : "+"
+        let local = String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d",
+            fields.year ?? 0, fields.month ?? 0, fields.day ?? 0, fields.hour ?? 0, fields.minute ?? 0,
+            fields.second ?? 0)
+        return local + sign + String(format: "%02d:%02d", abs(offset) / 3600, abs(offset) / 60 % 60)
+    }
+}

@@ -167,6 +167,27 @@ struct JobProcessorTests {
         #expect(ended.output?.error == "Interrupted")
     }
 
+    @Test func theSignalAlsoCancelsTheHandlersTask() async throws {
+        let store = MemoryJobStore()
+        let started = Recorder<Bool>()
+        let observed = Recorder<JobSignal.Reason>()
+        let worker = try RunningProcessor(.testing(store: store, jobs: [
+            "sleeper": JobDefinition { _, signal in
+                signal.onCancel { observed.append($0) }
+                started.append(true)
+                try await Task.sleep(for: .seconds(120))  // ends only through task cancellation
+                return "slept"
+            },
+        ], grace: .seconds(120)))
+        let job = try await worker.processor.schedule("sleeper")
+        _ = try await eventually("the handler to start") { started.count == 1 ? true : nil }
+        let stopping = ContinuousClock.now
+        try await worker.stop()
+        #expect(ContinuousClock.now - stopping < .seconds(60), "the task was cancelled, not waited for")
+        #expect(observed.all == [.shutdown])
+        #expect(try await store.job(id: job.id)?.output?.error == "Interrupted")
+    }
+
     @Test(arguments: StoreKind.processorKinds)
     func cpuBoundHandlersRunOnTheBoundedDispatchPool(_ kind: StoreKind) async throws {
         let (store, close) = try await kind.make()

@@ -42,6 +42,19 @@ struct FinishConformanceTests {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func releasingAsPendingMakesTheJobClaimableAgainWithoutEndingIt(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let (job, worker) = try await runningJob(in: store)
+            let released = try #require(try await store.finish(job.id, by: worker, as: .pending, output: nil, at: Fixture.at(2)))
+            #expect(released.status == .pending)
+            #expect(released.endedAt == nil)
+            #expect(released.workerId == nil)
+            let again = try await store.claim(ClaimScope(workerId: ObjectId(), names: [job.name]), now: Fixture.at(3))
+            #expect(again?.id == job.id)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func finishByAnotherWorkerReturnsNilAndChangesNothing(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             let (job, _) = try await runningJob(in: store)

@@ -115,6 +115,15 @@ final class MongoCollection {
         return try drain(cursor, operation: "aggregate")
     }
 
+    /// Opens a change stream on this collection (the caller destroys it with
+    /// `mongoc_change_stream_destroy`, on this thread, before the client goes back to the pool).
+    func watch(_ pipeline: [BSONDocument], options: BSONDocument) -> OpaquePointer {
+        let stages: BSONDocument = ["pipeline": .array(pipeline.map { .document($0) })]
+        return stages.withBSON { pipelineBSON in
+            options.withBSON { mongoc_collection_watch(handle, pipelineBSON, $0)! }
+        }
+    }
+
     /// How many documents match `filter`.
     func count(_ filter: BSONDocument = [:]) throws(MongoError) -> Int {
         var error = bson_error_t()

@@ -26,7 +26,8 @@ public final class MongoDatabase: Sendable {
     ) throws(MongoError) -> MongoDatabase {
         let timeoutMS = Int32(clamping: serverSelectionTimeout.components.seconds * 1000
             + serverSelectionTimeout.components.attoseconds / 1_000_000_000_000_000)
-        let pool = try MongoClientPool(uri, maxSize: ioThreads, serverSelectionTimeoutMS: timeoutMS)
+        // One client per I/O thread, and one for a change stream's own thread.
+        let pool = try MongoClientPool(uri, maxSize: ioThreads + 1, serverSelectionTimeoutMS: timeoutMS)
         let database = MongoDatabase(name: database, redactedURI: uri.redacted, pool: pool, ioThreads: ioThreads)
         database.threads.start()
         return database
@@ -78,6 +79,12 @@ public final class MongoDatabase: Sendable {
         if !accepted {
             completion(.failure(MongoError(.other, operation: operation, message: "the database connection is closed")))
         }
+    }
+
+    /// Runs `body` with a client on the calling thread: for a thread of its own that blocks for
+    /// long (a change stream), never for the loop or the cooperative pool.
+    func withDedicatedClient<Result>(_ body: (MongoClient) throws -> Result) rethrows -> Result {
+        try pool.withClient(body)
     }
 
     /// Finishes the calls already submitted, then stops the I/O threads. Later calls fail.

@@ -28,6 +28,8 @@ public final class MongoJobStore: JobStore {
     /// The enforcement in effect: the one asked for, until ``prepare()`` finds that the server
     /// refuses partial indexes. Read by every write that changes a job's status.
     let enforcement: Mutex<ExclusivityEnforcement>
+    /// Whether the lack of change streams has been logged (once per store).
+    let changeStreamsRefusalLogged = Atomic(false)
 
     /// A store over `database`. Does no I/O: call ``prepare()`` before the first operation.
     /// - Parameters:
@@ -126,7 +128,7 @@ public final class MongoJobStore: JobStore {
             "status": .string(status.rawValue), "output": output.map { .document(JobDocument.encode($0)) } ?? .null,
             "updated_at": .date(now), "worker_id": .null,
         ]
-        if status != .paused { set["ended_at"] = .date(now) }
+        if status.isTerminal { set["ended_at"] = .date(now) }
         let update = leavingActive(status, ["$set": .document(set)])
         let query: BSONDocument = [
             "_id": .objectId(id), "status": .string(JobStatus.running.rawValue), "worker_id": .objectId(workerId),
@@ -198,5 +200,24 @@ extension JobStoreError {
     init(_ error: MongoError, operation: String) {
         let code: Code = error.isTransient ? .unavailable : error.code == .invalidDocument ? .invalidDocument : .database
         self.init(code, operation: operation, reason: error.description)
+    }
+}
+
+extension MongoJobStore {
+    /// A change stream reporting new jobs in `scope`; nil on servers without change streams
+    /// (standalone servers, the emulator), said once in the log.
+    public func watchNewJobs(_ scope: ClaimScope, _ onNewJob: @escaping @Sendable (Date) -> Void) async -> (any JobWatch)? {
+        guard !scope.names.isEmpty else { return nil }
+        switch await MongoJobWatch.open(database, scope: scope, logger: logger, onNewJob: onNewJob) {
+        case .success(let watch):
+            logger.info("watching new jobs through a change stream")
+            return watch
+        case .failure(let error):
+            if changeStreamsRefusalLogged.exchange(true, ordering: .relaxed) == false {
+                logger.notice("the server has no change streams: other processes' jobs are found by polling",
+                              metadata: ["reason": "\(error.message)"])
+            }
+            return nil
+        }
     }
 }

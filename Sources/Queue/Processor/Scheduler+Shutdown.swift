@@ -11,6 +11,8 @@ extension Scheduler {
         phase = .draining
         for timer in [pollTimer, dueTimer?.handle, heartbeatTimer].compactMap({ $0 }) { loop.cancel(timer) }
         (pollTimer, dueTimer, heartbeatTimer) = (nil, nil, nil)
+        watch?.cancel()
+        watch = nil
         logger.info("shutting down", metadata: ["running": "\(running.count)"])
         for id in Array(running.keys) { interrupt(id, .shutdown) }
         checkDrained()

@@ -37,6 +37,8 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
     var dueTimer: (handle: TimerHandle, at: LoopInstant)?
     var heartbeatTimer: TimerHandle?
     var graceTimer: TimerHandle?
+    /// The store's notification of new jobs, when it has one.
+    var watch: (any JobWatch)?
 
     init(
         loop: EventLoop, configuration: QueueConfiguration, workerId: ObjectId, claiming: Bool,
@@ -60,6 +62,20 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
         loop.preconditionInLoop()
         scheduleHeartbeat()
         pump()
+        watchNewJobs()
+    }
+
+    /// Asks the store to report new jobs as they are created (a change stream), so that other
+    /// processes' jobs start without waiting for a poll. Polling goes on regardless.
+    private func watchNewJobs() {
+        guard !scope.names.isEmpty else { return }
+        let (store, scope, loop) = (store, scope, loop)
+        perform({ () async throws(JobStoreError) in
+            await store.watchNewJobs(scope) { due in try? loop.execute { self.wake(at: due) } }
+        }) { result in
+            guard case .success(let watch?) = result else { return }
+            if self.phase == .running { self.watch = watch } else { watch.cancel() }
+        }
     }
 
     // MARK: Store calls

@@ -40,8 +40,10 @@ public protocol JobStore: Sendable {
     func nextDue(_ scope: ClaimScope) async throws(JobStoreError) -> Date?
 
     /// Ends (or pauses) a job that `workerId` is running: sets `status`, `output`,
-    /// `updated_at`, clears `worker_id`, and sets `ended_at` unless `status` is `paused`.
-    /// Guarded by `status == running` and `worker_id == workerId`.
+    /// `updated_at`, clears `worker_id`, and sets `ended_at` when `status` is terminal. `paused`
+    /// interrupts a resumable job; `pending` releases a job claimed but never started (a claim
+    /// that completed during shutdown). Guarded by `status == running` and
+    /// `worker_id == workerId`.
     /// - Returns: the job after the change, or nil when it was not running on that worker
     ///   (killed, taken over, or never claimed), in which case nothing changed.
     func finish(
@@ -75,6 +77,26 @@ public protocol JobStore: Sendable {
 
     /// Marks a signal as acted on.
     func acknowledgeSignal(_ id: ObjectId) async throws(JobStoreError)
+
+    // MARK: Notifications
+
+    /// Starts telling `onNewJob` (from any thread) the `scheduled_for` of each job created in
+    /// `scope` by any process, so that workers need not wait for their next poll. Returns nil
+    /// when the store cannot (a standalone MongoDB has no change streams): the processor then
+    /// relies on polling alone. The default implementation returns nil.
+    func watchNewJobs(_ scope: ClaimScope, _ onNewJob: @escaping @Sendable (Date) -> Void) async -> (any JobWatch)?
+}
+
+extension JobStore {
+    public func watchNewJobs(_ scope: ClaimScope, _ onNewJob: @escaping @Sendable (Date) -> Void) async -> (any JobWatch)? {
+        nil
+    }
+}
+
+/// A running notification started by ``JobStore/watchNewJobs(_:_:)``.
+public protocol JobWatch: Sendable {
+    /// Stops the notifications; none is delivered after it returns.
+    func cancel()
 }
 
 /// Which jobs a worker may claim: the names declared in this process whose tag its worker tags

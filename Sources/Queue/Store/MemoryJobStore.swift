@@ -123,7 +123,7 @@ public final class MemoryJobStore: JobStore {
             job.output = output
             job.updatedAt = now
             job.workerId = nil
-            if status != .paused { job.endedAt = now }
+            if status.isTerminal { job.endedAt = now }
             state.put(job)
             return job
         }

@@ -1,0 +1,148 @@
+import Foundation
+import GRDB
+
+/// The job operations that change a job: insert, claim, finish, kill. Each is one `IMMEDIATE`
+/// write transaction, so what it reads is still true when it writes, across processes.
+extension SQLiteJobStore {
+    /// One `INSERT ... RETURNING`. For an exclusive job whose name is active, the unique index
+    /// refuses the row; in the same transaction the active twin is read (the write lock keeps
+    /// it active) and the job is inserted `skipped` with the twin's id instead.
+    /// - Throws: ``JobStoreError`` with code `invalidJob` when a job with this id is stored.
+    public func insert(_ job: Job) async throws(JobStoreError) -> Job {
+        let operation = "insert job \(job.id)"
+        return try await write(operation) { db in
+            do {
+                return try Self.insertRow(db, job, operation: operation)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                if try Bool.fetchOne(db, sql: "SELECT 1 FROM jobs WHERE id = ?", arguments: [job.id.description]) == true {
+                    throw JobStoreError(.invalidJob, operation: operation, reason: "a job with this id is already stored")
+                }
+                let twinSQL = """
+                    SELECT id, status FROM jobs
+                    WHERE name = ? AND concurrency_mode = 'exclusive' AND status IN \(SQLiteSchema.active) LIMIT 1
+                    """
+                guard job.concurrency == .exclusive,
+                      let twin = try Row.fetchOne(db, sql: twinSQL, arguments: [job.name]),
+                      case .string(let twinId) = (twin["id"] as DatabaseValue).storage,
+                      case .string(let twinStatus) = (twin["status"] as DatabaseValue).storage
+                else { throw error }
+                var skipped = job
+                skipped.status = .skipped
+                skipped.output = JobOutput(skipMetadata: SkipMetadata(
+                    reason: "an exclusive job named \(job.name) is already \(twinStatus)",
+                    conflictingJobId: ObjectId(twinId), skippedAt: job.createdAt))
+                return try Self.insertRow(db, skipped, operation: operation)
+            }
+        }
+    }
+
+    /// Inserts `job` and returns it as stored (dates cut to milliseconds, as read back).
+    private static func insertRow(_ db: Database, _ job: Job, operation: String) throws -> Job {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: JobRow.insertSQL), arguments: JobRow.arguments(job)) else {
+            throw JobStoreError(.database, operation: operation, reason: "the insert returned no row")
+        }
+        return try JobRow.decode(row, operation: operation)
+    }
+
+    /// What one claim transaction did.
+    private enum ClaimOutcome: Sendable {
+        case nothingDue
+        case claimed(Job)
+        /// The claimed row could not be read; it was recorded `errored` with this error.
+        case unreadable(JobStoreError)
+    }
+
+    /// One transaction: the earliest due claimable job in scope (an indexed read per name,
+    /// see ``SQLiteSchema``), then one `UPDATE ... RETURNING` guarded by its status that sets
+    /// it running and keeps `started_at` when resuming. A claimed row that cannot be read is
+    /// recorded `errored` in the same transaction and the `invalidDocument` error is thrown, so
+    /// that the next claim moves on to the next job (SPEC §7).
+    public func claim(_ scope: ClaimScope, now: Date) async throws(JobStoreError) -> Job? {
+        guard !scope.names.isEmpty else { return nil }
+        let milliseconds = SQLiteValues.milliseconds(now)
+        let outcome = try await write("claim") { db -> ClaimOutcome in
+            guard let earliest = try SQLiteSchema.earliestClaimable(db, names: scope.names, dueBy: milliseconds) else {
+                return .nothingDue
+            }
+            let claim = """
+                UPDATE jobs SET status = 'running', worker_id = ?, updated_at = ?, started_at = COALESCE(started_at, ?)
+                WHERE id = ? AND status IN \(SQLiteSchema.claimable) RETURNING *
+                """
+            let arguments: StatementArguments = [scope.workerId.description, milliseconds, milliseconds, earliest.id]
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: claim), arguments: arguments) else { return .nothingDue }
+            do throws(JobStoreError) {
+                return .claimed(try JobRow.decode(row, operation: "claim"))
+            } catch {
+                try db.execute(
+                    sql: """
+                        UPDATE jobs SET status = 'errored', worker_id = NULL, updated_at = ?, ended_at = ?, output = ?
+                        WHERE id = ?
+                        """,
+                    arguments: [milliseconds, milliseconds, JobRow.output(JobOutput(error: error.reason)), earliest.id])
+                return .unreadable(error)
+            }
+        }
+        switch outcome {
+        case .nothingDue:
+            return nil
+        case .claimed(let job):
+            return job
+        case .unreadable(let error):
+            logger.error("claimed an unreadable job; recorded it errored", metadata: ["error": "\(error)"])
+            throw error
+        }
+    }
+
+    /// One `UPDATE ... RETURNING` guarded by `id`, `status = 'running'` and `worker_id`.
+    public func finish(
+        _ id: ObjectId, by workerId: ObjectId, as status: JobStatus, output: JobOutput?, at now: Date
+    ) async throws(JobStoreError) -> Job? {
+        let operation = "finish job \(id)"
+        let milliseconds = SQLiteValues.milliseconds(now)
+        let sql = """
+            UPDATE jobs SET status = ?, output = ?, updated_at = ?, worker_id = NULL\(status.isTerminal ? ", ended_at = ?" : "")
+            WHERE id = ? AND status = 'running' AND worker_id = ? RETURNING *
+            """
+        var arguments: StatementArguments = [status.rawValue, JobRow.output(output), milliseconds]
+        if status.isTerminal { arguments += [milliseconds] }
+        arguments += [id.description, workerId.description]
+        return try await write(operation) { [arguments] db in
+            try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments)
+                .map { row throws(JobStoreError) in try JobRow.decode(row, operation: operation) }
+        }
+    }
+
+    /// One transaction: the job's status is read, then a pending or paused job is set `killed`
+    /// (`UPDATE ... RETURNING`), or a `kill` signal is inserted for a running job's worker.
+    /// The write lock keeps the status read true until the write.
+    public func kill(_ id: ObjectId, at now: Date) async throws(JobStoreError) -> KillOutcome {
+        let operation = "kill job \(id)"
+        let milliseconds = SQLiteValues.milliseconds(now)
+        return try await write(operation) { db -> KillOutcome in
+            guard let row = try Row.fetchOne(db, sql: "SELECT id, status, worker_id FROM jobs WHERE id = ?", arguments: [id.description])
+            else { return .notFound }
+            let columns = SQLiteRowReader(row, kind: "job", operation: operation)
+            guard case .string(let text) = try columns.text("status"), let status = JobStatus(rawValue: text) else {
+                throw columns.invalid("status", "is missing or not a known status")
+            }
+            switch status {
+            case .pending, .paused:
+                let sql = """
+                    UPDATE jobs SET status = 'killed', ended_at = ?, updated_at = ?, worker_id = NULL
+                    WHERE id = ? AND status IN \(SQLiteSchema.claimable) RETURNING *
+                    """
+                guard let killed = try Row.fetchOne(db, sql: sql, arguments: [milliseconds, milliseconds, id.description]) else {
+                    throw JobStoreError(.database, operation: operation, reason: "the job changed inside its transaction")
+                }
+                return .killed(try JobRow.decode(killed, operation: operation))
+            case .running:
+                guard case .objectId(let workerId) = try columns.objectId("worker_id") else { return .alreadyEnded(status) }
+                let signal = SignalRecord(kind: .kill, jobId: id, workerId: workerId, createdAt: now)
+                try db.execute(sql: SignalRow.insertSQL, arguments: SignalRow.arguments(signal))
+                return .signalled(workerId: workerId)
+            case .finished, .errored, .killed, .skipped:
+                return .alreadyEnded(status)
+            }
+        }
+    }
+}

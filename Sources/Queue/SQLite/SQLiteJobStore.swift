@@ -1,0 +1,178 @@
+import Foundation
+import GRDB
+import Logging
+
+/// The embedded ``JobStore``: jobs, workers and signals in one SQLite file, through GRDB. The
+/// default for a single host, demos and tests (SPEC §3); several worker processes on the host
+/// may share the file.
+///
+/// Rules, and why:
+/// - The file is in WAL mode (a GRDB `DatabasePool`): readers never wait for the writer, and
+///   other processes can use the file at the same time.
+/// - Every state transition is one write transaction, begun `IMMEDIATE` (GRDB's default for
+///   writes), which takes SQLite's write lock for the file before reading: a read-then-write
+///   inside it is atomic across processes, and each write is guarded by the expected status
+///   (and owner) as well, so a job is never claimed, finished or killed twice.
+/// - Exclusivity is a partial unique index (`jobs_exclusive_active_name`): SQLite decides,
+///   not a read-then-write.
+/// - A process that finds the file locked waits up to ``busyTimeout`` for the lock; past it the
+///   call fails with `unavailable`.
+/// - Calls run on GRDB's own dispatch queues; callers suspend, never block the event loop or
+///   the cooperative pool. A call, once started, completes even if the calling task is
+///   cancelled, so that a transition that was made is never reported as failed.
+/// - Errors are ``JobStoreError``s: `unavailable` when the file is busy, locked or cannot be
+///   opened, `invalidDocument` for a row this version cannot read (naming its id and column),
+///   `database` otherwise, with SQLite's code and message (never the statement's arguments, so
+///   never payloads) as the reason.
+public final class SQLiteJobStore: JobStore {
+    /// How long a call waits for another connection's write lock before failing with
+    /// `unavailable`.
+    public static let busyTimeout: TimeInterval = 5
+
+    /// The database file.
+    public let path: String
+    let pool: DatabasePool
+    let logger: Logger
+
+    /// Opens (creating it if needed) the SQLite database at `path`, in WAL mode. Creates no
+    /// table: call ``prepare()`` before the first operation.
+    /// - Parameter logger: where the store reports what it decides (an unreadable job it
+    ///   records errored).
+    /// - Throws: ``JobStoreError`` with code `unavailable` naming `path` and SQLite's reason
+    ///   when the file cannot be opened (a missing directory, no permission, not a database).
+    public init(path: String, logger: Logger) throws(JobStoreError) {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(Self.busyTimeout)
+        configuration.label = "job-processor"
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            let reason = (error as? DatabaseError).map { "\($0.message ?? "SQLite error \($0.resultCode.rawValue)")" }
+            throw JobStoreError(.unavailable, operation: "open SQLite database at \(path)", reason: reason ?? "\(error)")
+        }
+        self.path = path
+        self.logger = logger
+    }
+
+    /// Creates the tables and indexes (``SQLiteSchema``), or brings an older file up to date.
+    /// Idempotent. When another process migrates the same file at the same moment, one of the
+    /// two finds the migration already recorded and tries again, finding nothing left to do.
+    public func prepare() async throws(JobStoreError) {
+        let pool = pool
+        for attempt in 1...3 {
+            do {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                    SQLiteSchema.migrator.asyncMigrate(pool) { result in continuation.resume(with: result.map { _ in }) }
+                }
+                return
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT && attempt < 3 {
+                continue  // another process recorded the same migration first
+            } catch {
+                throw JobStoreError(sqlite: error, operation: "prepare SQLite database at \(path)")
+            }
+        }
+    }
+
+    // MARK: Reads
+
+    /// One indexed read by id.
+    public func job(id: ObjectId) async throws(JobStoreError) -> Job? {
+        let operation = "read job \(id)"
+        return try await read(operation) { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id.description])
+                .map { row throws(JobStoreError) in try JobRow.decode(row, operation: operation) }
+        }
+    }
+
+    /// One read with the query's filters, order and limit.
+    public func jobs(matching query: JobQuery) async throws(JobStoreError) -> [Job] {
+        guard query.limit > 0 else { return [] }
+        var conditions: [String] = []
+        var arguments = StatementArguments()
+        func isIn(_ column: String, _ values: [String]?) {
+            guard let values else { return }
+            conditions.append("\(column) IN (\(values.map { _ in "?" }.joined(separator: ", ")))")
+            arguments += StatementArguments(values)
+        }
+        isIn("name", query.names)
+        isIn("status", query.statuses?.map(\.rawValue))
+        isIn("type", query.types?.map(\.rawValue))
+        isIn("worker_id", query.workerId.map { [$0.description] })
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let order = query.newestFirst ? "created_at DESC, id DESC" : "scheduled_for, id"
+        arguments += [query.limit]
+        let sql = "SELECT * FROM jobs \(filter) ORDER BY \(order) LIMIT ?"
+        return try await read("find jobs") { [arguments] db in
+            var jobs: [Job] = []
+            for row in try Row.fetchAll(db, sql: sql, arguments: arguments) {
+                jobs.append(try JobRow.decode(row, operation: "find jobs"))
+            }
+            return jobs
+        }
+    }
+
+    /// One read per 200 names in scope, each O(log n) per name (``SQLiteSchema``).
+    public func nextDue(_ scope: ClaimScope) async throws(JobStoreError) -> Date? {
+        guard !scope.names.isEmpty else { return nil }
+        return try await read("next due job") { db in
+            guard let earliest = try SQLiteSchema.earliestClaimable(db, names: scope.names, dueBy: nil) else { return nil }
+            guard case .int64(let milliseconds) = earliest.scheduledFor.storage else {
+                throw SQLiteRowReader.invalid(
+                    "scheduled_for", "should be integer milliseconds", id: earliest.id, kind: "job", operation: "next due job")
+            }
+            return SQLiteValues.date(milliseconds)
+        }
+    }
+
+    // MARK: Running calls
+
+    /// Runs `body` in a read transaction (a snapshot of the file), mapping failures.
+    func read<Value: Sendable>(
+        _ operation: String, _ body: @escaping @Sendable (Database) throws -> Value
+    ) async throws(JobStoreError) -> Value {
+        let pool = pool
+        return try await run(operation) { try await pool.read(body) }
+    }
+
+    /// Runs `body` in an `IMMEDIATE` write transaction, mapping failures. The transaction
+    /// commits when `body` returns and rolls back when it throws.
+    func write<Value: Sendable>(
+        _ operation: String, _ body: @escaping @Sendable (Database) throws -> Value
+    ) async throws(JobStoreError) -> Value {
+        let pool = pool
+        return try await run(operation) { try await pool.write(body) }
+    }
+
+    /// Runs `call` in a task of its own, so that the caller's cancellation neither interrupts
+    /// a statement nor hides the outcome of a committed transaction (GRDB's async calls
+    /// interrupt on cancellation).
+    private func run<Value: Sendable>(
+        _ operation: String, _ call: @escaping @Sendable () async throws -> Value
+    ) async throws(JobStoreError) -> Value {
+        do {
+            return try await Task { try await call() }.value
+        } catch {
+            throw JobStoreError(sqlite: error, operation: operation)
+        }
+    }
+}
+
+extension JobStoreError {
+    /// The store's view of a failure inside an SQLite call: a ``JobStoreError`` thrown by the
+    /// store's own code as it is; `unavailable` when the file is busy, locked or cannot be
+    /// opened (trying later may succeed); `database` otherwise. The reason is SQLite's code and
+    /// message, without the statement's arguments.
+    init(sqlite error: any Error, operation: String) {
+        switch error {
+        case let error as JobStoreError:
+            self = error
+        case let error as DatabaseError:
+            let transient = [ResultCode.SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_CANTOPEN].contains(error.resultCode)
+            self.init(
+                transient ? .unavailable : .database, operation: operation,
+                reason: "SQLite error \(error.extendedResultCode.rawValue): \(error.message ?? "no message")")
+        default:
+            self.init(.database, operation: operation, reason: "\(error)")
+        }
+    }
+}

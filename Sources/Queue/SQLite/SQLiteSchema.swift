@@ -1,0 +1,150 @@
+import GRDB
+
+/// The tables and indexes of ``SQLiteJobStore``, and the SQL of its hot queries.
+///
+/// Tables `jobs`, `workers` and `signals` mirror the MongoDB collections (SPEC §5): the same
+/// field names in snake_case, ids as the ObjectId's 24 lowercase hex digits (whose text order is
+/// the ObjectId order), dates as INTEGER milliseconds since 1970 (BSON's precision, so that a
+/// job reads back equal to what was stored), `payload` and `output` as BLOBs of BSON bytes
+/// (lossless: BSON types such as dates, ObjectIds and int64 survive). `output` holds the same
+/// subdocument as in MongoDB (`duration`, `result`, `error`, `skip_metadata`).
+///
+/// Rules, and why:
+/// - No CHECK constraints: like a MongoDB collection, the file may hold rows written by hand or
+///   by another version; readers report such a row as `invalidDocument`, they never trap.
+/// - Every statement of a migration is `IF NOT EXISTS`: two processes that prepare the same new
+///   file at once both run the migration; the second's statements then change nothing and
+///   ``SQLiteJobStore/prepare()`` retries after its bookkeeping conflict.
+enum SQLiteSchema {
+    /// The statuses a job can be claimed in, as an SQL list.
+    static let claimable = "('pending', 'paused')"
+    /// The statuses during which an exclusive name admits no second job, as an SQL list.
+    static let active = "(" + JobStatus.active.map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
+
+    /// The versioned schema. A later change is a new migration appended here, never an edit.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: jobs, workers, signals") { db in
+            for statement in version1 { try db.execute(sql: statement) }
+        }
+        return migrator
+    }
+
+    /// The statements of the first version.
+    static let version1: [String] = [
+        """
+        CREATE TABLE IF NOT EXISTS jobs (
+            id TEXT PRIMARY KEY NOT NULL,
+            name TEXT NOT NULL,
+            type TEXT NOT NULL,
+            status TEXT NOT NULL,
+            payload BLOB,
+            output BLOB,
+            scheduled_for INTEGER NOT NULL,
+            started_at INTEGER,
+            ended_at INTEGER,
+            updated_at INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            worker_id TEXT,
+            sync INTEGER NOT NULL DEFAULT 0,
+            cron_string TEXT,
+            concurrency_mode TEXT NOT NULL DEFAULT 'concurrent'
+        )
+        """,
+        // Claim and nextDue: one ordered range per name, over claimable jobs only, so that the
+        // index stays as small as the backlog however much history the table keeps.
+        "CREATE INDEX IF NOT EXISTS jobs_claimable ON jobs (name, scheduled_for, id) WHERE status IN \(claimable)",
+        // Exclusivity (SPEC §4): at most one active exclusive job per name, decided by SQLite.
+        """
+        CREATE UNIQUE INDEX IF NOT EXISTS jobs_exclusive_active_name ON jobs (name)
+        WHERE concurrency_mode = 'exclusive' AND status IN \(active)
+        """,
+        // Status views and `jobs(matching:)`: by status, by name, or all, newest first.
+        "CREATE INDEX IF NOT EXISTS jobs_status_created_at ON jobs (status, created_at, id)",
+        "CREATE INDEX IF NOT EXISTS jobs_name_created_at ON jobs (name, created_at, id)",
+        "CREATE INDEX IF NOT EXISTS jobs_created_at ON jobs (created_at, id)",
+        // What a worker runs: the dead-worker takeover and the status view.
+        "CREATE INDEX IF NOT EXISTS jobs_worker_id ON jobs (worker_id, status)",
+        """
+        CREATE TABLE IF NOT EXISTS workers (
+            id TEXT PRIMARY KEY NOT NULL,
+            hostname TEXT NOT NULL,
+            tags TEXT,
+            last_seen INTEGER NOT NULL
+        )
+        """,
+        // The dead-worker scan: workers not seen since a time.
+        "CREATE INDEX IF NOT EXISTS workers_last_seen ON workers (last_seen)",
+        """
+        CREATE TABLE IF NOT EXISTS signals (
+            id TEXT PRIMARY KEY NOT NULL,
+            type TEXT NOT NULL,
+            job_id TEXT NOT NULL,
+            worker_id TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            ack INTEGER NOT NULL DEFAULT 0
+        )
+        """,
+        // A worker's unacknowledged signals, oldest first.
+        "CREATE INDEX IF NOT EXISTS signals_worker_id ON signals (worker_id, ack, created_at, id)",
+    ]
+
+    // MARK: Earliest claimable job
+
+    /// How many names one earliest-job query covers: each name is one branch of a compound
+    /// SELECT, and SQLite allows 500 branches by default.
+    static let namesPerQuery = 200
+
+    /// The earliest claimable job (`id`, `scheduled_for`) among `names` (at most
+    /// ``namesPerQuery``), optionally due by a bound: one `?` per name, each followed by the
+    /// bound's `?` when `due`. Each branch reads the first entry of one name's range in
+    /// `jobs_claimable`, so the query costs O(k log n) for k names, however large the backlog.
+    static func earliestClaimable(names: Int, due: Bool) -> String {
+        let branch = """
+            SELECT * FROM (SELECT id, scheduled_for FROM jobs WHERE status IN \(claimable) AND name = ?\
+            \(due ? " AND scheduled_for <= ?" : "") ORDER BY scheduled_for, id LIMIT 1)
+            """
+        let branches = Array(repeating: branch, count: max(1, names)).joined(separator: " UNION ALL ")
+        return "SELECT id, scheduled_for FROM (\(branches)) ORDER BY scheduled_for, id LIMIT 1"
+    }
+
+    /// The earliest claimable job among `names` (any number), due by `now` when given: one
+    /// query per ``namesPerQuery`` names, the earliest of their answers. Runs in the caller's
+    /// transaction. Returns the row's `id` as stored and its `scheduled_for` in milliseconds.
+    static func earliestClaimable(
+        _ db: Database, names: [String], dueBy now: Int64?
+    ) throws -> (id: DatabaseValue, scheduledFor: DatabaseValue)? {
+        var best: (id: DatabaseValue, scheduledFor: DatabaseValue)?
+        var unique: [String] = []
+        var seen: Set<String> = []
+        for name in names where seen.insert(name).inserted { unique.append(name) }
+        var start = 0
+        while start < unique.count {
+            let chunk = unique[start..<min(start + namesPerQuery, unique.count)]
+            start += chunk.count
+            var arguments = StatementArguments()
+            for name in chunk {
+                arguments += [name]
+                if let now { arguments += [now] }
+            }
+            let sql = earliestClaimable(names: chunk.count, due: now != nil)
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments) else { continue }
+            let candidate = (id: row[0] as DatabaseValue, scheduledFor: row[1] as DatabaseValue)
+            if let current = best, !precedes(candidate, current) { continue }
+            best = candidate
+        }
+        return best
+    }
+
+    /// SQLite's order on (`scheduled_for`, `id`), for comparing the answers of two chunks.
+    private static func precedes(
+        _ lhs: (id: DatabaseValue, scheduledFor: DatabaseValue), _ rhs: (id: DatabaseValue, scheduledFor: DatabaseValue)
+    ) -> Bool {
+        switch (lhs.scheduledFor.storage, rhs.scheduledFor.storage, lhs.id.storage, rhs.id.storage) {
+        case let (.int64(left), .int64(right), _, _) where left != right: left < right
+        case let (.int64, .int64, .string(left), .string(right)): left < right
+        case (.int64, _, _, _): true  // SQLite sorts integers before text and blobs
+        default: false
+        }
+    }
+}

@@ -18,6 +18,8 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     /// ``MongoJobStore`` forced onto the fallback index on `exclusive_key`, as it runs on a
     /// server that refuses partial indexes.
     case mongoExclusiveKey
+    /// ``SQLiteJobStore`` on a temporary file of its own, removed after the check.
+    case sqlite
 
     var testDescription: String { rawValue }
 
@@ -36,6 +38,12 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
             let store = MongoJobStore(
                 database: database, logger: Logger.silent,
                 exclusivity: self == .mongo ? .partialIndex : .exclusiveKeyField)
+            try await store.prepare()
+            try await body(store)
+        case .sqlite:
+            let file = TemporarySQLiteFile()
+            defer { file.remove() }
+            let store = try SQLiteJobStore(path: file.path, logger: Logger.silent)
             try await store.prepare()
             try await body(store)
         }

@@ -5,7 +5,7 @@ import Logging
 extension StoreKind {
     /// The stores the processor tests run on (the fallback exclusivity index is a store detail,
     /// covered by the conformance suite).
-    static let processorKinds: [StoreKind] = [.memory, .mongo]
+    static let processorKinds: [StoreKind] = [.memory, .mongo, .sqlite]
 
     /// A fresh, prepared store, and what closes it, for tests that keep a store across tasks.
     func make() async throws -> (store: any JobStore, close: @Sendable () -> Void) {
@@ -19,6 +19,11 @@ extension StoreKind {
                 exclusivity: self == .mongo ? .partialIndex : .exclusiveKeyField)
             try await store.prepare()
             return (store, { database.close() })
+        case .sqlite:
+            let file = TemporarySQLiteFile()
+            let store = try SQLiteJobStore(path: file.path, logger: Logger(label: "test.store"))
+            try await store.prepare()
+            return (store, { file.remove() })
         }
     }
 }

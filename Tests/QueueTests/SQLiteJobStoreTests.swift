@@ -1,0 +1,164 @@
+import Foundation
+import GRDB
+import Logging
+import Testing
+@testable import Queue
+
+/// What the shared conformance suite cannot check: the file itself (WAL mode, several
+/// connections as several processes would open, a path that cannot be opened) and rows that
+/// this version cannot read.
+@Suite("SQLiteJobStore")
+struct SQLiteJobStoreTests {
+    @Test func theFileIsInWALMode() async throws {
+        let file = TemporarySQLiteFile()
+        defer { file.remove() }
+        let store = try SQLiteJobStore(path: file.path, logger: Logger.silent)
+        try await store.prepare()
+        let mode = try await store.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+    }
+
+    @Test func twoStoresOnOneFileClaimEachOfTwoHundredJobsExactlyOnce() async throws {
+        let file = TemporarySQLiteFile()
+        defer { file.remove() }
+        // Two stores are two connections with their own locks, as two processes would have.
+        let stores = [
+            try SQLiteJobStore(path: file.path, logger: Logger.silent),
+            try SQLiteJobStore(path: file.path, logger: Logger.silent),
+        ]
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for store in stores { group.addTask { try await store.prepare() } }
+            try await group.waitForAll()
+        }
+        var inserted: Set<ObjectId> = []
+        for index in 0..<200 {
+            let store = stores[index % 2]
+            inserted.insert(try await store.insert(Fixture.job(index.isMultiple(of: 3) ? "a" : "b", due: Double(-index))).id)
+        }
+        let claims = try await withThrowingTaskGroup(of: [Job].self) { group in
+            for claimer in 0..<8 {
+                let store = stores[claimer % 2]
+                group.addTask {
+                    let scope = Fixture.scope("a", "b")
+                    var claimed: [Job] = []
+                    while let job = try await store.claim(scope, now: Fixture.now) {
+                        #expect(job.workerId == scope.workerId)
+                        claimed.append(job)
+                    }
+                    return claimed
+                }
+            }
+            return try await group.reduce(into: [Job]()) { $0 += $1 }
+        }
+        #expect(claims.count == 200)
+        #expect(Set(claims.map(\.id)) == inserted)
+        let running = try await stores[1].jobs(matching: JobQuery(statuses: [.running], limit: 1000))
+        #expect(running.count == 200)
+    }
+
+    @Test func aPathThatCannotBeOpenedGivesAnErrorNamingIt() throws {
+        let path = "/nonexistent-\(ObjectId())/jobs.sqlite"
+        let error = #expect(throws: JobStoreError.self) { try SQLiteJobStore(path: path, logger: Logger.silent) }
+        #expect(error?.code == .unavailable)
+        #expect(error?.description.contains(path) == true)
+        #expect(error?.reason.contains("unable to open") == true, "\(String(describing: error))")
+    }
+
+    @Test func aFileThatIsNotADatabaseGivesAnErrorNamingIt() throws {
+        let file = TemporarySQLiteFile()
+        defer { file.remove() }
+        try Data(repeating: 0x5A, count: 4096).write(to: URL(fileURLWithPath: file.path))
+        let error = #expect(throws: JobStoreError.self) { try SQLiteJobStore(path: file.path, logger: Logger.silent) }
+        #expect(error?.description.contains(file.path) == true)
+        #expect(error?.reason.contains("not a database") == true, "\(String(describing: error))")
+    }
+
+    @Test func aCorruptedRowIsAnInvalidDocumentNamingItsIdAndColumnNeverACrash() async throws {
+        try await StoreKind.sqlite.withStore { store in
+            let store = try #require(store as? SQLiteJobStore)
+            // Rows as another program might write them: a payload that is not BSON, a status
+            // this version does not know (beside a payload that must not leak), an id that is
+            // not an ObjectId.
+            let garbled = ObjectId()
+            let unknownStatus = ObjectId()
+            let secret = SQLiteValues.blob(["to": "secret@example.com"])
+            try await store.pool.write { db in
+                let insert = """
+                    INSERT INTO jobs (id, name, type, status, payload, scheduled_for, updated_at, created_at)
+                    VALUES (?, 'mail', 'simple', ?, ?, 0, 0, 0)
+                    """
+                try db.execute(sql: insert, arguments: [garbled.description, "pending", Data([0xDE, 0xAD, 0xBE, 0xEF])])
+                try db.execute(sql: insert, arguments: [unknownStatus.description, "exploded", secret])
+            }
+
+            let payloadError = await #expect(throws: JobStoreError.self) { try await store.job(id: garbled) }
+            #expect(payloadError?.code == .invalidDocument)
+            #expect(payloadError?.reason.contains("job \(garbled)") == true, "\(String(describing: payloadError))")
+            #expect(payloadError?.reason.contains("\"payload\"") == true, "\(String(describing: payloadError))")
+
+            let statusError = await #expect(throws: JobStoreError.self) { try await store.job(id: unknownStatus) }
+            #expect(statusError?.code == .invalidDocument)
+            #expect(statusError?.reason.contains("job \(unknownStatus)") == true)
+            #expect(statusError?.reason.contains("status") == true)
+            #expect(statusError?.description.contains("secret") == false, "no payload in messages")
+
+            await #expect(throws: JobStoreError.self) { try await store.jobs(matching: JobQuery(names: ["mail"])) }
+
+            try await store.pool.write { db in
+                try db.execute(sql: """
+                    INSERT INTO jobs (id, name, type, status, scheduled_for, updated_at, created_at)
+                    VALUES ('not-an-id', 'other', 'simple', 'pending', 0, 0, 0)
+                    """)
+            }
+            let idError = await #expect(throws: JobStoreError.self) { try await store.jobs(matching: JobQuery(names: ["other"])) }
+            #expect(idError?.code == .invalidDocument)
+            #expect(idError?.reason.contains("job \"not-an-id\"") == true, "\(String(describing: idError))")
+        }
+    }
+
+    @Test func aClaimedRowThatCannotBeReadIsRecordedErroredAndTheNextClaimMovesOn() async throws {
+        try await StoreKind.sqlite.withStore { store in
+            let store = try #require(store as? SQLiteJobStore)
+            let garbled = ObjectId()
+            try await store.pool.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO jobs (id, name, type, status, payload, scheduled_for, updated_at, created_at)
+                        VALUES (?, 'mail', 'simple', 'pending', X'00', 0, 0, 0)
+                        """,
+                    arguments: [garbled.description])
+            }
+            let next = try await store.insert(Fixture.job("mail"))
+            let scope = Fixture.scope("mail")
+            let error = await #expect(throws: JobStoreError.self) { try await store.claim(scope, now: Fixture.now) }
+            #expect(error?.code == .invalidDocument)
+            #expect(error?.reason.contains(garbled.description) == true)
+            #expect(try await store.claim(scope, now: Fixture.now)?.id == next.id)
+            let recorded = try await store.pool.read { db in
+                try Row.fetchOne(db, sql: "SELECT status, worker_id, ended_at FROM jobs WHERE id = ?", arguments: [garbled.description])
+                    .map { row in (status: row["status"] as String?, workerId: row["worker_id"] as String?, endedAt: row["ended_at"] as Int64?) }
+            }
+            #expect(recorded?.status == "errored")
+            #expect(recorded?.workerId == nil)
+            #expect(recorded?.endedAt == SQLiteValues.milliseconds(Fixture.now))
+        }
+    }
+
+    @Test func insertingAnIdThatIsAlreadyStoredIsAnInvalidJob() async throws {
+        try await StoreKind.sqlite.withStore { store in
+            let job = try await store.insert(Fixture.job())
+            let error = await #expect(throws: JobStoreError.self) { try await store.insert(job) }
+            #expect(error?.code == .invalidJob)
+        }
+    }
+}
+
+/// A path in the temporary directory for one test's database; ``remove()`` deletes the file
+/// and its WAL companions.
+struct TemporarySQLiteFile: Sendable {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("job-processor-\(ObjectId()).sqlite").path
+
+    func remove() {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
+}

@@ -81,7 +81,10 @@ public final class MongoJobStore: JobStore {
     /// One `find` of the earliest claimable job in scope, projected on `scheduled_for`.
     public func nextDue(_ scope: ClaimScope) async throws(JobStoreError) -> Date? {
         guard !scope.names.isEmpty else { return nil }
-        let filter: BSONDocument = ["status": ["$in": JobDocument.claimable], "name": ["$in": Self.strings(scope.names)]]
+        let filter: BSONDocument = [
+            "status": ["$in": JobDocument.claimable], "name": ["$in": Self.strings(scope.names)],
+            "type": ["$in": JobDocument.runnableTypes],
+        ]
         let document = try await onJobs("next due job", retryingReads: true) { jobs throws(MongoError) in
             try jobs.find(filter, sort: ["scheduled_for": 1, "_id": 1], limit: 1, projection: ["scheduled_for": 1]).first
         }
@@ -101,6 +104,7 @@ public final class MongoJobStore: JobStore {
             "status": ["$in": JobDocument.claimable],
             "scheduled_for": ["$lte": .date(now)],
             "name": ["$in": Self.strings(scope.names)],
+            "type": ["$in": JobDocument.runnableTypes],
         ]
         let update: BSON = [[
             "$set": [

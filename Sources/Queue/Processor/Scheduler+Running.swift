@@ -8,7 +8,7 @@ extension Scheduler {
     /// not be recorded).
     func start(_ job: Job, onRecorded: (@Sendable (Job?) -> Void)? = nil) {
         loop.preconditionInLoop()
-        guard let definition = configuration.jobs[job.name] else {
+        guard let definition = definitions[job.name] else {
             // Cannot happen for claimed jobs (the claim is scoped by declared names); an inline
             // job of an unknown name is refused before it is stored.
             logger.error("claimed a job with no definition here", metadata: ["job": "\(job.id)", "name": "\(job.name)"])
@@ -31,6 +31,12 @@ extension Scheduler {
         case .cpuBound(let handler):
             cpuPool.submit {
                 do { report(.returned(try handler(job, signal))) } catch { report(.threw(JobEnding.describe(error))) }
+            }
+        }
+        if let maxRuntime = definition.maxRuntime {
+            entry.runtimeTimer = loop.schedule(after: maxRuntime) { event in
+                guard case .fired = event else { return }
+                self.interrupt(id, .maxRuntimeExceeded)
             }
         }
         running[id] = entry

@@ -126,13 +126,14 @@ public final class MongoJobStore: JobStore {
 
     /// One `findAndModify` guarded by `{_id, status: running, worker_id}`.
     public func finish(
-        _ id: ObjectId, by workerId: ObjectId, as status: JobStatus, output: JobOutput?, at now: Date
+        _ id: ObjectId, by workerId: ObjectId, as status: JobStatus, output: JobOutput?, at now: Date, resumeAt: Date?
     ) async throws(JobStoreError) -> Job? {
         var set: BSONDocument = [
             "status": .string(status.rawValue), "output": output.map { .document(JobDocument.encode($0)) } ?? .null,
             "updated_at": .date(now), "worker_id": .null,
         ]
         if status.isTerminal { set["ended_at"] = .date(now) }
+        if let resumeAt { set["scheduled_for"] = .date(resumeAt) }
         let update = leavingActive(status, ["$set": .document(set)])
         let query: BSONDocument = [
             "_id": .objectId(id), "status": .string(JobStatus.running.rawValue), "worker_id": .objectId(workerId),

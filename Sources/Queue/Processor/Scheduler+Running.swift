@@ -73,16 +73,17 @@ extension Scheduler {
         let ending = JobEnding.decide(
             outcome, signal: entry.signal.reason, resumable: entry.definition.resumable,
             duration: loop.now - entry.startedAt)
-        record(entry, ending)
+        record(entry, ending, resumeAt: ending.status == .paused && entry.signal.reason == .maxRuntimeExceeded
+            ? resumeTime(after: entry) : nil)
         pump()
     }
 
     /// Stores the ending (guarded by this worker still owning the job), then calls
     /// `onJobExited` with the final job unless the job was only paused.
-    private func record(_ entry: RunningJob, _ ending: JobEnding) {
+    private func record(_ entry: RunningJob, _ ending: JobEnding, resumeAt: Date?) {
         let (store, workerId, id) = (store, workerId, entry.job.id)
         perform({ () async throws(JobStoreError) in
-            try await store.finish(id, by: workerId, as: ending.status, output: ending.output, at: Date())
+            try await store.finish(id, by: workerId, as: ending.status, output: ending.output, at: Date(), resumeAt: resumeAt)
         }) { result in
             entry.onRecorded?(try? result.get())
             switch result {
@@ -98,6 +99,16 @@ extension Scheduler {
                 self.logger.error("could not record a job's ending", metadata: ["job": "\(id)", "error": "\(error)"])
             }
         }
+    }
+
+    /// When a run paused for exceeding its max runtime may resume: at its cron's next tick, or
+    /// one max runtime from now for a job that is not a cron task. Never at once, which would
+    /// only run into the limit again.
+    private func resumeTime(after entry: RunningJob) -> Date {
+        let now = Date()
+        if let cron = crons.first(where: { $0.name == entry.job.name }), let next = cron.next(after: now) { return next }
+        let limit = entry.definition.maxRuntime ?? .seconds(60)
+        return now.addingTimeInterval(Double(limit.components.seconds) + Double(limit.components.attoseconds) / 1e18)
     }
 
     /// Calls `onJobExited`; its failures are logged and never change the job.

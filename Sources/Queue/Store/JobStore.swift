@@ -43,12 +43,13 @@ public protocol JobStore: Sendable {
     /// Ends (or pauses) a job that `workerId` is running: sets `status`, `output`,
     /// `updated_at`, clears `worker_id`, and sets `ended_at` when `status` is terminal. `paused`
     /// interrupts a resumable job; `pending` releases a job claimed but never started (a claim
-    /// that completed during shutdown). Guarded by `status == running` and
-    /// `worker_id == workerId`.
+    /// that completed during shutdown). With `resumeAt`, `scheduled_for` moves there, so that a
+    /// job paused for exceeding its max runtime is not resumed at once. Guarded by
+    /// `status == running` and `worker_id == workerId`.
     /// - Returns: the job after the change, or nil when it was not running on that worker
     ///   (killed, taken over, or never claimed), in which case nothing changed.
     func finish(
-        _ id: ObjectId, by workerId: ObjectId, as status: JobStatus, output: JobOutput?, at now: Date
+        _ id: ObjectId, by workerId: ObjectId, as status: JobStatus, output: JobOutput?, at now: Date, resumeAt: Date?
     ) async throws(JobStoreError) -> Job?
 
     /// Kills a job from any process: a `pending` or `paused` job becomes `killed` at once; for a
@@ -113,6 +114,13 @@ public protocol JobStore: Sendable {
 }
 
 extension JobStore {
+    /// ``finish(_:by:as:output:at:resumeAt:)`` leaving `scheduled_for` as it is.
+    public func finish(
+        _ id: ObjectId, by workerId: ObjectId, as status: JobStatus, output: JobOutput?, at now: Date
+    ) async throws(JobStoreError) -> Job? {
+        try await finish(id, by: workerId, as: status, output: output, at: now, resumeAt: nil)
+    }
+
     public func watchNewJobs(_ scope: ClaimScope, _ onNewJob: @escaping @Sendable (Date) -> Void) async -> (any JobWatch)? {
         nil
     }

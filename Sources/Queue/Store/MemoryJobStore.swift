@@ -116,7 +116,7 @@ public final class MemoryJobStore: JobStore {
     }
 
     public func finish(
-        _ id: ObjectId, by workerId: ObjectId, as status: JobStatus, output: JobOutput?, at now: Date
+        _ id: ObjectId, by workerId: ObjectId, as status: JobStatus, output: JobOutput?, at now: Date, resumeAt: Date?
     ) async throws(JobStoreError) -> Job? {
         state.withLock { state in
             guard var job = state.jobs[id], job.status == .running, job.workerId == workerId else { return nil }
@@ -125,6 +125,7 @@ public final class MemoryJobStore: JobStore {
             job.updatedAt = now
             job.workerId = nil
             if status.isTerminal { job.endedAt = now }
+            if let resumeAt { job.scheduledFor = resumeAt }
             state.put(job)
             return job
         }

@@ -34,8 +34,10 @@ extension Scheduler {
     }
 
     /// Takes the tick `due` of cron `name`: the store's compare-and-set decides which worker
-    /// creates the task. The next tick is the first after now, so ticks missed while every
-    /// worker was down give one task, not a burst.
+    /// creates the task. The winner runs the task itself at once when its tags allow and a slot
+    /// is free (no claim round trip, so the task starts on time); otherwise the task is stored
+    /// pending for any worker to claim. The next tick is the first after now, so ticks missed
+    /// while every worker was down give one task, not a burst.
     private func tick(_ name: String, due: Date) {
         guard phase == .running, let cron = crons.first(where: { $0.name == name }) else { return }
         let now = Date()
@@ -43,21 +45,38 @@ extension Scheduler {
             logger.warning("cron never fires again", metadata: ["cron": "\(name)"])
             return
         }
-        let task = Job(
+        let runHere = scope.names.contains(name) && running.count < configuration.concurrency
+        var task = Job(
             name: name, type: .cronTask, scheduledFor: due, updatedAt: now, createdAt: now,
             cronString: cron.definition.cronString, concurrency: cron.definition.concurrency)
-        let store = store
+        if runHere {
+            task.status = .running
+            task.workerId = workerId
+            task.startedAt = now
+        }
+        let (store, newTask) = (store, task)
         perform({ () async throws(JobStoreError) in
-            try await store.advanceCron(name, from: due, to: next, creating: task)
+            try await store.advanceCron(name, from: due, to: next, creating: newTask)
         }) { result in
             switch result {
             case .success(let created?):
+                self.cronMisses[name] = 0
                 self.logger.debug("cron tick", metadata: ["cron": "\(name)", "task": "\(created.id)",
                                                          "status": "\(created.status.rawValue)"])
-                if created.status == .pending { self.wake(at: created.scheduledFor) }
+                if created.status == .running, self.phase == .running {
+                    self.start(created)
+                } else if created.status == .running {
+                    self.release(created)
+                } else if created.status == .pending {
+                    self.wake(at: created.scheduledFor)
+                }
                 self.armCron(name, at: next)
             case .success(nil):
-                self.followStoredCron(name)
+                // Another worker took the tick: it advanced to the same next tick, unless the
+                // cron changed; after repeated misses, read what is stored.
+                let misses = self.cronMisses[name, default: 0] + 1
+                self.cronMisses[name] = misses
+                if misses >= 3 { self.followStoredCron(name) } else { self.armCron(name, at: next) }
             case .failure(let error):
                 self.logger.error("cron tick failed; retrying", metadata: ["cron": "\(name)", "error": "\(error)"])
                 self.retryLater { self.tick(name, due: due) }
@@ -71,6 +90,7 @@ extension Scheduler {
         perform({ () async throws(JobStoreError) in try await store.crons() }) { result in
             switch result {
             case .success(let stored):
+                self.cronMisses[name] = 0
                 if let record = stored.first(where: { $0.name == name }) { self.armCron(name, at: record.scheduledFor) }
             case .failure(let error):
                 self.logger.warning("could not read the crons; retrying", metadata: ["error": "\(error)"])

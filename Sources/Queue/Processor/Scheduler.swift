@@ -45,6 +45,8 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
     var watch: (any JobWatch)?
     /// Each cron's next tick.
     var cronTimers: [String: TimerHandle] = [:]
+    /// Consecutive ticks another worker took, per cron (see `tick`).
+    var cronMisses: [String: Int] = [:]
     /// The next check for kill signals.
     var signalTimer: TimerHandle?
     /// Whether this scheduler claims jobs, creates cron ticks and recovers dead workers (an

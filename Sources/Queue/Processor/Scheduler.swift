@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Loop
+import Synchronization
 
 /// The processor's state machine: claims jobs, runs handlers, records endings, heartbeats and
 /// shuts down. It lives on the event loop's thread.
@@ -49,6 +50,8 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
     var cronMisses: [String: Int] = [:]
     /// The next check for kill signals.
     var signalTimer: TimerHandle?
+    /// When the worker document was last refreshed (read by health checks on any thread).
+    let lastHeartbeat = Mutex(Date())
     /// Whether this scheduler claims jobs, creates cron ticks and recovers dead workers (an
     /// inline run's scheduler only runs the job it is handed).
     var isWorker: Bool { !scope.names.isEmpty }
@@ -144,6 +147,7 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
         perform({ () async throws(JobStoreError) in try await store.heartbeat(workerId, at: Date()) }) { result in
             switch result {
             case .success(true):
+                self.lastHeartbeat.withLock { $0 = Date() }
                 if self.isWorker { self.recoverDeadWorkers() }
             case .success(false):
                 self.logger.error("this worker's document is gone (declared dead by another worker): stopping",

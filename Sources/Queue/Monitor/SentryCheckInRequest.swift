@@ -76,11 +76,11 @@ struct SentryCheckInRequest {
 
     /// The request to `dsn`'s endpoint, or nil if the body cannot be encoded (it holds only
     /// strings and finite numbers, so in practice it always can).
-    func urlRequest(dsn: SentryDSN, timeout: TimeInterval) -> URLRequest? {
+    func urlRequest(dsn: SentryDSN) -> URLRequest? {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(body) else { return nil }
-        var request = URLRequest(url: dsn.checkInURL(monitorSlug: monitorSlug), timeoutInterval: timeout)
+        var request = URLRequest(url: dsn.checkInURL(monitorSlug: monitorSlug))
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.setValue("job-processor-swift", forHTTPHeaderField: "User-Agent")

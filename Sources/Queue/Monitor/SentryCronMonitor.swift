@@ -46,11 +46,11 @@ public struct SentryCronMonitor: CronMonitor {
         self.timeout = timeout
         self.environment = environment
         self.logger = logger
-        http = HTTPSession(timeout: SentryCheckInRequest.seconds(timeout))
+        http = HTTPSession(timeout: timeout)
     }
 
-    /// Sends `checkIn` and returns once Sentry answered or the request failed (at most about
-    /// ``timeout`` later). Failures are logged, never thrown.
+    /// Sends `checkIn` and returns once Sentry answered, the request failed, ``timeout``
+    /// passed or the calling task was cancelled. Failures are logged, never thrown.
     public func checkIn(_ checkIn: CronCheckIn) async {
         let request = SentryCheckInRequest(checkIn, environment: environment)
         var logger = logger
@@ -61,12 +61,12 @@ public struct SentryCronMonitor: CronMonitor {
         logger[metadataKey: "task_id"] = "\(checkIn.taskId)"
         logger[metadataKey: "sentry_dsn"] = "\(dsn)"
 
-        guard let urlRequest = request.urlRequest(dsn: dsn, timeout: http.timeout) else {
+        guard let urlRequest = request.urlRequest(dsn: dsn) else {
             logger.warning("Sentry check-in not sent: its JSON body could not be encoded")
             return
         }
         do {
-            let (data, response) = try await http.session.data(for: urlRequest)
+            let (data, response) = try await http.send(urlRequest, timeout: timeout)
             let status = (response as? HTTPURLResponse)?.statusCode ?? 0
             guard (200..<300).contains(status) else {
                 logger.warning(
@@ -76,17 +76,17 @@ public struct SentryCronMonitor: CronMonitor {
             }
             logger.debug("Sentry check-in sent", metadata: ["http_status": "\(status)"])
         } catch {
-            logger.warning("Sentry check-in failed: \(Self.reason(error))")
+            logger.warning("Sentry check-in failed: \(Self.reason(error, timeout: timeout))")
         }
     }
 
     /// Why a request failed, in words; never the error's own description, which may hold the
     /// URL and so the public key.
-    static func reason(_ error: any Error) -> String {
+    static func reason(_ error: any Error, timeout: Duration) -> String {
         if error is CancellationError { return "cancelled" }
         guard let error = error as? URLError else { return "\(type(of: error))" }
         let words: String = switch error.code {
-        case .timedOut: "timed out"
+        case .timedOut: "timed out after \(timeout)"
         case .cannotConnectToHost: "could not connect to the host"
         case .cannotFindHost, .dnsLookupFailed: "could not resolve the host"
         case .networkConnectionLost: "the connection was lost"
@@ -105,27 +105,4 @@ public struct SentryCronMonitor: CronMonitor {
         let text = String(decoding: data.prefix(300), as: UTF8.self)
         return text.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : String($0) }.joined()
     }
-}
-
-/// Owns the `URLSession` of a monitor and its copies, and invalidates it when the last copy
-/// goes away, so that a discarded monitor does not keep its session's resources.
-///
-/// Sendable: both properties are immutable and `URLSession` is thread-safe.
-private final class HTTPSession: Sendable {
-    let session: URLSession
-    /// Seconds a request may take, in `URLRequest`'s unit.
-    let timeout: TimeInterval
-
-    init(timeout: TimeInterval) {
-        self.timeout = timeout
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.timeoutIntervalForResource = timeout
-        configuration.httpShouldSetCookies = false
-        configuration.urlCache = nil
-        configuration.httpMaximumConnectionsPerHost = 2
-        session = URLSession(configuration: configuration)
-    }
-
-    deinit { session.finishTasksAndInvalidate() }
 }

@@ -90,6 +90,7 @@ public struct CronMonitorError: Error, Sendable, CustomStringConvertible {
         let name: String
         /// The Sentry DSN is malformed (see the message for the part at fault).
         public static let invalidDSN = Code(name: "invalid Sentry DSN")
+        /// The category in words, as it starts ``CronMonitorError/description``.
         public var description: String { name }
     }
 
@@ -104,5 +105,6 @@ public struct CronMonitorError: Error, Sendable, CustomStringConvertible {
         self.message = message
     }
 
+    /// `<code>: <message>`, safe to log.
     public var description: String { "\(code): \(message)" }
 }

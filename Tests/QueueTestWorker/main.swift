@@ -5,6 +5,9 @@
 // per line, so lines from several processes never interleave):
 //   worker <label> <workerId>          once, when the worker has started
 //   run <label> <jobId> <jobName>      each time a handler starts
+//   exit <label> <jobId> <status>      each time onJobExited is called
+//   tick <label> <taskId> <ms>         when the cron's handler starts (ms since 1970)
+// With --cron, the cron `every-second` (`* * * * * *`) is declared too.
 // SIGTERM or SIGINT shuts the worker down gracefully; it exits 0 once its document is removed.
 import Foundation
 import Logging
@@ -17,6 +20,7 @@ struct Arguments {
     var record = ""
     var tags: [String]?
     var concurrency = 8
+    var cron = false
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -28,6 +32,7 @@ struct Arguments {
             case "--record": record = value
             case "--tags": tags = value.split(separator: ",").map(String.init)
             case "--concurrency": concurrency = Int(value) ?? 8
+            case "--cron": cron = value == "yes"
             default: fatalError("unknown argument \(flag)")
             }
         }
@@ -67,7 +72,23 @@ func runWorker() async throws {
         record.append("run \(label) \(job.id) \(job.name)")
         return nil
     }
+    let recordExit: JobDefinition.ExitHandler = { job in record.append("exit \(label) \(job.id) \(job.status.rawValue)") }
+    // Records its start, then waits for `ms` (honouring cancellation).
+    let sleeper: JobDefinition.Handler = { job, _ in
+        record.append("run \(label) \(job.id) \(job.name)")
+        try await Task.sleep(for: .milliseconds(job.payload?["ms"]?.intValue ?? 50))
+        return nil
+    }
+    // Records its start, then runs until its signal fires.
+    let holder: JobDefinition.Handler = { job, signal in
+        record.append("run \(label) \(job.id) \(job.name)")
+        throw JobSignal.Cancelled(reason: await signal.cancelled())
+    }
     let jobs: [String: JobDefinition] = [
+        "hold": JobDefinition(resumable: true, onJobExited: recordExit, handler: holder),
+        "hold-plain": JobDefinition(onJobExited: recordExit, handler: holder),
+        "chaos": JobDefinition(resumable: true, onJobExited: recordExit, handler: sleeper),
+        "chaos-plain": JobDefinition(onJobExited: recordExit, handler: sleeper),
         "work": JobDefinition(handler: recordRun),
         "tagged": JobDefinition(tag: "x", handler: recordRun),
         // Holds its exclusive slot until killed or `ms` elapse.
@@ -88,9 +109,16 @@ func runWorker() async throws {
         },
     ]
 
-    var configuration = QueueConfiguration(store: store, logger: logger, jobs: jobs, workerTags: arguments.tags)
+    let crons: [String: CronDefinition] = arguments.cron ? [
+        "every-second": CronDefinition("* * * * * *", onJobExited: recordExit) { _, task in
+            record.append("tick \(label) \(task.id) \(Int64(Date().timeIntervalSince1970 * 1000))")
+            return nil
+        },
+    ] : [:]
+    var configuration = QueueConfiguration(
+        store: store, logger: logger, jobs: jobs, crons: crons, workerTags: arguments.tags)
     configuration.concurrency = arguments.concurrency
-    configuration.pollInterval = .milliseconds(5) ... .milliseconds(100)
+    configuration.pollInterval = .milliseconds(20) ... .milliseconds(500)
     configuration.heartbeatInterval = .milliseconds(500)
     configuration.deadWorkerTimeout = .seconds(3)
     configuration.shutdownGracePeriod = .seconds(5)

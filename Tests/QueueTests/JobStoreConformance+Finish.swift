@@ -55,6 +55,16 @@ struct FinishConformanceTests {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func pausingWithAResumeTimeMovesTheDueTime(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let (job, worker) = try await runningJob(in: store)
+            let paused = try await store.finish(job.id, by: worker, as: .paused, output: nil, at: Fixture.at(2), resumeAt: Fixture.at(600))
+            #expect(paused?.scheduledFor == Fixture.at(600))
+            #expect(try await store.claim(ClaimScope(workerId: ObjectId(), names: [job.name]), now: Fixture.at(599)) == nil)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func finishByAnotherWorkerReturnsNilAndChangesNothing(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             let (job, _) = try await runningJob(in: store)

@@ -14,6 +14,9 @@ enum JobDocument {
     /// the fallback index (see ``MongoJobStore/ExclusivityEnforcement/exclusiveKeyField``).
     static let exclusiveKey = "exclusive_key"
 
+    /// The types of document a worker runs: jobs and cron tasks, never a cron's own document.
+    static let runnableTypes: BSON = [.string(JobType.simple.rawValue), .string(JobType.cronTask.rawValue)]
+
     /// The statuses during which a job can be claimed.
     static let claimable: BSON = [.string(JobStatus.pending.rawValue), .string(JobStatus.paused.rawValue)]
     /// The statuses during which an exclusive name admits no second job, as a BSON array.

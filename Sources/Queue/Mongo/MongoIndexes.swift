@@ -48,6 +48,11 @@ enum MongoIndexes {
         collection: MongoJobStore.signalsCollection, name: "worker_id_1_ack_1_created_at_1",
         keys: ["worker_id": 1, "ack": 1, "created_at": 1])
 
+    /// One document per cron name, even when replicas start together and upsert at once.
+    static let cronByName = MongoIndex(
+        collection: MongoJobStore.jobsCollection, name: "cron_name", keys: ["name": 1, "type": 1], unique: true,
+        partialFilter: ["type": .string(JobType.cron.rawValue)])
+
     /// The documents that hold an exclusive name: exclusive jobs in an active status.
     static let exclusiveFilter: BSONDocument = [
         "concurrency.mode": .string(ConcurrencyMode.exclusive.rawValue), "status": ["$in": JobDocument.active],
@@ -63,7 +68,9 @@ enum MongoIndexes {
         unique: true, sparse: true)
 
     /// Every index but the exclusivity one, which depends on what the server accepts.
-    static let common: [MongoIndex] = [claim, byNameAndStatus, byCreation, byWorker, workersByLastSeen, signalsByWorker]
+    static let common: [MongoIndex] = [
+        claim, byNameAndStatus, byCreation, byWorker, workersByLastSeen, signalsByWorker, cronByName,
+    ]
 
     /// Whether `error`, from creating the partial index, means that the server does not support
     /// it (an unsupported operator or option), rather than a failure to report: an unreachable

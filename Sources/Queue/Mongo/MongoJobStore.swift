@@ -81,7 +81,10 @@ public final class MongoJobStore: JobStore {
     /// One `find` of the earliest claimable job in scope, projected on `scheduled_for`.
     public func nextDue(_ scope: ClaimScope) async throws(JobStoreError) -> Date? {
         guard !scope.names.isEmpty else { return nil }
-        let filter: BSONDocument = ["status": ["$in": JobDocument.claimable], "name": ["$in": Self.strings(scope.names)]]
+        let filter: BSONDocument = [
+            "status": ["$in": JobDocument.claimable], "name": ["$in": Self.strings(scope.names)],
+            "type": ["$in": JobDocument.runnableTypes],
+        ]
         let document = try await onJobs("next due job", retryingReads: true) { jobs throws(MongoError) in
             try jobs.find(filter, sort: ["scheduled_for": 1, "_id": 1], limit: 1, projection: ["scheduled_for": 1]).first
         }
@@ -101,6 +104,7 @@ public final class MongoJobStore: JobStore {
             "status": ["$in": JobDocument.claimable],
             "scheduled_for": ["$lte": .date(now)],
             "name": ["$in": Self.strings(scope.names)],
+            "type": ["$in": JobDocument.runnableTypes],
         ]
         let update: BSON = [[
             "$set": [
@@ -122,13 +126,14 @@ public final class MongoJobStore: JobStore {
 
     /// One `findAndModify` guarded by `{_id, status: running, worker_id}`.
     public func finish(
-        _ id: ObjectId, by workerId: ObjectId, as status: JobStatus, output: JobOutput?, at now: Date
+        _ id: ObjectId, by workerId: ObjectId, as status: JobStatus, output: JobOutput?, at now: Date, resumeAt: Date?
     ) async throws(JobStoreError) -> Job? {
         var set: BSONDocument = [
             "status": .string(status.rawValue), "output": output.map { .document(JobDocument.encode($0)) } ?? .null,
             "updated_at": .date(now), "worker_id": .null,
         ]
         if status.isTerminal { set["ended_at"] = .date(now) }
+        if let resumeAt { set["scheduled_for"] = .date(resumeAt) }
         let update = leavingActive(status, ["$set": .document(set)])
         let query: BSONDocument = [
             "_id": .objectId(id), "status": .string(JobStatus.running.rawValue), "worker_id": .objectId(workerId),

@@ -32,6 +32,8 @@ public struct JobDefinition: Sendable {
     public var tag: String?
     /// `.exclusive`: at most one job of this name pending, running or paused at a time.
     public var concurrency: ConcurrencyMode
+    /// For cron tasks: the longest a run may last before its signal fires.
+    var maxRuntime: Duration?
 
     /// A job definition with an async handler (runs as a Swift task).
     public init(

@@ -81,6 +81,31 @@ extension JobProcessor {
         }
     }
 
+    /// Kills a job from any process (SPEC §4 "Kill"): a pending or paused job becomes `killed`
+    /// at once (and gets its `onJobExited` here); a running one is signalled through the store
+    /// to its worker, which records `killed` and calls `onJobExited`; an ended job is left as
+    /// it is.
+    @discardableResult
+    public func kill(_ id: ObjectId) async throws(QueueError) -> KillOutcome {
+        let outcome: KillOutcome
+        do { outcome = try await store.kill(id, at: Date()) } catch { throw QueueError(error) }
+        switch outcome {
+        case .killed(let job):
+            if let onJobExited = configuration.definitions[job.name]?.onJobExited {
+                do { try await onJobExited(job) } catch {
+                    logger.error("onJobExited failed", metadata: ["job": "\(job.id)", "error": "\(JobEnding.describe(error))"])
+                }
+            }
+        case .signalled(let worker):
+            if let runtime, worker == runtime.scheduler.workerId {
+                try? runtime.loop.execute { runtime.scheduler.checkSignals() }
+            }
+        case .alreadyEnded, .notFound:
+            break
+        }
+        return outcome
+    }
+
     /// The job with this id, or nil.
     public func job(id: ObjectId) async throws(QueueError) -> Job? {
         do { return try await store.job(id: id) } catch { throw QueueError(error) }

@@ -1,3 +1,4 @@
+import Cron
 import Foundation
 import Logging
 
@@ -10,6 +11,10 @@ public struct QueueConfiguration: Sendable {
     public var logger: Logger
     /// Job definitions by name.
     public var jobs: [String: JobDefinition]
+    /// Cron definitions by name (names shared with no job).
+    public var crons: [String: CronDefinition]
+    /// The zone of crons that name none.
+    public var defaultTimeZone = TimeZone(identifier: "UTC")!
     /// nil: this worker takes every job. Otherwise a non-empty list: it takes untagged jobs and
     /// jobs whose tag is listed. An empty list is a configuration error.
     public var workerTags: [String]?
@@ -34,11 +39,13 @@ public struct QueueConfiguration: Sendable {
     public var handlesTerminationSignals = false
 
     public init(
-        store: any JobStore, logger: Logger, jobs: [String: JobDefinition], workerTags: [String]? = nil
+        store: any JobStore, logger: Logger, jobs: [String: JobDefinition], crons: [String: CronDefinition] = [:],
+        workerTags: [String]? = nil
     ) {
         self.store = store
         self.logger = logger
         self.jobs = jobs
+        self.crons = crons
         self.workerTags = workerTags
     }
 
@@ -56,14 +63,45 @@ public struct QueueConfiguration: Sendable {
             throw QueueError(.invalidConfiguration,
                              "deadWorkerTimeout (\(deadWorkerTimeout)) must exceed heartbeatInterval (\(heartbeatInterval))")
         }
-        if jobs.keys.contains(where: \.isEmpty) {
-            throw QueueError(.invalidConfiguration, "a job definition has an empty name")
+        if jobs.keys.contains(where: \.isEmpty) || crons.keys.contains(where: \.isEmpty) {
+            throw QueueError(.invalidConfiguration, "a job or cron definition has an empty name")
         }
+        if let name = crons.keys.sorted().first(where: { jobs[$0] != nil }) {
+            throw QueueError(.invalidConfiguration, "\"\(name)\" names both a job and a cron")
+        }
+        for (name, cron) in crons {
+            if let minutes = cron.maxRuntimeInMinutes, minutes < 1 {
+                throw QueueError(.invalidConfiguration, "cron \"\(name)\": maxRuntimeInMinutes is \(minutes); it must be at least 1")
+            }
+        }
+        _ = try scheduledCrons()
+    }
+
+    /// The crons with their parsed expressions and zones.
+    /// - Throws: ``QueueError`` `invalidConfiguration` naming the cron and the parse error.
+    func scheduledCrons() throws(QueueError) -> [ScheduledCron] {
+        var result: [ScheduledCron] = []
+        for (name, definition) in crons.sorted(by: { $0.key < $1.key }) {
+            do {
+                let expression = try CronExpression(definition.cronString)
+                result.append(ScheduledCron(
+                    name: name, definition: definition, expression: expression,
+                    timeZone: definition.timeZone ?? defaultTimeZone))
+            } catch {
+                throw QueueError(.invalidConfiguration, "cron \"\(name)\": \(error)")
+            }
+        }
+        return result
+    }
+
+    /// Every definition a worker may run: the jobs, and the crons' tasks.
+    var definitions: [String: JobDefinition] {
+        jobs.merging(crons.mapValues(\.taskDefinition)) { job, _ in job }
     }
 
     /// The names this worker may claim: declared here, with a tag its worker tags allow.
     var claimableNames: [String] {
-        jobs.filter { _, definition in
+        definitions.filter { _, definition in
             guard let tag = definition.tag else { return true }
             return workerTags?.contains(tag) ?? true
         }.keys.sorted()

@@ -79,7 +79,7 @@ extension Scheduler {
     }
 
     /// A job claimed while shutting down goes back to `pending` unrun.
-    private func release(_ job: Job) {
+    func release(_ job: Job) {
         let (store, workerId) = (store, workerId)
         perform({ () async throws(JobStoreError) in
             try await store.finish(job.id, by: workerId, as: .pending, output: nil, at: Date())

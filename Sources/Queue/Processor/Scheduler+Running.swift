@@ -8,7 +8,7 @@ extension Scheduler {
     /// not be recorded).
     func start(_ job: Job, onRecorded: (@Sendable (Job?) -> Void)? = nil) {
         loop.preconditionInLoop()
-        guard let definition = configuration.jobs[job.name] else {
+        guard let definition = definitions[job.name] else {
             // Cannot happen for claimed jobs (the claim is scoped by declared names); an inline
             // job of an unknown name is refused before it is stored.
             logger.error("claimed a job with no definition here", metadata: ["job": "\(job.id)", "name": "\(job.name)"])
@@ -31,6 +31,12 @@ extension Scheduler {
         case .cpuBound(let handler):
             cpuPool.submit {
                 do { report(.returned(try handler(job, signal))) } catch { report(.threw(JobEnding.describe(error))) }
+            }
+        }
+        if let maxRuntime = definition.maxRuntime {
+            entry.runtimeTimer = loop.schedule(after: maxRuntime) { event in
+                guard case .fired = event else { return }
+                self.interrupt(id, .maxRuntimeExceeded)
             }
         }
         running[id] = entry
@@ -67,16 +73,17 @@ extension Scheduler {
         let ending = JobEnding.decide(
             outcome, signal: entry.signal.reason, resumable: entry.definition.resumable,
             duration: loop.now - entry.startedAt)
-        record(entry, ending)
+        record(entry, ending, resumeAt: ending.status == .paused && entry.signal.reason == .maxRuntimeExceeded
+            ? resumeTime(after: entry) : nil)
         pump()
     }
 
     /// Stores the ending (guarded by this worker still owning the job), then calls
     /// `onJobExited` with the final job unless the job was only paused.
-    private func record(_ entry: RunningJob, _ ending: JobEnding) {
+    private func record(_ entry: RunningJob, _ ending: JobEnding, resumeAt: Date?) {
         let (store, workerId, id) = (store, workerId, entry.job.id)
         perform({ () async throws(JobStoreError) in
-            try await store.finish(id, by: workerId, as: ending.status, output: ending.output, at: Date())
+            try await store.finish(id, by: workerId, as: ending.status, output: ending.output, at: Date(), resumeAt: resumeAt)
         }) { result in
             entry.onRecorded?(try? result.get())
             switch result {
@@ -92,6 +99,16 @@ extension Scheduler {
                 self.logger.error("could not record a job's ending", metadata: ["job": "\(id)", "error": "\(error)"])
             }
         }
+    }
+
+    /// When a run paused for exceeding its max runtime may resume: at its cron's next tick, or
+    /// one max runtime from now for a job that is not a cron task. Never at once, which would
+    /// only run into the limit again.
+    private func resumeTime(after entry: RunningJob) -> Date {
+        let now = Date()
+        if let cron = crons.first(where: { $0.name == entry.job.name }), let next = cron.next(after: now) { return next }
+        let limit = entry.definition.maxRuntime ?? .seconds(60)
+        return now.addingTimeInterval(Double(limit.components.seconds) + Double(limit.components.attoseconds) / 1e18)
     }
 
     /// Calls `onJobExited`; its failures are logged and never change the job.

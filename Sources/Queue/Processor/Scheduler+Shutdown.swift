@@ -9,8 +9,11 @@ extension Scheduler {
         loop.preconditionInLoop()
         guard phase == .running else { return }
         phase = .draining
-        for timer in [pollTimer, dueTimer?.handle, heartbeatTimer].compactMap({ $0 }) { loop.cancel(timer) }
-        (pollTimer, dueTimer, heartbeatTimer) = (nil, nil, nil)
+        for timer in [pollTimer, dueTimer?.handle, heartbeatTimer, signalTimer].compactMap({ $0 }) + cronTimers.values {
+            loop.cancel(timer)
+        }
+        (pollTimer, dueTimer, heartbeatTimer, signalTimer) = (nil, nil, nil, nil)
+        cronTimers = [:]
         watch?.cancel()
         watch = nil
         logger.info("shutting down", metadata: ["running": "\(running.count)"])

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Loop
+import Synchronization
 
 /// The processor's state machine: claims jobs, runs handlers, records endings, heartbeats and
 /// shuts down. It lives on the event loop's thread.
@@ -20,6 +21,10 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
     let configuration: QueueConfiguration
     let store: any JobStore
     let scope: ClaimScope
+    /// Every definition this worker can run, by name (jobs and cron tasks).
+    let definitions: [String: JobDefinition]
+    /// The crons whose ticks this scheduler creates (none for an inline run's scheduler).
+    let crons: [ScheduledCron]
     let logger: Logger
     let cpuPool: BoundedDispatchPool
     /// Called once on the loop thread when the scheduler has stopped.
@@ -39,6 +44,17 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
     var graceTimer: TimerHandle?
     /// The store's notification of new jobs, when it has one.
     var watch: (any JobWatch)?
+    /// Each cron's next tick.
+    var cronTimers: [String: TimerHandle] = [:]
+    /// Consecutive ticks another worker took, per cron (see `tick`).
+    var cronMisses: [String: Int] = [:]
+    /// The next check for kill signals.
+    var signalTimer: TimerHandle?
+    /// When the worker document was last refreshed (read by health checks on any thread).
+    let lastHeartbeat = Mutex(Date())
+    /// Whether this scheduler claims jobs, creates cron ticks and recovers dead workers (an
+    /// inline run's scheduler only runs the job it is handed).
+    var isWorker: Bool { !scope.names.isEmpty }
 
     init(
         loop: EventLoop, configuration: QueueConfiguration, workerId: ObjectId, claiming: Bool,
@@ -49,6 +65,9 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
         store = configuration.store
         // A scheduler that does not claim (for an inline run) still runs the jobs handed to it.
         scope = ClaimScope(workerId: workerId, names: claiming ? configuration.claimableNames : [])
+        definitions = configuration.definitions
+        // Validated when the processor was created, so this cannot fail here.
+        crons = claiming ? (try? configuration.scheduledCrons()) ?? [] : []
         logger = configuration.logger
         self.cpuPool = cpuPool
         self.onStopped = onStopped
@@ -62,7 +81,10 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
         loop.preconditionInLoop()
         scheduleHeartbeat()
         pump()
+        guard isWorker else { return }
         watchNewJobs()
+        startCrons()
+        scheduleSignalCheck()
     }
 
     /// Asks the store to report new jobs as they are created (a change stream), so that other
@@ -124,7 +146,9 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
         let (store, workerId) = (store, workerId)
         perform({ () async throws(JobStoreError) in try await store.heartbeat(workerId, at: Date()) }) { result in
             switch result {
-            case .success(true): break
+            case .success(true):
+                self.lastHeartbeat.withLock { $0 = Date() }
+                if self.isWorker { self.recoverDeadWorkers() }
             case .success(false):
                 self.logger.error("this worker's document is gone (declared dead by another worker): stopping",
                                   metadata: ["worker": "\(workerId)"])

@@ -28,8 +28,9 @@ public protocol JobStore: Sendable {
     /// Jobs matching `query`, in its order, at most `query.limit`.
     func jobs(matching query: JobQuery) async throws(JobStoreError) -> [Job]
 
-    /// Claims the due job that `scope` may run with the earliest `scheduled_for` (status
-    /// `pending` or `paused`, `scheduled_for` ≤ `now`, name in `scope.names`): sets `running`,
+    /// Claims the due job that `scope` may run with the earliest `scheduled_for` (a `simple` job
+    /// or `cron_task`, never a cron's own document; status `pending` or `paused`,
+    /// `scheduled_for` ≤ `now`, name in `scope.names`): sets `running`,
     /// `worker_id`, `updated_at`, and `started_at` unless already set (a resumed job keeps it).
     /// One atomic operation: a job is never claimed twice.
     /// - Returns: the claimed job as stored after the claim, or nil when none is due.
@@ -42,18 +43,38 @@ public protocol JobStore: Sendable {
     /// Ends (or pauses) a job that `workerId` is running: sets `status`, `output`,
     /// `updated_at`, clears `worker_id`, and sets `ended_at` when `status` is terminal. `paused`
     /// interrupts a resumable job; `pending` releases a job claimed but never started (a claim
-    /// that completed during shutdown). Guarded by `status == running` and
-    /// `worker_id == workerId`.
+    /// that completed during shutdown). With `resumeAt`, `scheduled_for` moves there, so that a
+    /// job paused for exceeding its max runtime is not resumed at once. Guarded by
+    /// `status == running` and `worker_id == workerId`.
     /// - Returns: the job after the change, or nil when it was not running on that worker
     ///   (killed, taken over, or never claimed), in which case nothing changed.
     func finish(
-        _ id: ObjectId, by workerId: ObjectId, as status: JobStatus, output: JobOutput?, at now: Date
+        _ id: ObjectId, by workerId: ObjectId, as status: JobStatus, output: JobOutput?, at now: Date, resumeAt: Date?
     ) async throws(JobStoreError) -> Job?
 
     /// Kills a job from any process: a `pending` or `paused` job becomes `killed` at once; for a
     /// `running` one a `kill` signal is stored for its worker, which will record `killed`; an
     /// ended job is left as it is.
     func kill(_ id: ObjectId, at now: Date) async throws(JobStoreError) -> KillOutcome
+
+    // MARK: Crons
+
+    /// Makes the stored crons match `declared` (SPEC §4 "Crons"): a cron with no document gets
+    /// one (one per name even when replicas start together), a cron whose expression changed is
+    /// rescheduled to the declared `scheduledFor`, an unchanged one keeps its stored due time,
+    /// and crons not declared are removed with their pending tasks.
+    /// - Returns: every stored cron after the change.
+    func syncCrons(_ declared: [CronRecord], at now: Date) async throws(JobStoreError) -> [CronRecord]
+
+    /// Takes one tick of cron `name`: atomically moves its `scheduled_for` from `due` to `next`
+    /// and, if this call made the move, stores `task` (a `cron_task`, subject to exclusivity like
+    /// any job). Exactly one caller across the fleet gets the tick.
+    /// - Returns: the stored task, or nil when the cron was not at `due` (another worker took
+    ///   the tick, or the cron changed).
+    func advanceCron(_ name: String, from due: Date, to next: Date, creating task: Job) async throws(JobStoreError) -> Job?
+
+    /// Every stored cron, by name.
+    func crons() async throws(JobStoreError) -> [CronRecord]
 
     // MARK: Workers
 
@@ -69,6 +90,11 @@ public protocol JobStore: Sendable {
 
     /// Every worker document.
     func workers() async throws(JobStoreError) -> [WorkerRecord]
+
+    /// Removes the document of a worker last seen before `seenBefore`, atomically: returns true
+    /// for exactly one caller, which then owns the recovery of that worker's jobs (SPEC §4
+    /// "Heartbeat and crash recovery"); false when the worker is alive or already taken over.
+    func declareDead(_ workerId: ObjectId, seenBefore: Date) async throws(JobStoreError) -> Bool
 
     // MARK: Signals
 
@@ -88,6 +114,13 @@ public protocol JobStore: Sendable {
 }
 
 extension JobStore {
+    /// ``finish(_:by:as:output:at:resumeAt:)`` leaving `scheduled_for` as it is.
+    public func finish(
+        _ id: ObjectId, by workerId: ObjectId, as status: JobStatus, output: JobOutput?, at now: Date
+    ) async throws(JobStoreError) -> Job? {
+        try await finish(id, by: workerId, as: status, output: output, at: now, resumeAt: nil)
+    }
+
     public func watchNewJobs(_ scope: ClaimScope, _ onNewJob: @escaping @Sendable (Date) -> Void) async -> (any JobWatch)? {
         nil
     }

@@ -23,11 +23,12 @@ public final class MemoryJobStore: JobStore {
         var workers: [ObjectId: WorkerRecord] = [:]
         var signals: [SignalRecord] = []
         var claimable: [String: Heap<Claimable>] = [:]
+        var crons: [String: CronRecord] = [:]
 
         /// Stores `job`, indexing it when it can be claimed.
         mutating func put(_ job: Job) {
             jobs[job.id] = job
-            if job.status == .pending || job.status == .paused {
+            if job.type != .cron, job.status == .pending || job.status == .paused {
                 claimable[job.name, default: Heap()].insert(Claimable(scheduledFor: job.scheduledFor, id: job.id))
             }
         }
@@ -115,7 +116,7 @@ public final class MemoryJobStore: JobStore {
     }
 
     public func finish(
-        _ id: ObjectId, by workerId: ObjectId, as status: JobStatus, output: JobOutput?, at now: Date
+        _ id: ObjectId, by workerId: ObjectId, as status: JobStatus, output: JobOutput?, at now: Date, resumeAt: Date?
     ) async throws(JobStoreError) -> Job? {
         state.withLock { state in
             guard var job = state.jobs[id], job.status == .running, job.workerId == workerId else { return nil }
@@ -124,6 +125,7 @@ public final class MemoryJobStore: JobStore {
             job.updatedAt = now
             job.workerId = nil
             if status.isTerminal { job.endedAt = now }
+            if let resumeAt { job.scheduledFor = resumeAt }
             state.put(job)
             return job
         }
@@ -147,6 +149,43 @@ public final class MemoryJobStore: JobStore {
             case .finished, .errored, .killed, .skipped:
                 return .alreadyEnded(job.status)
             }
+        }
+    }
+
+    public func syncCrons(_ declared: [CronRecord], at now: Date) async throws(JobStoreError) -> [CronRecord] {
+        state.withLock { state in
+            let names = Set(declared.map(\.name))
+            for cron in declared where state.crons[cron.name]?.cronString != cron.cronString {
+                state.crons[cron.name] = cron
+            }
+            for name in state.crons.keys where !names.contains(name) {
+                state.crons[name] = nil
+                for job in state.jobs.values where job.name == name && job.type == .cronTask && job.status == .pending {
+                    state.jobs[job.id] = nil
+                }
+            }
+            return state.crons.values.sorted { $0.name < $1.name }
+        }
+    }
+
+    public func advanceCron(_ name: String, from due: Date, to next: Date, creating task: Job) async throws(JobStoreError) -> Job? {
+        let advanced = state.withLock { state in
+            guard state.crons[name]?.scheduledFor == due else { return false }
+            state.crons[name]?.scheduledFor = next
+            return true
+        }
+        return advanced ? try await insert(task) : nil
+    }
+
+    public func crons() async throws(JobStoreError) -> [CronRecord] {
+        state.withLock { $0.crons.values.sorted { $0.name < $1.name } }
+    }
+
+    public func declareDead(_ workerId: ObjectId, seenBefore: Date) async throws(JobStoreError) -> Bool {
+        state.withLock { state in
+            guard let worker = state.workers[workerId], worker.lastSeen < seenBefore else { return false }
+            state.workers[workerId] = nil
+            return true
         }
     }
 

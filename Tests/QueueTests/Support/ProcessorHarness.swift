@@ -43,16 +43,16 @@ final class ConcurrencyGauge: Sendable {
 extension QueueConfiguration {
     /// A configuration with test-friendly timings: fast polls, short grace.
     static func testing(
-        store: any JobStore, jobs: [String: JobDefinition], workerTags: [String]? = nil,
-        concurrency: Int = 4, grace: Duration = .seconds(2)
+        store: any JobStore, jobs: [String: JobDefinition], crons: [String: CronDefinition] = [:],
+        workerTags: [String]? = nil, concurrency: Int = 4, grace: Duration = .seconds(2)
     ) -> QueueConfiguration {
         var configuration = QueueConfiguration(
-            store: store, logger: Logger(label: "test.processor"), jobs: jobs, workerTags: workerTags)
+            store: store, logger: Logger(label: "test.processor"), jobs: jobs, crons: crons, workerTags: workerTags)
         configuration.concurrency = concurrency
         configuration.pollInterval = .milliseconds(5) ... .milliseconds(50)
         configuration.shutdownGracePeriod = grace
         configuration.heartbeatInterval = .milliseconds(200)
-        configuration.deadWorkerTimeout = .seconds(2)
+        configuration.deadWorkerTimeout = .seconds(1)
         return configuration
     }
 }

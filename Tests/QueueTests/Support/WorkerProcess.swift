@@ -19,12 +19,13 @@ final class WorkerProcess {
     }
 
     /// Starts a worker on `database` that records into `record`.
-    init(label: String, database: String, record: String, tags: [String]? = nil, concurrency: Int = 8) throws {
+    init(label: String, database: String, record: String, tags: [String]? = nil, concurrency: Int = 8, cron: Bool = false) throws {
         self.label = label
         process = Process()
         process.executableURL = Self.executable
         var arguments = ["--database", database, "--label", label, "--record", record, "--concurrency", "\(concurrency)"]
         if let tags { arguments += ["--tags", tags.joined(separator: ",")] }
+        if cron { arguments += ["--cron", "yes"] }
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment
         process.standardOutput = FileHandle.nullDevice
@@ -63,6 +64,23 @@ struct RecordLines {
         lines.compactMap { line in
             let parts = line.split(separator: " ").map(String.init)
             return parts.count == 4 && parts[0] == "run" ? (parts[1], parts[2], parts[3]) : nil
+        }
+    }
+
+    /// `tick` lines as (label, task id, when the handler started).
+    var ticks: [(label: String, taskId: String, at: Date)] {
+        lines.compactMap { line in
+            let parts = line.split(separator: " ").map(String.init)
+            guard parts.count == 4, parts[0] == "tick", let ms = Double(parts[3]) else { return nil }
+            return (parts[1], parts[2], Date(timeIntervalSince1970: ms / 1000))
+        }
+    }
+
+    /// `exit` lines as (label, job id, status).
+    var exits: [(label: String, jobId: String, status: String)] {
+        lines.compactMap { line in
+            let parts = line.split(separator: " ").map(String.init)
+            return parts.count == 4 && parts[0] == "exit" ? (parts[1], parts[2], parts[3]) : nil
         }
     }
 

@@ -1,0 +1,80 @@
+import Foundation
+
+/// Crons (`type: "cron"` documents in `job_processor.jobs`) and the dead-worker takeover.
+extension MongoJobStore {
+    /// Per declared cron: an upsert that creates the document if absent (the unique
+    /// `cron_name` index keeps one per name when replicas race; the loser's duplicate-key error
+    /// is expected) and an update that reschedules it if its expression changed. Then one
+    /// delete of undeclared crons, one of their pending tasks, and one read.
+    public func syncCrons(_ declared: [CronRecord], at now: Date) async throws(JobStoreError) -> [CronRecord] {
+        for cron in declared {
+            let filter: BSONDocument = ["type": .string(JobType.cron.rawValue), "name": .string(cron.name)]
+            let document = JobDocument.encode(
+                Job(name: cron.name, type: .cron, scheduledFor: cron.scheduledFor, updatedAt: now, createdAt: now,
+                    cronString: cron.cronString),
+                exclusiveKeyField: false)
+            var onInsert = document
+            onInsert["type"] = nil
+            onInsert["name"] = nil
+            try await onJobs("declare cron \(cron.name)") { [onInsert] jobs throws(MongoError) in
+                do throws(MongoError) {
+                    try jobs.updateOne(filter, ["$setOnInsert": .document(onInsert)], upsert: true)
+                } catch {
+                    // A duplicate key: another replica created it at the same instant, and one
+                    // document is what we want. Anything else is a failure.
+                    guard error.code == .duplicateKey else { throw error }
+                }
+                try jobs.updateOne(
+                    filter.merging(["cron_string": ["$ne": .string(cron.cronString)]]),
+                    ["$set": ["cron_string": .string(cron.cronString), "scheduled_for": .date(cron.scheduledFor),
+                              "updated_at": .date(now)]])
+            }
+        }
+        let names = Self.strings(declared.map(\.name))
+        try await onJobs("remove undeclared crons") { jobs throws(MongoError) in
+            try jobs.deleteMany(["type": .string(JobType.cron.rawValue), "name": ["$nin": names]])
+            try jobs.deleteMany([
+                "type": .string(JobType.cronTask.rawValue), "status": .string(JobStatus.pending.rawValue),
+                "name": ["$nin": names],
+            ])
+        }
+        return try await crons()
+    }
+
+    /// One compare-and-set `update` of `scheduled_for` from `due` to `next`, then, for the one
+    /// caller whose update matched, the task's insert.
+    public func advanceCron(_ name: String, from due: Date, to next: Date, creating task: Job) async throws(JobStoreError) -> Job? {
+        let filter: BSONDocument = [
+            "type": .string(JobType.cron.rawValue), "name": .string(name), "scheduled_for": .date(due),
+        ]
+        let result = try await onJobs("advance cron \(name)") { jobs throws(MongoError) in
+            try jobs.updateOne(filter, ["$set": ["scheduled_for": .date(next), "updated_at": .date(task.createdAt)]])
+        }
+        guard result.modified == 1 else { return nil }
+        return try await insert(task)
+    }
+
+    /// One `find` of every cron document.
+    public func crons() async throws(JobStoreError) -> [CronRecord] {
+        let operation = "list crons"
+        let documents = try await onJobs(operation, retryingReads: true) { jobs throws(MongoError) in
+            try jobs.find(["type": .string(JobType.cron.rawValue)], sort: ["name": 1])
+        }
+        var result: [CronRecord] = []
+        for document in documents {
+            let fields = StoredDocumentReader(document, kind: "cron", operation: operation)
+            result.append(CronRecord(
+                name: try fields.string("name"), cronString: try fields.string("cron_string"),
+                scheduledFor: try fields.date("scheduled_for")))
+        }
+        return result
+    }
+
+    /// One `delete` guarded by `lastSeen`: only one caller removes the document.
+    public func declareDead(_ workerId: ObjectId, seenBefore: Date) async throws(JobStoreError) -> Bool {
+        let deleted = try await on(Self.workersCollection, "declare worker \(workerId) dead") { workers throws(MongoError) in
+            try workers.deleteMany(["_id": .objectId(workerId), "lastSeen": ["$lt": .date(seenBefore)]])
+        }
+        return deleted == 1
+    }
+}

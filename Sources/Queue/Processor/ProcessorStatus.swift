@@ -1,0 +1,57 @@
+import Foundation
+
+/// What a fleet is doing, read from the store with bounded queries only (SPEC §3 "read the
+/// processor status"; never by loading the whole collection).
+public struct ProcessorStatus: Sendable {
+    /// A worker and the jobs it runs (at most ``JobProcessor/statusLimit``).
+    public struct WorkerStatus: Sendable {
+        public var worker: WorkerRecord
+        public var running: [Job]
+    }
+
+    /// A cron, its next run and its latest tasks.
+    public struct CronStatus: Sendable {
+        public var cron: CronRecord
+        public var recentTasks: [Job]
+    }
+
+    public var workers: [WorkerStatus]
+    /// The earliest pending jobs (the due queue), earliest first.
+    public var queue: [Job]
+    public var crons: [CronStatus]
+    /// The latest jobs of each declared job name, newest first.
+    public var recentJobsByName: [String: [Job]]
+}
+
+extension JobProcessor {
+    /// How many jobs each part of ``status()`` lists at most.
+    public static let statusLimit = 20
+
+    /// Workers with what each runs, the due queue, crons with their next run and latest tasks,
+    /// and the latest jobs of each declared name. One bounded query per part.
+    public func status() async throws(QueueError) -> ProcessorStatus {
+        let limit = Self.statusLimit
+        do {
+            let workers = try await store.workers()
+            var workerStatuses: [ProcessorStatus.WorkerStatus] = []
+            for worker in workers {
+                let running = try await store.jobs(matching: JobQuery(statuses: [.running], workerId: worker.id, limit: limit))
+                workerStatuses.append(.init(worker: worker, running: running))
+            }
+            let queue = try await store.jobs(matching: JobQuery(
+                statuses: [.pending, .paused], types: [.simple, .cronTask], limit: limit, newestFirst: false))
+            var crons: [ProcessorStatus.CronStatus] = []
+            for cron in try await store.crons() {
+                let tasks = try await store.jobs(matching: JobQuery(names: [cron.name], types: [.cronTask], limit: 5))
+                crons.append(.init(cron: cron, recentTasks: tasks))
+            }
+            var byName: [String: [Job]] = [:]
+            for name in configuration.jobs.keys.sorted() {
+                byName[name] = try await store.jobs(matching: JobQuery(names: [name], types: [.simple], limit: 5))
+            }
+            return ProcessorStatus(workers: workerStatuses, queue: queue, crons: crons, recentJobsByName: byName)
+        } catch {
+            throw QueueError(error)
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import Loop
+
+extension Scheduler {
+    /// Declares the crons to the store, then arms a loop timer on each one's next tick: a cron
+    /// fires on time, not at the next poll (SPEC §4 "Crons").
+    func startCrons() {
+        guard !crons.isEmpty else { return }
+        let now = Date()
+        let declared = crons.compactMap { cron in
+            cron.next(after: now).map { CronRecord(name: cron.name, cronString: cron.definition.cronString, scheduledFor: $0) }
+        }
+        let store = store
+        perform({ () async throws(JobStoreError) in try await store.syncCrons(declared, at: now) }) { result in
+            switch result {
+            case .success(let stored):
+                for record in stored { self.armCron(record.name, at: record.scheduledFor) }
+            case .failure(let error):
+                self.logger.error("could not declare the crons; retrying", metadata: ["error": "\(error)"])
+                self.retryLater { self.startCrons() }
+            }
+        }
+    }
+
+    /// Arms the timer of cron `name` on `due` (at once if it is past: missed ticks).
+    private func armCron(_ name: String, at due: Date) {
+        guard phase == .running, crons.contains(where: { $0.name == name }) else { return }
+        if let armed = cronTimers[name] { loop.cancel(armed) }
+        cronTimers[name] = loop.schedule(at: deadline(for: due)) { event in
+            guard case .fired = event else { return }
+            self.cronTimers[name] = nil
+            self.tick(name, due: due)
+        }
+    }
+
+    /// Takes the tick `due` of cron `name`: the store's compare-and-set decides which worker
+    /// creates the task. The winner runs the task itself at once when its tags allow and a slot
+    /// is free (no claim round trip, so the task starts on time); otherwise the task is stored
+    /// pending for any worker to claim. The next tick is the first after now, so ticks missed
+    /// while every worker was down give one task, not a burst.
+    private func tick(_ name: String, due: Date) {
+        guard phase == .running, let cron = crons.first(where: { $0.name == name }) else { return }
+        let now = Date()
+        guard let next = cron.next(after: max(now, due)) else {
+            logger.warning("cron never fires again", metadata: ["cron": "\(name)"])
+            return
+        }
+        let runHere = scope.names.contains(name) && running.count < configuration.concurrency
+        var task = Job(
+            name: name, type: .cronTask, scheduledFor: due, updatedAt: now, createdAt: now,
+            cronString: cron.definition.cronString, concurrency: cron.definition.concurrency)
+        if runHere {
+            task.status = .running
+            task.workerId = workerId
+            task.startedAt = now
+        }
+        let (store, newTask) = (store, task)
+        perform({ () async throws(JobStoreError) in
+            try await store.advanceCron(name, from: due, to: next, creating: newTask)
+        }) { result in
+            switch result {
+            case .success(let created?):
+                self.cronMisses[name] = 0
+                self.logger.debug("cron tick", metadata: ["cron": "\(name)", "task": "\(created.id)",
+                                                         "status": "\(created.status.rawValue)"])
+                if created.status == .running, self.phase == .running {
+                    self.start(created)
+                } else if created.status == .running {
+                    self.release(created)
+                } else if created.status == .pending {
+                    self.wake(at: created.scheduledFor)
+                }
+                self.armCron(name, at: next)
+            case .success(nil):
+                // Another worker took the tick: it advanced to the same next tick, unless the
+                // cron changed; after repeated misses, read what is stored.
+                let misses = self.cronMisses[name, default: 0] + 1
+                self.cronMisses[name] = misses
+                if misses >= 3 { self.followStoredCron(name) } else { self.armCron(name, at: next) }
+            case .failure(let error):
+                self.logger.error("cron tick failed; retrying", metadata: ["cron": "\(name)", "error": "\(error)"])
+                self.retryLater { self.tick(name, due: due) }
+            }
+        }
+    }
+
+    /// Another worker took the tick (or the cron changed): arm on the stored due time.
+    private func followStoredCron(_ name: String) {
+        let store = store
+        perform({ () async throws(JobStoreError) in try await store.crons() }) { result in
+            switch result {
+            case .success(let stored):
+                self.cronMisses[name] = 0
+                if let record = stored.first(where: { $0.name == name }) { self.armCron(name, at: record.scheduledFor) }
+            case .failure(let error):
+                self.logger.warning("could not read the crons; retrying", metadata: ["error": "\(error)"])
+                self.retryLater { self.followStoredCron(name) }
+            }
+        }
+    }
+
+    /// Runs `work` after the longest poll interval, unless the scheduler is shutting down.
+    func retryLater(_ work: @escaping @Sendable () -> Void) {
+        loop.schedule(after: configuration.pollInterval.upperBound) { event in
+            guard case .fired = event, self.phase == .running else { return }
+            work()
+        }
+    }
+}

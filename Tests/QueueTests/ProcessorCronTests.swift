@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+@testable import Queue
+
+/// Crons, kills, max runtime and crash recovery (SPEC §4), in one process.
+@Suite("JobProcessor crons, kills and recovery")
+struct ProcessorCronTests {
+    @Test(arguments: StoreKind.processorKinds)
+    func twoWorkersCreateExactlyOneTaskPerCronTick(_ kind: StoreKind) async throws {
+        let (store, close) = try await kind.make()
+        defer { close() }
+        let runs = Recorder<Date>()
+        let crons = ["every-second": CronDefinition("* * * * * *") { _, task in
+            runs.append(task.scheduledFor)
+            return nil
+        }]
+        let first = try RunningProcessor(.testing(store: store, jobs: [:], crons: crons))
+        let second = try RunningProcessor(.testing(store: store, jobs: [:], crons: crons))
+        _ = try await eventually("three ticks to run", timeout: .seconds(20)) { runs.count >= 3 ? true : nil }
+        try await first.stop()
+        try await second.stop()
+        let tasks = try await store.jobs(matching: JobQuery(names: ["every-second"], types: [.cronTask]))
+        let ticks = tasks.map(\.scheduledFor)
+        #expect(Set(ticks).count == ticks.count, "one task per tick")
+        #expect(Set(runs.all).count == runs.count, "each tick ran once")
+        #expect(ticks.allSatisfy { $0.timeIntervalSince1970.rounded() == $0.timeIntervalSince1970 }, "ticks fall on whole seconds")
+        #expect(tasks.allSatisfy { $0.cronString == "* * * * * *" })
+    }
+
+    @Test func ticksMissedWhileEveryWorkerWasDownGiveOneTask() async throws {
+        let store = MemoryJobStore()
+        let hourAgo = Date().addingTimeInterval(-3600)
+        _ = try await store.syncCrons([CronRecord(name: "minutely", cronString: "* * * * *", scheduledFor: hourAgo)], at: hourAgo)
+        let worker = try RunningProcessor(.testing(store: store, jobs: [:], crons: [
+            "minutely": CronDefinition("* * * * *") { _, _ in nil },
+        ]))
+        let task = try await eventually("the missed tick's task") {
+            try await store.jobs(matching: JobQuery(names: ["minutely"], types: [.cronTask])).first
+        }
+        let next = try #require(try await store.crons().first?.scheduledFor)
+        try await worker.stop()
+        #expect(task.scheduledFor == hourAgo)
+        #expect(try await store.jobs(matching: JobQuery(names: ["minutely"], types: [.cronTask])).count == 1)
+        #expect(next > Date().addingTimeInterval(-1), "the next tick is the first after now, not the next missed one")
+    }
+
+    @Test func anInvalidCronStringIsAConfigurationErrorNamingTheCron() {
+        let error = #expect(throws: QueueError.self) {
+            try JobProcessor(.testing(store: MemoryJobStore(), jobs: [:], crons: [
+                "broken": CronDefinition("0 0 32 * *") { _, _ in nil },
+            ]))
+        }
+        #expect(error?.code == .invalidConfiguration)
+        #expect(error?.message.contains("broken") == true)
+        #expect(error?.message.contains("32") == true)
+    }
+
+    @Test(arguments: [false, true])
+    func maxRuntimeCancelsTheRunPausingResumableOnesAndErroringOthers(_ resumable: Bool) async throws {
+        let store = MemoryJobStore()
+        var definition = JobDefinition(resumable: resumable) { _, signal in
+            let reason = await signal.cancelled()
+            throw JobSignal.Cancelled(reason: reason)
+        }
+        definition.maxRuntime = .milliseconds(200)  // cron tasks get it from maxRuntimeInMinutes
+        let worker = try RunningProcessor(.testing(store: store, jobs: ["long": definition]))
+        let job = try await worker.processor.schedule("long")
+        let ended = try await store.waitFor(job.id, [.paused, .errored])
+        try await worker.stop()
+        #expect(ended.status == (resumable ? .paused : .errored))
+        #expect(ended.output?.error == (resumable ? nil : "Max runtime exceeded"))
+        if resumable {
+            // Not a cron task: resumable one max runtime after the pause, not at once.
+            #expect(ended.scheduledFor > ended.updatedAt.addingTimeInterval(0.1), "resumed later, not at once into the same limit")
+        }
+    }
+
+    @Test(arguments: StoreKind.processorKinds)
+    func killingEndsPendingAndRunningJobsAndLeavesEndedOnesAlone(_ kind: StoreKind) async throws {
+        let (store, close) = try await kind.make()
+        defer { close() }
+        let exits = Recorder<Job>()
+        let started = Recorder<ObjectId>()
+        let worker = try RunningProcessor(.testing(store: store, jobs: [
+            "wait": JobDefinition(onJobExited: { exits.append($0) }) { job, signal in
+                started.append(job.id)
+                throw JobSignal.Cancelled(reason: await signal.cancelled())
+            },
+            "quick": JobDefinition { _, _ in "done" },
+        ]))
+        let later = try await worker.processor.schedule("wait", at: Date().addingTimeInterval(3600))
+        let running = try await worker.processor.schedule("wait")
+        let quick = try await worker.processor.schedule("quick")
+        _ = try await eventually("the job to start") { started.all.contains(running.id) ? true : nil }
+        _ = try await store.waitFor(quick.id, [.finished])
+
+        guard case .killed(let killedPending) = try await worker.processor.kill(later.id) else {
+            Issue.record("a pending job is killed at once")
+            return
+        }
+        #expect(killedPending.status == .killed)
+        guard case .signalled = try await worker.processor.kill(running.id) else {
+            Issue.record("a running job is signalled")
+            return
+        }
+        let killed = try await store.waitFor(running.id, [.killed, .errored, .finished])
+        #expect(killed.status == .killed)
+        #expect(try await worker.processor.kill(quick.id) == .alreadyEnded(.finished))
+        #expect(try await worker.processor.kill(ObjectId()) == .notFound)
+        _ = try await eventually("onJobExited of both killed jobs") { exits.count == 2 ? true : nil }
+        try await worker.stop()
+        #expect(Set(exits.all.map(\.id)) == [later.id, running.id])
+        #expect(try await store.job(id: quick.id)?.status == .finished)
+    }
+
+    @Test(arguments: StoreKind.processorKinds)
+    func aLiveWorkerTakesOverTheRunningJobsOfADeadOne(_ kind: StoreKind) async throws {
+        let (store, close) = try await kind.make()
+        defer { close() }
+        // A worker that crashed a minute ago while running two jobs.
+        let dead = WorkerRecord(hostname: "crashed", tags: nil, lastSeen: Date().addingTimeInterval(-60))
+        try await store.registerWorker(dead)
+        let longAgo = Date().addingTimeInterval(-61)
+        var resumable = Job(name: "resumable", status: .running, scheduledFor: longAgo, startedAt: longAgo,
+                            updatedAt: longAgo, createdAt: longAgo, workerId: dead.id)
+        var plain = resumable
+        plain.id = ObjectId()
+        plain.name = "plain"
+        resumable = try await store.insert(resumable)
+        plain = try await store.insert(plain)
+
+        let exits = Recorder<Job>()
+        let resumed = Recorder<ObjectId>()
+        let worker = try RunningProcessor(.testing(store: store, jobs: [
+            "resumable": JobDefinition(resumable: true, onJobExited: { exits.append($0) }) { job, _ in
+                resumed.append(job.id)
+                return "resumed"
+            },
+            "plain": JobDefinition(onJobExited: { exits.append($0) }) { _, _ in "must not run again" },
+        ]))
+        let crashed = try await store.waitFor(plain.id, [.errored])
+        let finished = try await store.waitFor(resumable.id, [.finished])
+        _ = try await eventually("onJobExited of both") { exits.count == 2 ? true : nil }
+        try await worker.stop()
+        #expect(crashed.output?.error == "Worker crashed unexpectedly")
+        #expect(finished.startedAt == resumable.startedAt, "resumed, not restarted")
+        #expect(resumed.all == [resumable.id])
+        #expect(exits.all.filter { $0.id == plain.id }.count == 1)
+        #expect(try await store.workers().isEmpty)
+    }
+}

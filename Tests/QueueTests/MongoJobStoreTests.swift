@@ -60,7 +60,7 @@ struct MongoJobStoreTests {
             let jobs = try await indexes(MongoJobStore.jobsCollection, database)
             #expect(Set(jobs.keys) == [
                 "_id_", "status_1_name_1_scheduled_for_1__id_1", "name_1_status_1_created_at_-1__id_-1", "created_at_-1__id_-1",
-                "worker_id_1_status_1", "exclusive_active_name",
+                "worker_id_1_status_1", "exclusive_active_name", "cron_name", "ended_at_ttl",
             ])
             let exclusive = try #require(jobs["exclusive_active_name"])
             #expect(exclusive["unique"] == true)
@@ -110,7 +110,8 @@ struct MongoJobStoreTests {
         let database = try TestMongo.database()
         defer { database.close() }
         let records = RecordingLogHandler.Records()
-        let store = MongoJobStore(database: database, logger: Logger(label: "test") { _ in RecordingLogHandler(records: records) })
+        let store = MongoJobStore(
+            database: database, logger: Logger(label: "test") { _ in RecordingLogHandler(records: records) }, retention: .fixtureSafe)
         let refusal = MongoError(.other, operation: "createIndexes", domain: MONGOC_ERROR_SERVER.rawValue, serverCode: 2,
                                  message: "unsupported expression in partial index: $in")
         store.fallBack(because: refusal)
@@ -153,7 +154,7 @@ struct MongoJobStoreTests {
         let uri = try MongoConnectionString("mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=300")
         let database = try MongoDatabase.connect(uri, database: "nowhere", ioThreads: 1)
         defer { database.close() }
-        let store = MongoJobStore(database: database, logger: Logger.silent)
+        let store = MongoJobStore(database: database, logger: Logger.silent, retention: .fixtureSafe)
         let error = await #expect(throws: JobStoreError.self) { try await store.claim(Fixture.scope("a"), now: Fixture.now) }
         #expect(error?.code == .unavailable)
         #expect(error?.operation == "claim")

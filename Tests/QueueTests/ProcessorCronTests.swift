@@ -149,3 +149,34 @@ struct ProcessorCronTests {
         #expect(try await store.workers().isEmpty)
     }
 }
+
+/// A monitor that keeps its check-ins.
+final class RecordingMonitor: CronMonitor {
+    let checkIns = Recorder<CronCheckIn>()
+    func checkIn(_ checkIn: CronCheckIn) async { checkIns.append(checkIn) }
+}
+
+@Suite("JobProcessor monitor check-ins")
+struct ProcessorCheckInTests {
+    @Test func cronTasksReportTheirStartAndEndWithTheScheduleAndMargins() async throws {
+        let store = MemoryJobStore()
+        let monitor = RecordingMonitor()
+        var configuration = QueueConfiguration.testing(store: store, jobs: [:], crons: [
+            "report": CronDefinition("* * * * * *", timeZone: TimeZone(identifier: "Europe/Paris"), checkinMargin: 2,
+                                     maxRuntimeInMinutes: 5) { _, _ in nil },
+        ])
+        configuration.cronMonitor = monitor
+        let worker = try RunningProcessor(configuration)
+        _ = try await eventually("a start and an end", timeout: .seconds(10)) {
+            monitor.checkIns.all.contains { $0.status == .ok } ? true : nil
+        }
+        try await worker.stop()
+        let final = try #require(monitor.checkIns.all.first { $0.status == .ok })
+        let start = try #require(monitor.checkIns.all.first { $0.checkInId == final.checkInId && $0.status == .inProgress })
+        #expect(start.schedule == "* * * * * *")
+        #expect(start.timeZone.identifier == "Europe/Paris")
+        #expect(start.checkinMargin == 2 && start.maxRuntimeInMinutes == 5)
+        #expect(start.duration == nil && final.duration != nil)
+        #expect(final.taskId == start.taskId)
+    }
+}

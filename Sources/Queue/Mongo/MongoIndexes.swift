@@ -10,6 +10,8 @@ struct MongoIndex: Sendable, Hashable {
     var unique = false
     var sparse = false
     var partialFilter: BSONDocument?
+    /// For a TTL index: documents whose indexed date is older than this are deleted.
+    var expireAfterSeconds: Int?
 
     /// The entry of a `createIndexes` command.
     var specification: BSONDocument {
@@ -17,6 +19,7 @@ struct MongoIndex: Sendable, Hashable {
         if unique { specification["unique"] = true }
         if sparse { specification["sparse"] = true }
         if let partialFilter { specification["partialFilterExpression"] = .document(partialFilter) }
+        if let expireAfterSeconds { specification["expireAfterSeconds"] = BSON(expireAfterSeconds) }
         return specification
     }
 }
@@ -47,6 +50,13 @@ enum MongoIndexes {
     static let signalsByWorker = MongoIndex(
         collection: MongoJobStore.signalsCollection, name: "worker_id_1_ack_1_created_at_1",
         keys: ["worker_id": 1, "ack": 1, "created_at": 1])
+
+    /// Retention: the server deletes ended jobs once `ended_at` is older than `seconds`. Jobs
+    /// that have not ended have a null `ended_at`, which a TTL index never expires.
+    static func retention(seconds: Int) -> MongoIndex {
+        MongoIndex(collection: MongoJobStore.jobsCollection, name: "ended_at_ttl", keys: ["ended_at": 1],
+                   expireAfterSeconds: seconds)
+    }
 
     /// One document per cron name, even when replicas start together and upsert at once.
     static let cronByName = MongoIndex(
@@ -113,6 +123,12 @@ extension MongoJobStore {
         let byCollection = Dictionary(grouping: MongoIndexes.common, by: \.collection)
         for collection in [Self.jobsCollection, Self.workersCollection, Self.signalsCollection] {
             try await createIndexes(byCollection[collection] ?? [])
+        }
+        do throws(MongoError) {
+            try await createIndexesOrFail([MongoIndexes.retention(seconds: retentionSeconds)])
+        } catch {
+            logger.warning("the server refused the TTL index: ended jobs are not deleted after the retention period",
+                           metadata: ["error": "\(error)"])
         }
         if exclusivity == .partialIndex {
             do throws(MongoError) {

@@ -36,11 +36,20 @@ public final class MongoJobStore: JobStore {
     ///   - logger: where the store reports what it decides (the exclusivity fallback).
     ///   - exclusivity: how exclusive names are enforced; the default prefers the partial
     ///     unique index and falls back by itself when the server refuses it.
-    public init(database: MongoDatabase, logger: Logger, exclusivity: ExclusivityEnforcement = .partialIndex) {
+    ///   - retention: how long ended jobs are kept (a TTL index on `ended_at`; SPEC §4
+    ///     "Retention"). Changing it needs the index dropped first: the server keeps the first.
+    public init(
+        database: MongoDatabase, logger: Logger, exclusivity: ExclusivityEnforcement = .partialIndex,
+        retention: Duration = .seconds(90 * 24 * 3600)
+    ) {
         self.database = database
         self.logger = logger
         enforcement = Mutex(exclusivity)
+        retentionSeconds = Int(retention.components.seconds)
     }
+
+    /// How long ended jobs are kept, in seconds.
+    let retentionSeconds: Int
 
     /// How exclusive names are enforced now: after ``prepare()``, what the server accepted.
     public var exclusivity: ExclusivityEnforcement { enforcement.withLock { $0 } }

@@ -32,8 +32,9 @@ public struct QueueConfiguration: Sendable {
     /// How long shutdown and kills wait for handlers to honour their signal before recording
     /// the job's final status and freeing its slot.
     public var shutdownGracePeriod: Duration = .seconds(10)
-    /// How long ended jobs are kept.
-    public var retention: Duration = .seconds(90 * 24 * 3600)
+    /// Where cron tasks report their start and end (e.g. ``SentryCronMonitor``); nil: no
+    /// check-ins, no traffic.
+    public var cronMonitor: (any CronMonitor)?
     /// Whether the processor's event loop turns SIGTERM and SIGINT into a graceful shutdown.
     /// Leave false when a swift-service-lifecycle `ServiceGroup` handles signals.
     public var handlesTerminationSignals = false

@@ -1,3 +1,4 @@
+import Foundation
 import Loop
 
 /// A job this worker is running: what the scheduler keeps on the loop thread between claim and
@@ -14,6 +15,8 @@ struct RunningJob {
     var graceTimer: TimerHandle?
     /// Fires on `maxRuntimeInMinutes` (cron tasks).
     var runtimeTimer: TimerHandle?
+    /// The monitor check-in of a cron task: its cron, and the id shared by its check-ins.
+    var checkIn: (cron: ScheduledCron, id: UUID)?
     /// Told the stored job once the ending is recorded (inline runs wait on it).
     var onRecorded: (@Sendable (Job?) -> Void)?
 

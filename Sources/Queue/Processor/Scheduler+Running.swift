@@ -33,6 +33,10 @@ extension Scheduler {
                 do { report(.returned(try handler(job, signal))) } catch { report(.threw(JobEnding.describe(error))) }
             }
         }
+        if job.type == .cronTask, configuration.cronMonitor != nil, let cron = crons.first(where: { $0.name == job.name }) {
+            entry.checkIn = (cron, UUID())
+            sendCheckIn(entry, .inProgress)
+        }
         if let maxRuntime = definition.maxRuntime {
             entry.runtimeTimer = loop.schedule(after: maxRuntime) { event in
                 guard case .fired = event else { return }
@@ -73,6 +77,11 @@ extension Scheduler {
         let ending = JobEnding.decide(
             outcome, signal: entry.signal.reason, resumable: entry.definition.resumable,
             duration: loop.now - entry.startedAt)
+        switch ending.status {
+        case .finished: sendCheckIn(entry, .ok)
+        case .errored, .killed: sendCheckIn(entry, .error)
+        default: break  // paused: the task resumes later and reports then
+        }
         record(entry, ending, resumeAt: ending.status == .paused && entry.signal.reason == .maxRuntimeExceeded
             ? resumeTime(after: entry) : nil)
         pump()
@@ -99,6 +108,19 @@ extension Scheduler {
                 self.logger.error("could not record a job's ending", metadata: ["job": "\(id)", "error": "\(error)"])
             }
         }
+    }
+
+    /// Sends a cron task's check-in to the configured monitor, off the loop; shutdown waits for
+    /// it (the monitor bounds its own time).
+    private func sendCheckIn(_ entry: RunningJob, _ status: CronCheckIn.Status) {
+        guard let monitor = configuration.cronMonitor, let (cron, id) = entry.checkIn else { return }
+        let definition = cron.definition
+        let checkIn = CronCheckIn(
+            cronName: cron.name, status: status, checkInId: id, schedule: definition.cronString,
+            timeZone: cron.timeZone, checkinMargin: definition.checkinMargin,
+            maxRuntimeInMinutes: definition.maxRuntimeInMinutes,
+            duration: status.isFinal ? loop.now - entry.startedAt : nil, taskId: "\(entry.job.id)")
+        perform({ () async throws(JobStoreError) in await monitor.checkIn(checkIn) }) { _ in }
     }
 
     /// When a run paused for exceeding its max runtime may resume: at its cron's next tick, or

@@ -24,3 +24,9 @@ enum TestMongo {
         try MongoDatabase.connect(uri(), database: "test_\(ObjectId())", ioThreads: ioThreads)
     }
 }
+
+extension Duration {
+    /// A retention long enough that jobs ended at the fixtures' dates (2025) are not deleted by
+    /// the TTL index while a test reads them (50 years: the server takes at most 2^31 s).
+    static let fixtureSafe = Duration.seconds(50 * 365 * 24 * 3600)
+}

@@ -10,29 +10,33 @@ extension SQLiteJobStore {
     /// - Throws: ``JobStoreError`` with code `invalidJob` when a job with this id is stored.
     public func insert(_ job: Job) async throws(JobStoreError) -> Job {
         let operation = "insert job \(job.id)"
-        return try await write(operation) { db in
-            do {
-                return try Self.insertRow(db, job, operation: operation)
-            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-                if try Bool.fetchOne(db, sql: "SELECT 1 FROM jobs WHERE id = ?", arguments: [job.id.description]) == true {
-                    throw JobStoreError(.invalidJob, operation: operation, reason: "a job with this id is already stored")
-                }
-                let twinSQL = """
-                    SELECT id, status FROM jobs
-                    WHERE name = ? AND concurrency_mode = 'exclusive' AND status IN \(SQLiteSchema.active) LIMIT 1
-                    """
-                guard job.concurrency == .exclusive,
-                      let twin = try Row.fetchOne(db, sql: twinSQL, arguments: [job.name]),
-                      case .string(let twinId) = (twin["id"] as DatabaseValue).storage,
-                      case .string(let twinStatus) = (twin["status"] as DatabaseValue).storage
-                else { throw error }
-                var skipped = job
-                skipped.status = .skipped
-                skipped.output = JobOutput(skipMetadata: SkipMetadata(
-                    reason: "an exclusive job named \(job.name) is already \(twinStatus)",
-                    conflictingJobId: ObjectId(twinId), skippedAt: job.createdAt))
-                return try Self.insertRow(db, skipped, operation: operation)
+        return try await write(operation) { db in try Self.insert(db, job, operation: operation) }
+    }
+
+    /// ``insert(_:)`` inside the caller's write transaction (also the task of a cron tick). A
+    /// refused row aborts only its own statement, so the transaction goes on.
+    static func insert(_ db: Database, _ job: Job, operation: String) throws -> Job {
+        do {
+            return try insertRow(db, job, operation: operation)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM jobs WHERE id = ?", arguments: [job.id.description]) == true {
+                throw JobStoreError(.invalidJob, operation: operation, reason: "a job with this id is already stored")
             }
+            let twinSQL = """
+                SELECT id, status FROM jobs
+                WHERE name = ? AND concurrency_mode = 'exclusive' AND status IN \(SQLiteSchema.active) LIMIT 1
+                """
+            guard job.concurrency == .exclusive,
+                  let twin = try Row.fetchOne(db, sql: twinSQL, arguments: [job.name]),
+                  case .string(let twinId) = (twin["id"] as DatabaseValue).storage,
+                  case .string(let twinStatus) = (twin["status"] as DatabaseValue).storage
+            else { throw error }
+            var skipped = job
+            skipped.status = .skipped
+            skipped.output = JobOutput(skipMetadata: SkipMetadata(
+                reason: "an exclusive job named \(job.name) is already \(twinStatus)",
+                conflictingJobId: ObjectId(twinId), skippedAt: job.createdAt))
+            return try insertRow(db, skipped, operation: operation)
         }
     }
 
@@ -66,7 +70,7 @@ extension SQLiteJobStore {
             }
             let claim = """
                 UPDATE jobs SET status = 'running', worker_id = ?, updated_at = ?, started_at = COALESCE(started_at, ?)
-                WHERE id = ? AND status IN \(SQLiteSchema.claimable) RETURNING *
+                WHERE id = ? AND status IN \(SQLiteSchema.claimable) AND type IN \(SQLiteSchema.runnable) RETURNING *
                 """
             let arguments: StatementArguments = [scope.workerId.description, milliseconds, milliseconds, earliest.id]
             guard let row = try Row.fetchOne(db.cachedStatement(sql: claim), arguments: arguments) else { return .nothingDue }
@@ -93,19 +97,25 @@ extension SQLiteJobStore {
         }
     }
 
-    /// One `UPDATE ... RETURNING` guarded by `id`, `status = 'running'` and `worker_id`.
+    /// One `UPDATE ... RETURNING` guarded by `id`, `status = 'running'` and `worker_id`;
+    /// `ended_at` is set only for a terminal status, `scheduled_for` only with `resumeAt`.
     public func finish(
-        _ id: ObjectId, by workerId: ObjectId, as status: JobStatus, output: JobOutput?, at now: Date
+        _ id: ObjectId, by workerId: ObjectId, as status: JobStatus, output: JobOutput?, at now: Date, resumeAt: Date?
     ) async throws(JobStoreError) -> Job? {
         let operation = "finish job \(id)"
         let milliseconds = SQLiteValues.milliseconds(now)
-        let sql = """
-            UPDATE jobs SET status = ?, output = ?, updated_at = ?, worker_id = NULL\(status.isTerminal ? ", ended_at = ?" : "")
-            WHERE id = ? AND status = 'running' AND worker_id = ? RETURNING *
-            """
+        var assignments = "status = ?, output = ?, updated_at = ?, worker_id = NULL"
         var arguments: StatementArguments = [status.rawValue, JobRow.output(output), milliseconds]
-        if status.isTerminal { arguments += [milliseconds] }
+        if status.isTerminal {
+            assignments += ", ended_at = ?"
+            arguments += [milliseconds]
+        }
+        if let resumeAt {
+            assignments += ", scheduled_for = ?"
+            arguments += [SQLiteValues.milliseconds(resumeAt)]
+        }
         arguments += [id.description, workerId.description]
+        let sql = "UPDATE jobs SET \(assignments) WHERE id = ? AND status = 'running' AND worker_id = ? RETURNING *"
         return try await write(operation) { [arguments] db in
             try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments)
                 .map { row throws(JobStoreError) in try JobRow.decode(row, operation: operation) }

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import Logging
 
-/// The embedded ``JobStore``: jobs, workers and signals in one SQLite file, through GRDB. The
+/// The embedded ``JobStore``: jobs (crons included), workers and signals in one SQLite file, through GRDB. The
 /// default for a single host, demos and tests (SPEC §3); several worker processes on the host
 /// may share the file.
 ///

@@ -18,6 +18,9 @@ import GRDB
 enum SQLiteSchema {
     /// The statuses a job can be claimed in, as an SQL list.
     static let claimable = "('pending', 'paused')"
+    /// The types of row a worker runs, as an SQL list: jobs and cron tasks, never a cron's own
+    /// row (`type = 'cron'`, which holds its expression and next due time).
+    static let runnable = "('\(JobType.simple.rawValue)', '\(JobType.cronTask.rawValue)')"
     /// The statuses during which an exclusive name admits no second job, as an SQL list.
     static let active = "(" + JobStatus.active.map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
 
@@ -26,6 +29,9 @@ enum SQLiteSchema {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: jobs, workers, signals") { db in
             for statement in version1 { try db.execute(sql: statement) }
+        }
+        migrator.registerMigration("v2: crons") { db in
+            for statement in version2 { try db.execute(sql: statement) }
         }
         return migrator
     }
@@ -89,6 +95,21 @@ enum SQLiteSchema {
         "CREATE INDEX IF NOT EXISTS signals_worker_id ON signals (worker_id, ack, created_at, id)",
     ]
 
+    /// The statements of the second version: crons, whose own rows (`type = 'cron'`) live in
+    /// `jobs` beside their tasks.
+    static let version2: [String] = [
+        // One cron row per name, even when replicas declare their crons at the same instant.
+        "CREATE UNIQUE INDEX IF NOT EXISTS jobs_cron_name ON jobs (name) WHERE type = '\(JobType.cron.rawValue)'",
+        // Claim and nextDue again, now over runnable rows only: a cron's row is `pending` but is
+        // never claimed, and leaving it out keeps it from being scanned at the head of its name's
+        // range on every claim. Replaces v1's `jobs_claimable`.
+        "DROP INDEX IF EXISTS jobs_claimable",
+        """
+        CREATE INDEX IF NOT EXISTS jobs_runnable ON jobs (name, scheduled_for, id)
+        WHERE status IN \(claimable) AND type IN \(runnable)
+        """,
+    ]
+
     // MARK: Earliest claimable job
 
     /// How many names one earliest-job query covers: each name is one branch of a compound
@@ -98,10 +119,10 @@ enum SQLiteSchema {
     /// The earliest claimable job (`id`, `scheduled_for`) among `names` (at most
     /// ``namesPerQuery``), optionally due by a bound: one `?` per name, each followed by the
     /// bound's `?` when `due`. Each branch reads the first entry of one name's range in
-    /// `jobs_claimable`, so the query costs O(k log n) for k names, however large the backlog.
+    /// `jobs_runnable`, so the query costs O(k log n) for k names, however large the backlog.
     static func earliestClaimable(names: Int, due: Bool) -> String {
         let branch = """
-            SELECT * FROM (SELECT id, scheduled_for FROM jobs WHERE status IN \(claimable) AND name = ?\
+            SELECT * FROM (SELECT id, scheduled_for FROM jobs WHERE status IN \(claimable) AND type IN \(runnable) AND name = ?\
             \(due ? " AND scheduled_for <= ?" : "") ORDER BY scheduled_for, id LIMIT 1)
             """
         let branches = Array(repeating: branch, count: max(1, names)).joined(separator: " UNION ALL ")

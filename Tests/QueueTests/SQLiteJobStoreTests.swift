@@ -144,6 +144,47 @@ struct SQLiteJobStoreTests {
         }
     }
 
+    @Test func aVersion1FileGetsTheCronIndexAndTheRunnableClaimIndex() async throws {
+        let file = TemporarySQLiteFile()
+        defer { file.remove() }
+        let store = try SQLiteJobStore(path: file.path, logger: Logger.silent)
+        try SQLiteSchema.migrator.migrate(store.pool, upTo: "v1: jobs, workers, signals")
+        let job = try await store.insert(Fixture.job("mail"))
+        try await store.prepare()
+        let indexes = try await store.pool.read { db in
+            try String.fetchSet(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'jobs'")
+        }
+        #expect(indexes.contains("jobs_runnable") && indexes.contains("jobs_cron_name"))
+        #expect(!indexes.contains("jobs_claimable"))
+        #expect(try await store.claim(Fixture.scope("mail"), now: Fixture.now)?.id == job.id)
+    }
+
+    @Test func theClaimQueryReadsOneRangeOfTheRunnableIndexPerName() async throws {
+        try await StoreKind.sqlite.withStore { store in
+            let store = try #require(store as? SQLiteJobStore)
+            let plan = try await store.pool.read { db in
+                try Row.fetchAll(
+                    db, sql: "EXPLAIN QUERY PLAN " + SQLiteSchema.earliestClaimable(names: 2, due: true),
+                    arguments: ["a", 0, "b", 0]
+                ).map { $0["detail"] as String? ?? "" }
+            }
+            let searches = plan.filter { $0.contains("USING INDEX jobs_runnable (name=? AND scheduled_for<?)") }
+            #expect(searches.count == 2, "\(plan)")
+        }
+    }
+
+    @Test func aSecondCronRowForOneNameIsRefused() async throws {
+        try await StoreKind.sqlite.withStore { store in
+            let store = try #require(store as? SQLiteJobStore)
+            _ = try await store.syncCrons([CronRecord(name: "nightly", cronString: "0 0 * * *", scheduledFor: Fixture.now)], at: Fixture.now)
+            let twin = Job(name: "nightly", type: .cron, scheduledFor: Fixture.now, updatedAt: Fixture.now, createdAt: Fixture.now,
+                           cronString: "0 0 * * *")
+            await #expect(throws: DatabaseError.self) {
+                try await store.pool.write { db in try db.execute(sql: JobRow.insertSQL, arguments: JobRow.arguments(twin)) }
+            }
+        }
+    }
+
     @Test func insertingAnIdThatIsAlreadyStoredIsAnInvalidJob() async throws {
         try await StoreKind.sqlite.withStore { store in
             let job = try await store.insert(Fixture.job())

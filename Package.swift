@@ -59,7 +59,7 @@ let package = Package(
         .executableTarget(
             name: "JobProcessorCLI",
             dependencies: [
-                "Queue", "Cron",
+                "Queue", "Cron", "Loop",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -81,6 +81,11 @@ let package = Package(
         .testTarget(name: "LoopTests", dependencies: ["Loop", "LoopSignalProbe"], swiftSettings: swiftSettings),
         .testTarget(name: "CronTests", dependencies: ["Cron"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "QueueTests", dependencies: ["Queue", "CMongoC", "QueueTestWorker"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["Queue", "JobProcessorCLI", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         // A worker process that the multi-process tests spawn, SIGTERM and SIGKILL.
         .executableTarget(
             name: "QueueTestWorker",

@@ -111,3 +111,8 @@ enum JobDocument {
             })
     }
 }
+
+extension Job {
+    /// The job as MongoDB stores it (SPEC §5 field names): what `--json` outputs print.
+    public var storedDocument: BSONDocument { JobDocument.encode(self, exclusiveKeyField: false) }
+}

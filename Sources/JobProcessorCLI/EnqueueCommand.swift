@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import Queue
+
+/// `job-processor enqueue NAME [--payload JSON] [--at RFC3339] [--count N]`: stores demo jobs
+/// and prints each new job's id on its own line.
+struct EnqueueCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "enqueue", abstract: "Store a job; print its id.")
+
+    @OptionGroup var storeOptions: StoreOptions
+
+    @Argument(help: "The job's name (one of the demo jobs: demo.echo, demo.sleep, demo.block, demo.fail, demo.cpu).")
+    var name: String
+
+    @Option(help: "The payload: a JSON object (Extended JSON accepted).")
+    var payload: String?
+
+    @Option(help: "When the job is due, RFC 3339 (default: now).")
+    var at: String?
+
+    @Option(help: "How many identical jobs to store.")
+    var count: Int = 1
+
+    func run() async throws {
+        try await reportingFailures {
+            // Check everything that can be checked before touching the store.
+            let document = try payload.map { text in
+                do { return try ExtendedJSON.parseDocument(text) } catch { throw CommandFailure("--payload: \(error)") }
+            }
+            let due = try at.map { text in
+                guard let date = ISO8601DateFormatter().date(from: text) else {
+                    throw CommandFailure("--at \(text): expected an RFC 3339 instant such as 2026-11-29T12:00:00Z")
+                }
+                return date
+            }
+            guard count >= 1 else { throw CommandFailure("--count \(count): expected at least 1") }
+            guard DemoJobs.jobs()[name] != nil else {
+                throw CommandFailure("no job named \"\(name)\" (demo jobs: \(DemoJobs.jobs().keys.sorted().joined(separator: ", ")))")
+            }
+            let logger = try storeOptions.logger("job-processor.enqueue")
+            let opened = try await storeOptions.open(logger: logger)
+            defer { opened.close() }
+            let processor = try JobProcessor(QueueConfiguration(store: opened.store, logger: logger, jobs: DemoJobs.jobs()))
+            for _ in 0..<count {
+                let job = try await processor.schedule(name, payload: document, at: due)
+                print(job.status == .pending ? "\(job.id)" : "\(job.id) \(job.status.rawValue)")
+            }
+        }
+    }
+}

@@ -47,7 +47,7 @@ struct DemoCommand: AsyncParsableCommand {
             for (name, payload, count) in Self.mix() {
                 for _ in 0..<count { ids.append(try await processor.schedule(name, payload: payload).id) }
             }
-            progress.total = ids.count
+            progress.begin(total: ids.count)
             let started = ContinuousClock.now
             let worker = Task { try await processor.run() }
             let ticker = Task {
@@ -95,29 +95,44 @@ final class DemoProgress: Sendable {
         var total = 0
         var ended = 0
         var errors = 0
+        /// When the jobs were all stored, and when the last one ended: the rate is measured
+        /// between the two, not over enqueueing or idle time.
+        var start = ContinuousClock.now
+        var lastEnd: ContinuousClock.Instant?
     }
 
     private let counts = Mutex(Counts())
     private let interactive = isatty(STDOUT_FILENO) == 1
 
-    var total: Int {
-        get { counts.withLock { $0.total } }
-        set { counts.withLock { $0.total = newValue } }
+    /// Starts counting `total` jobs, now.
+    func begin(total: Int) {
+        counts.withLock { counts in
+            counts.total = total
+            counts.start = .now
+        }
     }
 
     func ended(_ job: Job) {
         counts.withLock { counts in
-            if job.type == .simple { counts.ended += 1 }
+            if job.type == .simple {
+                counts.ended += 1
+                counts.lastEnd = .now
+            }
             if job.status == .errored { counts.errors += 1 }
         }
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     /// Rewrites the line on a terminal; elsewhere prints it once a second and at the end.
     func show(elapsed: Duration, final: Bool = false) {
         let snapshot = counts.withLock { $0 }
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = Self.seconds(elapsed)
+        let busy = snapshot.lastEnd.map { Self.seconds($0 - snapshot.start) } ?? seconds
         let line = String(format: "%d/%d done  %.0f jobs/s  %d errors  %.1f s", snapshot.ended, snapshot.total,
-                          Double(snapshot.ended) / max(seconds, 0.001), snapshot.errors, seconds)
+                          Double(snapshot.ended) / max(busy, 0.001), snapshot.errors, seconds)
         if interactive {
             print("\r\u{1B}[2K" + line, terminator: final ? "\n" : "")
             fflush(nil)  // every stream: `stdout` is a C global Swift 6 will not touch

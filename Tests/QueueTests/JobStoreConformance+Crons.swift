@@ -99,3 +99,22 @@ struct CronConformanceTests {
         }
     }
 }
+
+@Suite("JobStore conformance: retention")
+struct RetentionConformanceTests {
+    @Test(arguments: StoreKind.allCases)
+    func deletingEndedJobsKeepsRecentAndUnendedOnes(_ kind: StoreKind) async throws {
+        try await kind.withStore { store throws in
+            var old = Fixture.job("a", status: .finished)
+            old.endedAt = Fixture.at(-100)
+            var recent = Fixture.job("b", status: .errored)
+            recent.endedAt = Fixture.at(-1)
+            let pending = Fixture.job("c")
+            for job in [old, recent, pending] { _ = try await store.insert(job) }
+            #expect(try await store.deleteEnded(before: Fixture.at(-50)) == 1)
+            #expect(try await store.job(id: old.id) == nil)
+            #expect(try await store.job(id: recent.id) != nil)
+            #expect(try await store.job(id: pending.id) != nil)
+        }
+    }
+}

@@ -77,4 +77,19 @@ extension MongoJobStore {
         }
         return deleted == 1
     }
+
+    /// One `delete` of ended jobs and one of acknowledged signals. The TTL index on `ended_at`
+    /// does the same on the server; this covers servers that refuse it and a retention
+    /// shorter than the index's.
+    public func deleteEnded(before cutoff: Date) async throws(JobStoreError) -> Int {
+        let deleted = try await onJobs("delete ended jobs") { jobs throws(MongoError) in
+            // `$ne: null` is redundant on MongoDB (type bracketing keeps null out of `$lt`), but
+            // not every compatible server brackets: the emulator matches null there.
+            try jobs.deleteMany(["ended_at": ["$ne": .null, "$lt": .date(cutoff)]])
+        }
+        try await on(Self.signalsCollection, "delete acknowledged signals") { signals throws(MongoError) in
+            try signals.deleteMany(["ack": true, "created_at": ["$lt": .date(cutoff)]])
+        }
+        return deleted
+    }
 }

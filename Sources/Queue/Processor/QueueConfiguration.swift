@@ -32,6 +32,9 @@ public struct QueueConfiguration: Sendable {
     /// How long shutdown and kills wait for handlers to honour their signal before recording
     /// the job's final status and freeing its slot.
     public var shutdownGracePeriod: Duration = .seconds(10)
+    /// How long ended jobs are kept: workers delete older ones every hour (MongoDB's TTL index
+    /// also expires them, after ``MongoJobStore``'s own retention).
+    public var retention: Duration = .seconds(90 * 24 * 3600)
     /// Where cron tasks report their start and end (e.g. ``SentryCronMonitor``); nil: no
     /// check-ins, no traffic.
     public var cronMonitor: (any CronMonitor)?
@@ -59,6 +62,9 @@ public struct QueueConfiguration: Sendable {
         if cpuConcurrency < 1 { throw QueueError(.invalidConfiguration, "cpuConcurrency is \(cpuConcurrency): it must be at least 1") }
         if pollInterval.lowerBound <= .zero || pollInterval.upperBound > .seconds(1) {
             throw QueueError(.invalidConfiguration, "pollInterval \(pollInterval) must be within (0 s, 1 s]")
+        }
+        if retention <= .zero {
+            throw QueueError(.invalidConfiguration, "retention (\(retention)) must be positive")
         }
         if heartbeatInterval <= .zero || deadWorkerTimeout <= heartbeatInterval {
             throw QueueError(.invalidConfiguration,

@@ -9,10 +9,9 @@ extension Scheduler {
         loop.preconditionInLoop()
         guard phase == .running else { return }
         phase = .draining
-        for timer in [pollTimer, dueTimer?.handle, heartbeatTimer, signalTimer].compactMap({ $0 }) + cronTimers.values {
-            loop.cancel(timer)
-        }
-        (pollTimer, dueTimer, heartbeatTimer, signalTimer) = (nil, nil, nil, nil)
+        let timers = [pollTimer, dueTimer?.handle, heartbeatTimer, signalTimer, retentionTimer].compactMap { $0 }
+        for timer in timers + cronTimers.values { loop.cancel(timer) }
+        (pollTimer, dueTimer, heartbeatTimer, signalTimer, retentionTimer) = (nil, nil, nil, nil, nil)
         cronTimers = [:]
         watch?.cancel()
         watch = nil

@@ -50,6 +50,8 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
     var cronMisses: [String: Int] = [:]
     /// The next check for kill signals.
     var signalTimer: TimerHandle?
+    /// The next deletion of old jobs.
+    var retentionTimer: TimerHandle?
     /// When the worker document was last refreshed (read by health checks on any thread).
     let lastHeartbeat = Mutex(Date())
     /// Whether this scheduler claims jobs, creates cron ticks and recovers dead workers (an
@@ -85,6 +87,30 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
         watchNewJobs()
         startCrons()
         scheduleSignalCheck()
+        applyRetention()
+    }
+
+    /// How often workers delete jobs older than the retention period.
+    static let retentionInterval = Duration.seconds(3600)
+
+    /// Deletes jobs that ended more than the retention period ago, now and every hour.
+    private func applyRetention() {
+        let store = store
+        let retention = configuration.retention
+        let cutoff = Date().addingTimeInterval(-Double(retention.components.seconds))
+        perform({ () async throws(JobStoreError) in try await store.deleteEnded(before: cutoff) }) { result in
+            switch result {
+            case .success(let deleted) where deleted > 0:
+                self.logger.info("deleted jobs older than the retention period", metadata: ["count": "\(deleted)"])
+            case .success: break
+            case .failure(let error):
+                self.logger.warning("could not delete old jobs", metadata: ["error": "\(error)"])
+            }
+        }
+        retentionTimer = loop.schedule(after: Self.retentionInterval) { event in
+            guard case .fired = event, self.phase == .running else { return }
+            self.applyRetention()
+        }
     }
 
     /// Asks the store to report new jobs as they are created (a change stream), so that other

@@ -59,6 +59,17 @@ extension SQLiteJobStore {
         return try await read(operation) { db in try CronRow.all(db, operation: operation) }
     }
 
+    /// Two `DELETE`s in one transaction: ended jobs, acknowledged signals.
+    public func deleteEnded(before cutoff: Date) async throws(JobStoreError) -> Int {
+        let arguments: StatementArguments = [SQLiteValues.milliseconds(cutoff)]
+        return try await write("delete ended jobs") { db in
+            try db.execute(sql: "DELETE FROM jobs WHERE ended_at IS NOT NULL AND ended_at < ?", arguments: arguments)
+            let deleted = db.changesCount
+            try db.execute(sql: "DELETE FROM signals WHERE ack = 1 AND created_at < ?", arguments: arguments)
+            return deleted
+        }
+    }
+
     /// One `DELETE` guarded by `last_seen`: only one caller removes the row.
     public func declareDead(_ workerId: ObjectId, seenBefore: Date) async throws(JobStoreError) -> Bool {
         let arguments: StatementArguments = [workerId.description, SQLiteValues.milliseconds(seenBefore)]

@@ -104,6 +104,14 @@ public protocol JobStore: Sendable {
     /// Marks a signal as acted on.
     func acknowledgeSignal(_ id: ObjectId) async throws(JobStoreError)
 
+    // MARK: Retention
+
+    /// Deletes the jobs and cron tasks that ended (`ended_at` set) before `cutoff`, and the
+    /// acknowledged signals created before it (SPEC §4 "Retention").
+    /// - Returns: how many jobs were deleted.
+    @discardableResult
+    func deleteEnded(before cutoff: Date) async throws(JobStoreError) -> Int
+
     // MARK: Notifications
 
     /// Starts telling `onNewJob` (from any thread) the `scheduled_for` of each job created in

@@ -189,6 +189,15 @@ public final class MemoryJobStore: JobStore {
         }
     }
 
+    public func deleteEnded(before cutoff: Date) async throws(JobStoreError) -> Int {
+        state.withLock { state in
+            let ended = state.jobs.values.filter { ($0.endedAt ?? .distantFuture) < cutoff }.map(\.id)
+            for id in ended { state.jobs[id] = nil }
+            state.signals.removeAll { $0.acknowledged && $0.createdAt < cutoff }
+            return ended.count
+        }
+    }
+
     public func registerWorker(_ worker: WorkerRecord) async throws(JobStoreError) {
         state.withLock { $0.workers[worker.id] = worker }
     }

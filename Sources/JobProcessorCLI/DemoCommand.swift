@@ -82,7 +82,7 @@ struct DemoCommand: AsyncParsableCommand {
             rows.append([name] + counts.map(String.init))
         }
         let ticks = try await store.jobs(matching: JobQuery(names: ["demo.tick"], types: [.cronTask], limit: 100))
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.timeInterval
         return "\nSummary\n" + Table.render(["JOB", "FINISHED", "ERRORED", "KILLED", "PAUSED", "RUNNING", "PENDING"], rows)
             + "\n\n\(done) of \(ids.count) jobs ended in \(String(format: "%.1f", seconds)) s"
             + " (\(String(format: "%.0f", Double(done) / max(seconds, 0.001))) jobs/s); demo.tick cron tasks so far: \(ticks.count)"
@@ -122,15 +122,11 @@ final class DemoProgress: Sendable {
         }
     }
 
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
     /// Rewrites the line on a terminal; elsewhere prints it once a second and at the end.
     func show(elapsed: Duration, final: Bool = false) {
         let snapshot = counts.withLock { $0 }
-        let seconds = Self.seconds(elapsed)
-        let busy = snapshot.lastEnd.map { Self.seconds($0 - snapshot.start) } ?? seconds
+        let seconds = elapsed.timeInterval
+        let busy = snapshot.lastEnd.map { ($0 - snapshot.start).timeInterval } ?? seconds
         let line = String(format: "%d/%d done  %.0f jobs/s  %d errors  %.1f s", snapshot.ended, snapshot.total,
                           Double(snapshot.ended) / max(busy, 0.001), snapshot.errors, seconds)
         if interactive {

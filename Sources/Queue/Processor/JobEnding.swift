@@ -71,7 +71,7 @@ public protocol JobErrorCause: Error {
 /// Durations as people read them: `850ms`, `1.25s`, `2m 5s`, `1h 2m 3s`.
 enum HumanDuration {
     static func format(_ duration: Duration) -> String {
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        let seconds = duration.timeInterval
         switch seconds {
         case ..<1: return "\(Int((seconds * 1000).rounded()))ms"
         case ..<60: return String(format: "%.2fs", seconds)

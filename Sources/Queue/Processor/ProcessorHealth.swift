@@ -26,7 +26,7 @@ extension JobProcessor {
         }
         let loopAlive = await Self.answers(runtime, within: .seconds(1))
         let lastBeat = runtime.scheduler.lastHeartbeat.withLock { $0 }
-        let timeout = Double(configuration.deadWorkerTimeout.components.seconds)
+        let timeout = configuration.deadWorkerTimeout.timeInterval
         return ProcessorHealth(
             loopAlive: loopAlive, databaseReachable: databaseReachable,
             heartbeatFresh: Date().timeIntervalSince(lastBeat) < timeout)
@@ -42,7 +42,7 @@ extension JobProcessor {
                 answered.withLock { $0.take() }?.resume(returning: value)
             }
             do { try runtime.loop.execute { finish(true) } } catch { finish(false) }
-            let deadline = DispatchTime.now() + .milliseconds(Int(limit.components.seconds * 1000))
+            let deadline = DispatchTime.now() + .milliseconds(Int(limit.timeInterval * 1000))
             DispatchQueue.global().asyncAfter(deadline: deadline) { finish(false) }
         }
     }

@@ -15,7 +15,7 @@ extension Scheduler {
     /// gone (a takeover interrupted by another crash) are recovered the same way.
     func recoverDeadWorkers() {
         let (store, workerId, definitions) = (store, workerId, definitions)
-        let cutoff = Date().addingTimeInterval(-Double(configuration.deadWorkerTimeout.components.seconds))
+        let cutoff = Date().addingTimeInterval(-configuration.deadWorkerTimeout.timeInterval)
         perform({ () async throws(JobStoreError) -> [Recovered] in
             let workers = try await store.workers()
             var orphaned: [(job: Job, owner: ObjectId)] = []

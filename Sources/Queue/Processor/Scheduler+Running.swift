@@ -130,7 +130,7 @@ extension Scheduler {
         let now = Date()
         if let cron = crons.first(where: { $0.name == entry.job.name }), let next = cron.next(after: now) { return next }
         let limit = entry.definition.maxRuntime ?? .seconds(60)
-        return now.addingTimeInterval(Double(limit.components.seconds) + Double(limit.components.attoseconds) / 1e18)
+        return now.addingTimeInterval(limit.timeInterval)
     }
 
     /// Calls `onJobExited`; its failures are logged and never change the job.

@@ -97,7 +97,7 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
     private func applyRetention() {
         let store = store
         let retention = configuration.retention
-        let cutoff = Date().addingTimeInterval(-Double(retention.components.seconds))
+        let cutoff = Date().addingTimeInterval(-retention.timeInterval)
         perform({ () async throws(JobStoreError) in try await store.deleteEnded(before: cutoff) }) { result in
             switch result {
             case .success(let deleted) where deleted > 0:

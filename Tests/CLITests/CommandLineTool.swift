@@ -20,8 +20,16 @@ enum CommandLineTool {
         return directory.appendingPathComponent("job-processor")
     }
 
-    /// Runs the tool to completion and returns its status and output.
-    static func run(_ arguments: [String]) throws -> Output {
+    /// Runs the tool to completion and returns its status and output. The blocking reads and
+    /// wait happen on a thread of their own: blocking one of Swift's cooperative threads (two
+    /// on this machine) for the length of a demo would stall every other test in the process.
+    static func run(_ arguments: [String]) async throws -> Output {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try runBlocking(arguments) }) }.start()
+        }
+    }
+
+    private static func runBlocking(_ arguments: [String]) throws -> Output {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -47,6 +55,13 @@ enum CommandLineTool {
         process.standardError = FileHandle.nullDevice
         try process.run()
         return process
+    }
+}
+
+extension Process {
+    /// Waits for the process to exit without blocking a cooperative thread.
+    func exited(timeout: Duration = .seconds(60)) async throws {
+        try await waitUntil("process \(processIdentifier) to exit", timeout: timeout) { !isRunning }
     }
 }
 

@@ -6,10 +6,10 @@ import Testing
 /// The `job-processor` tool end to end: real processes on a real SQLite file.
 @Suite("job-processor command line")
 struct CommandLineToolTests {
-    @Test func demoRunsForItsDurationAndEndsWithASummary() throws {
+    @Test func demoRunsForItsDurationAndEndsWithASummary() async throws {
         let store = TemporaryStore()
         defer { store.remove() }
-        let output = try CommandLineTool.run(["demo", "--duration", "5", "--store", store.option])
+        let output = try await CommandLineTool.run(["demo", "--duration", "5", "--store", store.option])
         #expect(output.status == 0, "stderr: \(output.stderr)")
         #expect(output.stdout.contains("Summary"))
         #expect(output.stdout.contains("demo.echo"))
@@ -21,7 +21,7 @@ struct CommandLineToolTests {
         defer { store.remove() }
         let trace = FileManager.default.temporaryDirectory.appendingPathComponent("trace-\(UUID()).txt").path
         defer { try? FileManager.default.removeItem(atPath: trace) }
-        let enqueued = try CommandLineTool.run(["enqueue", "demo.echo", "--count", "500", "--payload", #"{"n": 1}"#, "--store", store.option])
+        let enqueued = try await CommandLineTool.run(["enqueue", "demo.echo", "--count", "500", "--payload", #"{"n": 1}"#, "--store", store.option])
         #expect(enqueued.status == 0, "stderr: \(enqueued.stderr)")
         let ids = Set(enqueued.stdout.split(separator: "\n").map(String.init))
         #expect(ids.count == 500)
@@ -35,7 +35,7 @@ struct CommandLineToolTests {
             try await reader.jobs(matching: JobQuery(names: ["demo.echo"], statuses: [.finished], limit: 1_000)).count == 500
         }
         for worker in workers { kill(worker.processIdentifier, SIGTERM) }
-        for worker in workers { worker.waitUntilExit() }
+        for worker in workers { try await worker.exited() }
         #expect(workers.allSatisfy { $0.terminationStatus == 0 })
         let text = (try? String(contentsOfFile: trace, encoding: .utf8)) ?? ""
         let lines: [[Substring]] = text.split(separator: "\n").map { $0.split(separator: " ") }
@@ -47,18 +47,18 @@ struct CommandLineToolTests {
     @Test func killEndsARunningDemoSleep() async throws {
         let store = TemporaryStore()
         defer { store.remove() }
-        let enqueued = try CommandLineTool.run(["enqueue", "demo.sleep", "--payload", #"{"ms": 600000}"#, "--store", store.option])
+        let enqueued = try await CommandLineTool.run(["enqueue", "demo.sleep", "--payload", #"{"ms": 600000}"#, "--store", store.option])
         let id = try #require(ObjectId(enqueued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
         let worker = try CommandLineTool.start(["worker", "--store", store.option])
         defer { if worker.isRunning { kill(worker.processIdentifier, SIGKILL) } }
         let reader = try SQLiteJobStore(path: store.path, logger: Logger(label: "test"))
         try await waitUntil("the job to run") { try await reader.job(id: id)?.status == .running }
-        let killed = try CommandLineTool.run(["kill", "\(id)", "--store", store.option])
+        let killed = try await CommandLineTool.run(["kill", "\(id)", "--store", store.option])
         #expect(killed.status == 0, "stderr: \(killed.stderr)")
         #expect(killed.stdout.contains("signalled"))
         try await waitUntil("the job to be killed") { try await reader.job(id: id)?.status == .killed }
         kill(worker.processIdentifier, SIGTERM)
-        worker.waitUntilExit()
+        try await worker.exited()
         #expect(worker.terminationStatus == 0)
     }
 
@@ -76,7 +76,7 @@ struct CommandLineToolTests {
         let store = TemporaryStore()
         defer { store.remove() }
         let withStore = arguments.contains("--store") ? arguments : arguments + ["--store", store.option]
-        let output = try CommandLineTool.run(withStore)
+        let output = try await CommandLineTool.run(withStore)
         #expect(output.status != 0)
         #expect(output.stderr.contains(expected), "stderr: \(output.stderr)")
         #expect(output.stderr.split(separator: "\n").count == 1, "one line: \(output.stderr)")

@@ -13,8 +13,7 @@ extension EventLoop {
     public static func runMain(_ body: @escaping @Sendable () async -> Int32) -> Never {
         blockTerminationSignals()
         let finished = DispatchSemaphore(value: 0)
-        // Written once by the task before it signals `finished`, read after the wait.
-        nonisolated(unsafe) var status: Int32 = 0
+        nonisolated(unsafe) var status: Int32 = 0  // safe: written once by the task before it signals `finished`, read only after the wait
         Task {
             status = await body()
             finished.signal()

@@ -55,7 +55,13 @@ public final class JobProcessor: Service, Sendable {
             "worker": "\(workerId)", "jobs": "\(configuration.claimableNames.joined(separator: ","))",
             "concurrency": "\(configuration.concurrency)",
         ])
-        if stopEarly { runtime.shutdown() }
+        if stopEarly {
+            runtime.shutdown()
+        } else {
+            // Jobs scheduled in this process while the worker was starting did not wake it
+            // (there was no runtime to wake yet): look once more, now that there is.
+            try? runtime.loop.execute { runtime.scheduler.wake(at: Date()) }
+        }
         await withGracefulShutdownHandler {
             await runtime.waitUntilStopped()
         } onGracefulShutdown: {

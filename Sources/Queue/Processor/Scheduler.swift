@@ -9,7 +9,7 @@ import Synchronization
 /// Threading: every method runs on the loop thread (each entry point checks). Store calls run
 /// as tasks whose results come back through `loop.execute`, so the loop never blocks and never
 /// runs user code; handlers run as tasks or on the bounded Dispatch pool.
-final class Scheduler: @unchecked Sendable {  // safe: mutable state is only touched on `loop`'s thread; every entry point calls loop.preconditionInLoop()
+final class Scheduler: @unchecked Sendable {  // safe: mutable state is only touched on `loop`'s thread: every method runs in a loop callback (execute, timers), and the ones called from elsewhere check loop.preconditionInLoop()
     enum Phase: Equatable {
         case running
         /// Stopping: no more claims; waiting for handlers and store writes.

@@ -46,14 +46,18 @@ struct ExecuteTests {
         try withLoop { loop in
             let order = Recorder<String>()
             let done = Latch()
+            // Both are queued from the loop thread, so "queued" is in the queue before "outer"
+            // runs (from two threads, their relative order would be a race).
             try loop.execute {
-                order.append("outer")
                 try? loop.execute {
-                    order.append("nested")
-                    done.signal()
+                    order.append("outer")
+                    try? loop.execute {
+                        order.append("nested")
+                        done.signal()
+                    }
                 }
+                try? loop.execute { order.append("queued") }
             }
-            try loop.execute { order.append("queued") }
             #expect(done.wait())
             #expect(order.values == ["outer", "queued", "nested"])
         }

@@ -4,9 +4,9 @@ import Testing
 @testable import Queue
 
 /// Crons, crashes and chaos across real worker processes sharing one MongoDB database
-/// (SPEC §4). Each test prints what it measured. They run one at a time, and `scripts/test`
-/// runs this suite after the others, so that the cron-lateness bound measures the processor
-/// rather than a single-threaded emulator shared with every other test.
+/// (SPEC §4). Each test prints what it measured. They run one at a time (and `scripts/test`
+/// runs every test one at a time), so that the cron-lateness bound measures the processor
+/// rather than a single-threaded emulator shared with other tests.
 @Suite("A fleet of worker processes", .serialized)
 struct FleetTests {
     /// A fresh database, its store, a processor that only schedules, and a record file.

@@ -22,6 +22,7 @@ extension JobProcessor {
     /// - Throws: ``QueueError`` `unknownJob` for a name with no definition, `invalidPayload`
     ///   for a payload over ``maxPayloadBytes``, `store` when the store fails. Nothing is stored
     ///   then.
+    @discardableResult
     public func schedule(_ name: String, payload: BSONDocument? = nil, at date: Date? = nil) async throws(QueueError) -> Job {
         let job = try newJob(name, payload: payload, at: date)
         let stored: Job

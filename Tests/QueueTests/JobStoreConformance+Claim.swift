@@ -99,20 +99,7 @@ struct ClaimConformanceTests {
             for index in 0..<50 {
                 inserted.insert(try await store.insert(Fixture.job(index.isMultiple(of: 2) ? "a" : "b", due: Double(-index))).id)
             }
-            let claims = try await withThrowingTaskGroup(of: [Job].self) { group in
-                for _ in 0..<8 {
-                    group.addTask {
-                        let scope = Fixture.scope("a", "b")
-                        var claimed: [Job] = []
-                        while let job = try await store.claim(scope, now: Fixture.now) {
-                            #expect(job.workerId == scope.workerId)
-                            claimed.append(job)
-                        }
-                        return claimed
-                    }
-                }
-                return try await group.reduce(into: [Job]()) { $0 += $1 }
-            }
+            let claims = try await Fixture.claimAll(from: Array(repeating: store, count: 8), names: "a", "b")
             #expect(claims.count == 50)
             #expect(Set(claims.map(\.id)) == inserted)
             let running = try await store.jobs(matching: JobQuery(statuses: [.running], limit: 100))

@@ -94,6 +94,25 @@ enum Fixture {
 
     /// A scope that claims `names` for a new worker.
     static func scope(_ names: String...) -> ClaimScope { ClaimScope(workerId: ObjectId(), names: names) }
+
+    /// One concurrent claimer per entry of `stores` (each a worker of its own), each claiming
+    /// jobs of `names` due by ``now`` until none is left; every claim they made.
+    static func claimAll(from stores: [any JobStore], names: String...) async throws -> [Job] {
+        try await withThrowingTaskGroup(of: [Job].self) { group in
+            for store in stores {
+                group.addTask {
+                    let scope = ClaimScope(workerId: ObjectId(), names: names)
+                    var claimed: [Job] = []
+                    while let job = try await store.claim(scope, now: now) {
+                        #expect(job.workerId == scope.workerId)
+                        claimed.append(job)
+                    }
+                    return claimed
+                }
+            }
+            return try await group.reduce(into: [Job]()) { $0 += $1 }
+        }
+    }
 }
 
 @Suite("JobStore conformance: prepare")

@@ -35,21 +35,7 @@ struct SQLiteJobStoreTests {
             let store = stores[index % 2]
             inserted.insert(try await store.insert(Fixture.job(index.isMultiple(of: 3) ? "a" : "b", due: Double(-index))).id)
         }
-        let claims = try await withThrowingTaskGroup(of: [Job].self) { group in
-            for claimer in 0..<8 {
-                let store = stores[claimer % 2]
-                group.addTask {
-                    let scope = Fixture.scope("a", "b")
-                    var claimed: [Job] = []
-                    while let job = try await store.claim(scope, now: Fixture.now) {
-                        #expect(job.workerId == scope.workerId)
-                        claimed.append(job)
-                    }
-                    return claimed
-                }
-            }
-            return try await group.reduce(into: [Job]()) { $0 += $1 }
-        }
+        let claims = try await Fixture.claimAll(from: (0..<8).map { stores[$0 % 2] }, names: "a", "b")
         #expect(claims.count == 200)
         #expect(Set(claims.map(\.id)) == inserted)
         let running = try await stores[1].jobs(matching: JobQuery(statuses: [.running], limit: 1000))

@@ -5,20 +5,31 @@ import CMongoC
 /// New identifiers come from libbson (`bson_oid_init`), which is thread-safe and follows the
 /// ObjectId specification (timestamp, per-process random value, counter).
 public struct ObjectId: Sendable, Hashable, Comparable, CustomStringConvertible {
+    // The 12 bytes held inline as two big-endian integers (no heap array): ids are hashed and
+    // compared on every claim and ending, and comparing (high, low) orders them as the bytes.
+    private let high: UInt64
+    private let low: UInt32
+
     /// The 12 bytes, big-endian as stored.
-    public let bytes: [UInt8]
+    public var bytes: [UInt8] {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(12)
+        withUnsafeBytes(of: high.bigEndian) { bytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: low.bigEndian) { bytes.append(contentsOf: $0) }
+        return bytes
+    }
 
     /// A new, unique identifier.
     public init() {
         var oid = bson_oid_t()
         bson_oid_init(&oid, nil)
-        bytes = withUnsafeBytes(of: oid.bytes) { Array($0) }
+        self = withUnsafeBytes(of: oid.bytes) { Self(raw: $0) }
     }
 
     /// The identifier with these 12 bytes; nil when there are not exactly 12.
     public init?(bytes: [UInt8]) {
         guard bytes.count == 12 else { return nil }
-        self.bytes = bytes
+        self = bytes.withUnsafeBytes { Self(raw: $0) }
     }
 
     /// Parses 24 hexadecimal digits; nil for anything else.
@@ -31,7 +42,13 @@ public struct ObjectId: Sendable, Hashable, Comparable, CustomStringConvertible 
             guard let high = Self.nibble(utf8[index]), let low = Self.nibble(utf8[index + 1]) else { return nil }
             bytes.append(high << 4 | low)
         }
-        self.bytes = bytes
+        self.init(bytes: bytes)
+    }
+
+    /// From exactly 12 raw bytes.
+    private init(raw: UnsafeRawBufferPointer) {
+        high = UInt64(bigEndian: raw.loadUnaligned(as: UInt64.self))
+        low = UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
     }
 
     /// 24 lowercase hexadecimal digits.
@@ -47,7 +64,7 @@ public struct ObjectId: Sendable, Hashable, Comparable, CustomStringConvertible 
     }
 
     public static func < (lhs: ObjectId, rhs: ObjectId) -> Bool {
-        lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
+        (lhs.high, lhs.low) < (rhs.high, rhs.low)
     }
 
     private static func nibble(_ character: UInt8) -> UInt8? {

@@ -49,6 +49,24 @@ struct ClaimConformanceTests {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func batchClaimsTakeAtMostTheirLimitInTheOrderOfSingleClaims(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            var due: [Job] = []
+            for index in 0..<5 { due.append(try await store.insert(Fixture.job(index.isMultiple(of: 2) ? "a" : "b", due: Double(-index)))) }
+            _ = try await store.insert(Fixture.job("a", due: 60))
+            _ = try await store.insert(Fixture.job("elsewhere"))
+            let scope = Fixture.scope("a", "b")
+            var batches: [[Job]] = []
+            while case let batch = try await store.claim(scope, now: Fixture.now, limit: 3), !batch.isEmpty { batches.append(batch) }
+            let claimed = batches.flatMap { $0 }
+            #expect(claimed.map(\.id) == due.reversed().map(\.id), "earliest scheduled_for first, each due job once")
+            #expect(claimed.allSatisfy { $0.status == .running && $0.workerId == scope.workerId && $0.startedAt == Fixture.now })
+            #expect(batches.allSatisfy { $0.count <= 3 })
+            if kind == .memory || kind == .sqlite { #expect(batches.map(\.count) == [3, 2], "one round trip per batch") }
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func claimTakesOnlyNamesInScope(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             let job = try await store.insert(Fixture.job("mail"))
@@ -92,14 +110,14 @@ struct ClaimConformanceTests {
         }
     }
 
-    @Test(arguments: StoreKind.allCases)
-    func eightConcurrentClaimersClaimEachOfFiftyJobsExactlyOnce(_ kind: StoreKind) async throws {
+    @Test(arguments: StoreKind.allCases, [1, 4])
+    func eightConcurrentClaimersClaimEachOfFiftyJobsExactlyOnce(_ kind: StoreKind, batch: Int) async throws {
         try await kind.withStore(connections: 8) { store in
             var inserted: Set<ObjectId> = []
             for index in 0..<50 {
                 inserted.insert(try await store.insert(Fixture.job(index.isMultiple(of: 2) ? "a" : "b", due: Double(-index))).id)
             }
-            let claims = try await Fixture.claimAll(from: Array(repeating: store, count: 8), names: "a", "b")
+            let claims = try await Fixture.claimAll(from: Array(repeating: store, count: 8), batch: batch, names: "a", "b")
             #expect(claims.count == 50)
             #expect(Set(claims.map(\.id)) == inserted)
             let running = try await store.jobs(matching: JobQuery(statuses: [.running], limit: 100))

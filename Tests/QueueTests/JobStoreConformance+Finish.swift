@@ -29,6 +29,31 @@ struct FinishConformanceTests {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func aBatchOfEndingsRecordsEachAsASingleFinishWould(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let (done, worker) = try await runningJob(in: store)
+            let (failed, otherWorker) = try await runningJob(in: store, "export")
+            let (paused, thirdWorker) = try await runningJob(in: store, "resumable")
+            let results = await store.finish([
+                FinishRequest(done.id, by: worker, as: .finished, output: JobOutput(result: ["ok": true]), at: Fixture.at(2)),
+                FinishRequest(failed.id, by: worker, as: .errored, output: JobOutput(error: "boom"), at: Fixture.at(2)),
+                FinishRequest(paused.id, by: thirdWorker, as: .paused, output: nil, at: Fixture.at(3), resumeAt: Fixture.at(60)),
+                FinishRequest(ObjectId(), by: worker, as: .finished, output: nil, at: Fixture.at(2)),
+            ])
+            #expect(results.count == 4)
+            let recorded = try results.map { try $0.get() }
+            #expect(recorded[0]?.status == .finished && recorded[0]?.endedAt == Fixture.at(2))
+            #expect(recorded[0]?.output?.result == ["ok": true])
+            #expect(recorded[1] == nil, "not running on that worker: left as it is")
+            #expect(try await store.job(id: failed.id)?.status == .running)
+            #expect(try await store.job(id: failed.id)?.workerId == otherWorker)
+            #expect(recorded[2]?.status == .paused && recorded[2]?.endedAt == nil && recorded[2]?.scheduledFor == Fixture.at(60))
+            #expect(recorded[3] == nil, "no such job")
+            #expect(await store.finish([]).isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func pausingKeepsEndedAtNilAndFreesTheWorker(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             let (job, worker) = try await runningJob(in: store)

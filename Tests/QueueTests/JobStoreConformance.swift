@@ -96,18 +96,20 @@ enum Fixture {
     static func scope(_ names: String...) -> ClaimScope { ClaimScope(workerId: ObjectId(), names: names) }
 
     /// One concurrent claimer per entry of `stores` (each a worker of its own), each claiming
-    /// jobs of `names` due by ``now`` until none is left; every claim they made.
-    static func claimAll(from stores: [any JobStore], names: String...) async throws -> [Job] {
+    /// jobs of `names` due by ``now``, `batch` at a time, until none is left; every claim they
+    /// made.
+    static func claimAll(from stores: [any JobStore], batch: Int = 1, names: String...) async throws -> [Job] {
         try await withThrowingTaskGroup(of: [Job].self) { group in
             for store in stores {
                 group.addTask {
                     let scope = ClaimScope(workerId: ObjectId(), names: names)
                     var claimed: [Job] = []
-                    while let job = try await store.claim(scope, now: now) {
-                        #expect(job.workerId == scope.workerId)
-                        claimed.append(job)
+                    while true {
+                        let jobs = try await store.claim(scope, now: now, limit: batch)
+                        guard !jobs.isEmpty else { return claimed }
+                        #expect(jobs.allSatisfy { $0.workerId == scope.workerId })
+                        claimed += jobs
                     }
-                    return claimed
                 }
             }
             return try await group.reduce(into: [Job]()) { $0 += $1 }

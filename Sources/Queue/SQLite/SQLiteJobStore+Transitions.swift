@@ -48,7 +48,39 @@ extension SQLiteJobStore {
         return try JobRow.decode(row, operation: operation)
     }
 
-    /// What one claim transaction did.
+    /// One transaction: ``claimOne(_:_:at:)``.
+    public func claim(_ scope: ClaimScope, now: Date) async throws(JobStoreError) -> Job? {
+        try await claim(scope, now: now, limit: 1).first
+    }
+
+    /// One transaction of up to `limit` ``claimOne(_:_:at:)``s: one lock and one commit for the
+    /// batch. Unreadable rows met on the way are recorded `errored` and logged; the error is
+    /// thrown only when nothing could be claimed.
+    public func claim(_ scope: ClaimScope, now: Date, limit: Int) async throws(JobStoreError) -> [Job] {
+        guard !scope.names.isEmpty, limit > 0 else { return [] }
+        let milliseconds = SQLiteValues.milliseconds(now)
+        let (claimed, unreadable) = try await write("claim") { db -> ([Job], [JobStoreError]) in
+            var claimed: [Job] = []
+            var unreadable: [JobStoreError] = []
+            // An unreadable row counts against the limit, so that a single claim meeting one
+            // reports it (and the next claim moves on).
+            while claimed.count + unreadable.count < limit {
+                switch try Self.claimOne(db, scope, at: milliseconds) {
+                case .nothingDue: return (claimed, unreadable)
+                case .claimed(let job): claimed.append(job)
+                case .unreadable(let error): unreadable.append(error)
+                }
+            }
+            return (claimed, unreadable)
+        }
+        for error in unreadable {
+            logger.error("claimed an unreadable job; recorded it errored", metadata: ["error": "\(error)"])
+        }
+        if claimed.isEmpty, let error = unreadable.first { throw error }
+        return claimed
+    }
+
+    /// What one claim did.
     private enum ClaimOutcome: Sendable {
         case nothingDue
         case claimed(Job)
@@ -56,69 +88,78 @@ extension SQLiteJobStore {
         case unreadable(JobStoreError)
     }
 
-    /// One transaction: the earliest due claimable job in scope (an indexed read per name,
-    /// see ``SQLiteSchema``), then one `UPDATE ... RETURNING` guarded by its status that sets
-    /// it running and keeps `started_at` when resuming. A claimed row that cannot be read is
-    /// recorded `errored` in the same transaction and the `invalidDocument` error is thrown, so
-    /// that the next claim moves on to the next job (SPEC §7).
-    public func claim(_ scope: ClaimScope, now: Date) async throws(JobStoreError) -> Job? {
-        guard !scope.names.isEmpty else { return nil }
-        let milliseconds = SQLiteValues.milliseconds(now)
-        let outcome = try await write("claim") { db -> ClaimOutcome in
-            guard let earliest = try SQLiteSchema.earliestClaimable(db, names: scope.names, dueBy: milliseconds) else {
-                return .nothingDue
-            }
-            let claim = """
-                UPDATE jobs SET status = 'running', worker_id = ?, updated_at = ?, started_at = COALESCE(started_at, ?)
-                WHERE id = ? AND status IN \(SQLiteSchema.claimable) AND type IN \(SQLiteSchema.runnable) RETURNING *
-                """
-            let arguments: StatementArguments = [scope.workerId.description, milliseconds, milliseconds, earliest.id]
-            guard let row = try Row.fetchOne(db.cachedStatement(sql: claim), arguments: arguments) else { return .nothingDue }
-            do throws(JobStoreError) {
-                return .claimed(try JobRow.decode(row, operation: "claim"))
-            } catch {
-                try db.execute(
-                    sql: """
-                        UPDATE jobs SET status = 'errored', worker_id = NULL, updated_at = ?, ended_at = ?, output = ?
-                        WHERE id = ?
-                        """,
-                    arguments: [milliseconds, milliseconds, JobRow.output(JobOutput(error: error.reason)), earliest.id])
-                return .unreadable(error)
-            }
+    /// Inside the caller's write transaction: the earliest due claimable job in scope (an
+    /// indexed read per name, see ``SQLiteSchema``), then one `UPDATE ... RETURNING` guarded by
+    /// its status that sets it running and keeps `started_at` when resuming. A claimed row that
+    /// cannot be read is recorded `errored` at once, so that the next claim moves on to the
+    /// next job (SPEC §7).
+    private static func claimOne(_ db: Database, _ scope: ClaimScope, at milliseconds: Int64) throws -> ClaimOutcome {
+        guard let earliest = try SQLiteSchema.earliestClaimable(db, names: scope.names, dueBy: milliseconds) else {
+            return .nothingDue
         }
-        switch outcome {
-        case .nothingDue:
-            return nil
-        case .claimed(let job):
-            return job
-        case .unreadable(let error):
-            logger.error("claimed an unreadable job; recorded it errored", metadata: ["error": "\(error)"])
-            throw error
+        let claim = """
+            UPDATE jobs SET status = 'running', worker_id = ?, updated_at = ?, started_at = COALESCE(started_at, ?)
+            WHERE id = ? AND status IN \(SQLiteSchema.claimable) AND type IN \(SQLiteSchema.runnable) RETURNING *
+            """
+        let arguments: StatementArguments = [scope.workerId.description, milliseconds, milliseconds, earliest.id]
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: claim), arguments: arguments) else { return .nothingDue }
+        do throws(JobStoreError) {
+            return .claimed(try JobRow.decode(row, operation: "claim"))
+        } catch {
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET status = 'errored', worker_id = NULL, updated_at = ?, ended_at = ?, output = ?
+                    WHERE id = ?
+                    """,
+                arguments: [milliseconds, milliseconds, JobRow.output(JobOutput(error: error.reason)), earliest.id])
+            return .unreadable(error)
         }
     }
 
-    /// One `UPDATE ... RETURNING` guarded by `id`, `status = 'running'` and `worker_id`;
-    /// `ended_at` is set only for a terminal status, `scheduled_for` only with `resumeAt`.
+    /// One transaction: ``finishOne(_:_:)``.
     public func finish(
         _ id: ObjectId, by workerId: ObjectId, as status: JobStatus, output: JobOutput?, at now: Date, resumeAt: Date?
     ) async throws(JobStoreError) -> Job? {
-        let operation = "finish job \(id)"
-        let milliseconds = SQLiteValues.milliseconds(now)
+        let request = FinishRequest(id, by: workerId, as: status, output: output, at: now, resumeAt: resumeAt)
+        return try await write("finish job \(id)") { db in try Self.finishOne(db, request).get() }
+    }
+
+    /// One transaction for every ending: one lock and one commit for the batch. A row that
+    /// cannot be read back fails its own request only; a failed transaction fails them all.
+    public func finish(_ requests: [FinishRequest]) async -> [Result<Job?, JobStoreError>] {
+        guard !requests.isEmpty else { return [] }
+        do throws(JobStoreError) {
+            return try await write("finish \(requests.count) jobs") { db in
+                try requests.map { request in try Self.finishOne(db, request) }
+            }
+        } catch {
+            return requests.map { _ in .failure(error) }
+        }
+    }
+
+    /// Inside the caller's write transaction: one `UPDATE ... RETURNING` guarded by `id`,
+    /// `status = 'running'` and `worker_id`; `ended_at` is set only for a terminal status,
+    /// `scheduled_for` only with `resumeAt`. Database errors are thrown (they end the
+    /// transaction); a returned row that cannot be read is this request's failure.
+    private static func finishOne(_ db: Database, _ request: FinishRequest) throws -> Result<Job?, JobStoreError> {
+        let milliseconds = SQLiteValues.milliseconds(request.at)
         var assignments = "status = ?, output = ?, updated_at = ?, worker_id = NULL"
-        var arguments: StatementArguments = [status.rawValue, JobRow.output(output), milliseconds]
-        if status.isTerminal {
+        var arguments: StatementArguments = [request.status.rawValue, JobRow.output(request.output), milliseconds]
+        if request.status.isTerminal {
             assignments += ", ended_at = ?"
             arguments += [milliseconds]
         }
-        if let resumeAt {
+        if let resumeAt = request.resumeAt {
             assignments += ", scheduled_for = ?"
             arguments += [SQLiteValues.milliseconds(resumeAt)]
         }
-        arguments += [id.description, workerId.description]
+        arguments += [request.id.description, request.workerId.description]
         let sql = "UPDATE jobs SET \(assignments) WHERE id = ? AND status = 'running' AND worker_id = ? RETURNING *"
-        return try await write(operation) { [arguments] db in
-            try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments)
-                .map { row throws(JobStoreError) in try JobRow.decode(row, operation: operation) }
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments) else { return .success(nil) }
+        do throws(JobStoreError) {
+            return .success(try JobRow.decode(row, operation: "finish job \(request.id)"))
+        } catch {
+            return .failure(error)
         }
     }
 

@@ -36,6 +36,14 @@ public protocol JobStore: Sendable {
     /// - Returns: the claimed job as stored after the claim, or nil when none is due.
     func claim(_ scope: ClaimScope, now: Date) async throws(JobStoreError) -> Job?
 
+    /// Claims up to `limit` due jobs in `scope`, earliest first, as consecutive calls of
+    /// ``claim(_:now:)`` would, in one round trip where the store can (one transaction for
+    /// SQLite, one lock for the memory store). A store that needs a round trip per claim
+    /// (MongoDB's `findAndModify`) returns one job at a time, so that a claimed job never waits
+    /// for the rest of a batch: fewer than `limit` may come back while more are due, and the
+    /// caller claims again as long as jobs come back. An empty result means nothing is due.
+    func claim(_ scope: ClaimScope, now: Date, limit: Int) async throws(JobStoreError) -> [Job]
+
     /// The earliest `scheduled_for` among `pending` and `paused` jobs in `scope`, due or not;
     /// nil when there are none. The processor arms a loop timer on it instead of polling.
     func nextDue(_ scope: ClaimScope) async throws(JobStoreError) -> Date?
@@ -51,6 +59,12 @@ public protocol JobStore: Sendable {
     func finish(
         _ id: ObjectId, by workerId: ObjectId, as status: JobStatus, output: JobOutput?, at now: Date, resumeAt: Date?
     ) async throws(JobStoreError) -> Job?
+
+    /// Records several endings at once, each exactly as ``finish(_:by:as:output:at:resumeAt:)``
+    /// would (each guarded on its own), in as few round trips as the store can: the processor
+    /// hands over every ending that arrived while the previous batch was being written.
+    /// - Returns: one result per request, in order.
+    func finish(_ requests: [FinishRequest]) async -> [Result<Job?, JobStoreError>]
 
     /// Kills a job from any process: a `pending` or `paused` job becomes `killed` at once; for a
     /// `running` one a `kill` signal is stored for its worker, which will record `killed`; an
@@ -131,6 +145,51 @@ extension JobStore {
 
     public func watchNewJobs(_ scope: ClaimScope, _ onNewJob: @escaping @Sendable (Date) -> Void) async -> (any JobWatch)? {
         nil
+    }
+
+    /// One ``claim(_:now:)``: the claimed job goes back at once rather than after the round
+    /// trips of a whole batch.
+    public func claim(_ scope: ClaimScope, now: Date, limit: Int) async throws(JobStoreError) -> [Job] {
+        guard limit > 0, let job = try await claim(scope, now: now) else { return [] }
+        return [job]
+    }
+
+    /// One ``finish(_:by:as:output:at:resumeAt:)`` after another.
+    public func finish(_ requests: [FinishRequest]) async -> [Result<Job?, JobStoreError>] {
+        var results: [Result<Job?, JobStoreError>] = []
+        results.reserveCapacity(requests.count)
+        for request in requests {
+            do throws(JobStoreError) {
+                results.append(.success(try await finish(
+                    request.id, by: request.workerId, as: request.status, output: request.output, at: request.at,
+                    resumeAt: request.resumeAt)))
+            } catch {
+                results.append(.failure(error))
+            }
+        }
+        return results
+    }
+}
+
+/// One ending for ``JobStore/finish(_:)``: the arguments of
+/// ``JobStore/finish(_:by:as:output:at:resumeAt:)``.
+public struct FinishRequest: Sendable, Hashable {
+    public var id: ObjectId
+    public var workerId: ObjectId
+    public var status: JobStatus
+    public var output: JobOutput?
+    public var at: Date
+    public var resumeAt: Date?
+
+    public init(
+        _ id: ObjectId, by workerId: ObjectId, as status: JobStatus, output: JobOutput?, at: Date, resumeAt: Date? = nil
+    ) {
+        self.id = id
+        self.workerId = workerId
+        self.status = status
+        self.output = output
+        self.at = at
+        self.resumeAt = resumeAt
     }
 }
 

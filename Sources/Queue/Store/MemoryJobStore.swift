@@ -46,6 +46,30 @@ public final class MemoryJobStore: JobStore {
             return nil
         }
 
+        /// Claims the earliest due job in `scope`.
+        mutating func claim(_ scope: ClaimScope, now: Date) -> Job? {
+            guard var job = earliest(in: scope.names), job.scheduledFor <= now else { return nil }
+            job.status = .running
+            job.workerId = scope.workerId
+            job.startedAt = job.startedAt ?? now
+            job.updatedAt = now
+            put(job)
+            return job
+        }
+
+        /// Records an ending, guarded by the job running on the request's worker.
+        mutating func finish(_ request: FinishRequest) -> Job? {
+            guard var job = jobs[request.id], job.status == .running, job.workerId == request.workerId else { return nil }
+            job.status = request.status
+            job.output = request.output
+            job.updatedAt = request.at
+            job.workerId = nil
+            if request.status.isTerminal { job.endedAt = request.at }
+            if let resumeAt = request.resumeAt { job.scheduledFor = resumeAt }
+            put(job)
+            return job
+        }
+
         /// The earliest claimable job among `names`.
         mutating func earliest(in names: [String]) -> Job? {
             var best: Job?
@@ -100,14 +124,15 @@ public final class MemoryJobStore: JobStore {
     }
 
     public func claim(_ scope: ClaimScope, now: Date) async throws(JobStoreError) -> Job? {
+        state.withLock { $0.claim(scope, now: now) }
+    }
+
+    /// Up to `limit` claims under one lock.
+    public func claim(_ scope: ClaimScope, now: Date, limit: Int) async throws(JobStoreError) -> [Job] {
         state.withLock { state in
-            guard var job = state.earliest(in: scope.names), job.scheduledFor <= now else { return nil }
-            job.status = .running
-            job.workerId = scope.workerId
-            job.startedAt = job.startedAt ?? now
-            job.updatedAt = now
-            state.put(job)
-            return job
+            var claimed: [Job] = []
+            while claimed.count < limit, let job = state.claim(scope, now: now) { claimed.append(job) }
+            return claimed
         }
     }
 
@@ -118,17 +143,12 @@ public final class MemoryJobStore: JobStore {
     public func finish(
         _ id: ObjectId, by workerId: ObjectId, as status: JobStatus, output: JobOutput?, at now: Date, resumeAt: Date?
     ) async throws(JobStoreError) -> Job? {
-        state.withLock { state in
-            guard var job = state.jobs[id], job.status == .running, job.workerId == workerId else { return nil }
-            job.status = status
-            job.output = output
-            job.updatedAt = now
-            job.workerId = nil
-            if status.isTerminal { job.endedAt = now }
-            if let resumeAt { job.scheduledFor = resumeAt }
-            state.put(job)
-            return job
-        }
+        state.withLock { $0.finish(FinishRequest(id, by: workerId, as: status, output: output, at: now, resumeAt: resumeAt)) }
+    }
+
+    /// Every ending under one lock.
+    public func finish(_ requests: [FinishRequest]) async -> [Result<Job?, JobStoreError>] {
+        state.withLock { state in requests.map { .success(state.finish($0)) } }
     }
 
     public func kill(_ id: ObjectId, at now: Date) async throws(JobStoreError) -> KillOutcome {

@@ -25,10 +25,12 @@ public struct QueueConfiguration: Sendable {
     /// Polling for jobs created by other processes: the interval right after work was found,
     /// doubling while idle up to the upper bound (at most 1 s).
     public var pollInterval: ClosedRange<Duration> = .milliseconds(20) ... .seconds(1)
-    /// How often the worker refreshes its `lastSeen`.
-    public var heartbeatInterval: Duration = .seconds(5)
-    /// A worker not seen for this long is dead (must exceed ``heartbeatInterval``).
-    public var deadWorkerTimeout: Duration = .seconds(20)
+    /// How often the worker refreshes its `lastSeen` (and looks for dead workers).
+    public var heartbeatInterval: Duration = .seconds(2)
+    /// A worker not seen for this long is dead (must exceed ``heartbeatInterval``). With the
+    /// defaults, a crashed worker's jobs are recovered 8–12 s after the crash: 10 s after its
+    /// last heartbeat, at the next heartbeat of a live worker.
+    public var deadWorkerTimeout: Duration = .seconds(10)
     /// How long shutdown and kills wait for handlers to honour their signal before recording
     /// the job's final status and freeing its slot.
     public var shutdownGracePeriod: Duration = .seconds(10)

@@ -29,3 +29,9 @@ struct RunningJob {
         self.onRecorded = onRecorded
     }
 }
+
+/// An ending waiting for the store: the job as it ran, and what to record.
+struct PendingEnding {
+    let entry: RunningJob
+    let request: FinishRequest
+}

@@ -2,30 +2,29 @@ import Foundation
 import Loop
 
 extension Scheduler {
-    /// Claims the next due job when a slot is free. One claim is in flight at a time; a claimed
-    /// job starts at once and the next claim follows immediately, so a backlog drains at the
-    /// store's pace. When nothing is due, ``idle()`` arms the next poll and the due-time timer.
+    /// Claims due jobs while slots are free: one claim in flight at a time, for as many jobs
+    /// as there are free slots (one store round trip for the batch where the store can).
+    /// Claimed jobs start at once and the next claim follows immediately, so a backlog drains
+    /// at the store's pace. When a claim finds nothing, ``idle()`` arms the next poll
+    /// and the due-time timer.
     func pump() {
         loop.preconditionInLoop()
-        guard phase == .running, !claiming, running.count < configuration.concurrency, !scope.names.isEmpty else {
-            return
-        }
+        let free = configuration.concurrency - running.count
+        guard phase == .running, !claiming, free > 0, !scope.names.isEmpty else { return }
         claiming = true
         recheck = false
         let (store, scope) = (store, scope)
-        perform({ () async throws(JobStoreError) in try await store.claim(scope, now: Date()) }) { result in
+        perform({ () async throws(JobStoreError) in try await store.claim(scope, now: Date(), limit: free) }) { result in
             self.claiming = false
             switch result {
-            case .success(let job?):
-                self.pollDelay = self.configuration.pollInterval.lowerBound
-                if self.phase == .running {
-                    self.start(job)
-                    self.pump()
-                } else {
-                    self.release(job)
+            case .success(let jobs):
+                guard self.phase == .running else {
+                    for job in jobs { self.release(job) }
+                    return
                 }
-            case .success(nil):
-                if self.recheck { self.pump() } else { self.idle() }
+                for job in jobs { self.start(job) }
+                if !jobs.isEmpty { self.pollDelay = self.configuration.pollInterval.lowerBound }
+                if !jobs.isEmpty || self.recheck { self.pump() } else { self.idle() }
             case .failure(let error):
                 self.logger.warning("claiming failed; retrying after the poll interval", metadata: ["error": "\(error)"])
                 self.armPoll()

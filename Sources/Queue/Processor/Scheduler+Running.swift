@@ -87,26 +87,48 @@ extension Scheduler {
         pump()
     }
 
-    /// Stores the ending (guarded by this worker still owning the job), then calls
-    /// `onJobExited` with the final job unless the job was only paused.
+    /// Queues the ending for the store (guarded by this worker still owning the job); once
+    /// recorded, `onJobExited` gets the final job unless the job was only paused.
     private func record(_ entry: RunningJob, _ ending: JobEnding, resumeAt: Date?) {
-        let (store, workerId, id) = (store, workerId, entry.job.id)
-        perform({ () async throws(JobStoreError) in
-            try await store.finish(id, by: workerId, as: ending.status, output: ending.output, at: Date(), resumeAt: resumeAt)
-        }) { result in
-            entry.onRecorded?(try? result.get())
-            switch result {
-            case .success(let job?):
-                self.logger.debug("job ended", metadata: ["job": "\(id)", "status": "\(job.status.rawValue)"])
-                if job.status != .paused, let onJobExited = entry.definition.onJobExited {
-                    self.callExitHandler(onJobExited, job)
-                }
-            case .success(nil):
-                self.logger.info("job was no longer running on this worker; its ending was not recorded",
-                                 metadata: ["job": "\(id)", "ending": "\(ending.status.rawValue)"])
-            case .failure(let error):
-                self.logger.error("could not record a job's ending", metadata: ["job": "\(id)", "error": "\(error)"])
+        let request = FinishRequest(
+            entry.job.id, by: workerId, as: ending.status, output: ending.output, at: Date(), resumeAt: resumeAt)
+        endings.append(PendingEnding(entry: entry, request: request))
+        flushEndings()
+    }
+
+    /// Writes every queued ending in one store call, unless a write is in flight: then they
+    /// wait for it and go together in the next one (group commit: a busy worker writes its
+    /// endings in batches, an idle one each at once).
+    func flushEndings() {
+        guard !recordingEndings, !endings.isEmpty else { return }
+        recordingEndings = true
+        let batch = endings
+        endings.removeAll(keepingCapacity: true)
+        let store = store
+        let requests = batch.map(\.request)
+        perform({ () async throws(JobStoreError) in await store.finish(requests) }) { result in
+            self.recordingEndings = false
+            let results = (try? result.get()) ?? []  // never a failure: finish(_:) reports each request
+            for (ending, outcome) in zip(batch, results) { self.recorded(ending, outcome) }
+            self.flushEndings()
+        }
+    }
+
+    /// One ending came back from the store.
+    private func recorded(_ ending: PendingEnding, _ outcome: Result<Job?, JobStoreError>) {
+        let (entry, id) = (ending.entry, ending.request.id)
+        entry.onRecorded?(try? outcome.get())
+        switch outcome {
+        case .success(let job?):
+            logger.debug("job ended", metadata: ["job": "\(id)", "status": "\(job.status.rawValue)"])
+            if job.status != .paused, let onJobExited = entry.definition.onJobExited {
+                callExitHandler(onJobExited, job)
             }
+        case .success(nil):
+            logger.info("job was no longer running on this worker; its ending was not recorded",
+                        metadata: ["job": "\(id)", "ending": "\(ending.request.status.rawValue)"])
+        case .failure(let error):
+            logger.error("could not record a job's ending", metadata: ["job": "\(id)", "error": "\(error)"])
         }
     }
 
@@ -120,7 +142,7 @@ extension Scheduler {
             timeZone: cron.timeZone, checkinMargin: definition.checkinMargin,
             maxRuntimeInMinutes: definition.maxRuntimeInMinutes,
             duration: status.isFinal ? loop.now - entry.startedAt : nil, taskId: "\(entry.job.id)")
-        perform({ () async throws(JobStoreError) in await monitor.checkIn(checkIn) }) { _ in }
+        detached { await monitor.checkIn(checkIn) }
     }
 
     /// When a run paused for exceeding its max runtime may resume: at its cron's next tick, or
@@ -136,10 +158,10 @@ extension Scheduler {
     /// Calls `onJobExited`; its failures are logged and never change the job.
     func callExitHandler(_ handler: @escaping JobDefinition.ExitHandler, _ job: Job) {
         let logger = logger
-        perform({ () async throws(JobStoreError) in
+        detached {
             do { try await handler(job) } catch {
                 logger.error("onJobExited failed", metadata: ["job": "\(job.id)", "error": "\(JobEnding.describe(error))"])
             }
-        }) { _ in }
+        }
     }
 }

@@ -35,6 +35,9 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
     /// Store calls in flight (claims, endings, onJobExited); shutdown waits for them.
     var inFlight = 0
     var claiming = false
+    /// Endings waiting for the store, and whether a batch of them is being written.
+    var endings: [PendingEnding] = []
+    var recordingEndings = false
     /// A local job became due while a claim was in flight: claim again even if it finds nothing.
     var recheck = false
     var pollDelay: Duration
@@ -128,26 +131,46 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
 
     // MARK: Store calls
 
-    /// Runs a store call off the loop and hands its result back on the loop thread; counted in
-    /// ``inFlight`` so that shutdown waits for it.
+    /// Runs a store call as a task on the loop's executor and hands its result to `then` on the
+    /// loop thread; counted in ``inFlight`` so that shutdown waits for it. A call that does not
+    /// suspend (the memory store) completes within the loop's current pass; one that waits on
+    /// I/O suspends, and the loop goes on meanwhile. Never for user code: see ``detached(_:)``.
     func perform<Value: Sendable>(
         _ operation: @escaping @Sendable () async throws(JobStoreError) -> Value,
         then: @escaping @Sendable (Result<Value, JobStoreError>) -> Void
     ) {
         inFlight += 1
         let loop = loop
-        Task {
+        Task(executorPreference: loop) {
             let result: Result<Value, JobStoreError>
             do throws(JobStoreError) { result = .success(try await operation()) } catch { result = .failure(error) }
+            let deliver: @Sendable () -> Void = {
+                self.inFlight -= 1
+                then(result)
+                self.checkDrained()
+            }
+            if loop.inLoop { return deliver() }
+            do { try loop.execute(deliver) } catch {
+                // The loop stopped first: only possible after the scheduler itself stopped it.
+                self.logger.debug("store result arrived after the loop stopped")
+            }
+        }
+    }
+
+    /// Runs user code (`onJobExited`, a monitor's check-in) as a task on the global executor,
+    /// never on the loop thread; counted in ``inFlight`` like a store call.
+    func detached(_ operation: @escaping @Sendable () async -> Void) {
+        inFlight += 1
+        let loop = loop
+        Task {
+            await operation()
             do {
                 try loop.execute {
                     self.inFlight -= 1
-                    then(result)
                     self.checkDrained()
                 }
             } catch {
-                // The loop stopped first: only possible after the scheduler itself stopped it.
-                self.logger.debug("store result arrived after the loop stopped")
+                self.logger.debug("user code ended after the loop stopped")
             }
         }
     }

@@ -15,6 +15,9 @@ import Logging
 ///   (and owner) as well, so a job is never claimed, finished or killed twice.
 /// - Exclusivity is a partial unique index (`jobs_exclusive_active_name`): SQLite decides,
 ///   not a read-then-write.
+/// - Commits survive a crash of the process (``Durability/processCrash``, SQLite's
+///   `synchronous=NORMAL` in WAL mode, the default), or also a power cut or kernel crash
+///   (``Durability/powerLoss``, `FULL`: one fsync per transaction, several times slower).
 /// - A process that finds the file locked waits up to ``busyTimeout`` for the lock; past it the
 ///   call fails with `unavailable`.
 /// - Calls run on GRDB's own dispatch queues; callers suspend, never block the event loop or
@@ -29,6 +32,17 @@ public final class SQLiteJobStore: JobStore {
     /// `unavailable`.
     public static let busyTimeout: TimeInterval = 5
 
+    /// What a committed transaction (a scheduled job, a claim, an ending) survives.
+    public enum Durability: Sendable, Hashable {
+        /// A crash or SIGKILL of any process using the file: what worker crash recovery is
+        /// about. A power cut or kernel crash may lose the last transactions before it (the
+        /// file stays consistent). SQLite's `synchronous=NORMAL` in WAL mode, as Rails and
+        /// most servers embedding SQLite run it.
+        case processCrash
+        /// Also a power cut or kernel crash: an fsync at every commit (`synchronous=FULL`).
+        case powerLoss
+    }
+
     /// The database file.
     public let path: String
     let pool: DatabasePool
@@ -36,14 +50,19 @@ public final class SQLiteJobStore: JobStore {
 
     /// Opens (creating it if needed) the SQLite database at `path`, in WAL mode. Creates no
     /// table: call ``prepare()`` before the first operation.
-    /// - Parameter logger: where the store reports what it decides (an unreadable job it
-    ///   records errored).
+    /// - Parameters:
+    ///   - logger: where the store reports what it decides (an unreadable job it records
+    ///     errored).
+    ///   - durability: what a commit survives (see ``Durability``); every connection of this
+    ///     store uses it.
     /// - Throws: ``JobStoreError`` with code `unavailable` naming `path` and SQLite's reason
     ///   when the file cannot be opened (a missing directory, no permission, not a database).
-    public init(path: String, logger: Logger) throws(JobStoreError) {
+    public init(path: String, logger: Logger, durability: Durability = .processCrash) throws(JobStoreError) {
         var configuration = Configuration()
         configuration.busyMode = .timeout(Self.busyTimeout)
         configuration.label = "job-processor"
+        let synchronous = durability == .powerLoss ? "FULL" : "NORMAL"
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
         } catch {

@@ -69,8 +69,10 @@ let package = Package(
         // Benchmarks: `swift run -c release <Name>` (see perf/README.md).
         .executableTarget(name: "LoopBenchmark", dependencies: ["Loop"], path: "perf/LoopBenchmark",
                           swiftSettings: swiftSettings),
-        .executableTarget(name: "QueueBenchmark", dependencies: ["Queue", .product(name: "Logging", package: "swift-log")],
-                          path: "perf/QueueBenchmark", swiftSettings: swiftSettings),
+        .executableTarget(name: "QueueBenchmark", dependencies: [
+            "Queue", .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "perf/QueueBenchmark", swiftSettings: swiftSettings),
         .executableTarget(name: "CronBenchmark", dependencies: ["Cron"], path: "perf/CronBenchmark",
                           swiftSettings: swiftSettings),
 

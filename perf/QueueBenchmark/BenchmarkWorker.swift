@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Queue
+
+/// A worker process for the multi-process benchmarks: runs no-op (`noop`) and blocking
+/// (`block`, which waits for its signal) jobs on a SQLite file until SIGTERM (or SIGKILL).
+/// Prints `worker <id>` once started. It polls the file every millisecond (the product's
+/// default is 20 ms, backing off to 1 s when idle), as the huey peer's consumer is run with
+/// `-d 0.001 -m 0.001`: SQLite has no notification across processes, so both sides poll.
+struct BenchmarkWorker: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "worker", abstract: "A SQLite worker process (for the other subcommands).")
+
+    @Option(help: "The SQLite file.") var sqlite: String
+    @Option(help: "Handlers at once.") var concurrency = 16
+    @Option(help: "Poll interval bounds in milliseconds, `low...high`: how soon other processes' jobs are seen.")
+    var pollMilliseconds = "1...1"
+
+    func run() async throws {
+        var logger = Logger(label: "bench.worker")
+        logger.logLevel = .warning
+        let store = try SQLiteJobStore(path: sqlite, logger: logger)
+        var configuration = QueueConfiguration(store: store, logger: logger, jobs: BenchmarkJobs.definitions)
+        configuration.concurrency = concurrency
+        let bounds = pollMilliseconds.split(separator: ".", omittingEmptySubsequences: true).compactMap { Int($0) }
+        guard bounds.count == 2, bounds[0] > 0, bounds[0] <= bounds[1] else {
+            throw ValidationError("--poll-milliseconds is low...high, e.g. 1...1 or 20...1000")
+        }
+        configuration.pollInterval = .milliseconds(bounds[0]) ... .milliseconds(bounds[1])
+        configuration.handlesTerminationSignals = true
+        let processor = try JobProcessor(configuration)
+        // Unbuffered: the parent waits for this line.
+        FileHandle.standardOutput.write(Data("worker \(processor.workerId)\n".utf8))
+        try await processor.run()
+    }
+}
+
+/// The jobs the benchmark processes know.
+enum BenchmarkJobs {
+    static let definitions: [String: JobDefinition] = [
+        "noop": JobDefinition { _, _ in nil },
+        "block": JobDefinition { _, signal in
+            _ = await signal.cancelled()
+            return nil
+        },
+    ]
+}
+
+/// A child process running `QueueBenchmark worker`.
+final class WorkerProcess {
+    let process = Process()
+    private let output = Pipe()
+    /// The worker's id, as it printed it.
+    private(set) var workerId = ""
+
+    init(sqlite: String, concurrency: Int = 16) throws {
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.resolvingSymlinksInPath()
+        process.arguments = ["worker", "--sqlite", sqlite, "--concurrency", "\(concurrency)"]
+        process.standardOutput = output
+        try process.run()
+    }
+
+    /// Waits for the worker's first line (`worker <id>`).
+    func waitUntilStarted() throws {
+        var line = Data()
+        while line.last != UInt8(ascii: "\n") {
+            let byte = output.fileHandleForReading.readData(ofLength: 1)
+            guard !byte.isEmpty else { throw BenchmarkError("a worker process exited before starting") }
+            line.append(byte)
+        }
+        workerId = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            .replacingOccurrences(of: "worker ", with: "")
+    }
+
+    func signal(_ signal: Int32) {
+        if process.isRunning { kill(process.processIdentifier, signal) }
+    }
+
+    func stop() {
+        signal(SIGTERM)
+        process.waitUntilExit()
+    }
+}

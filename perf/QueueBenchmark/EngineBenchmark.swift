@@ -1,0 +1,118 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Queue
+import Synchronization
+
+/// Benchmark 1, the engine's own overhead: no-op jobs on the memory store, one worker.
+///
+/// - bulk: N jobs stored first, then the worker starts; jobs/s = N / (last handler start −
+///   worker start). The enqueue→start latency here is mostly time spent waiting in the backlog.
+/// - trickle: the worker runs first, then N jobs are scheduled at a steady rate; the
+///   enqueue→start latency (handler start − `created_at`) is the engine's pick-up latency.
+struct EngineBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "engine", abstract: "No-op jobs on the memory store.")
+
+    @Option(help: "bulk or trickle.") var mode = "bulk"
+    @Option(help: "Jobs to run.") var jobs = 100_000
+    @Option(help: "Handlers at once.") var concurrency = 16
+    @Option(help: "Trickle: jobs scheduled per second.") var rate = 5_000
+    @Option(help: "Write each job's enqueue→start latency (µs), one per line.") var latencies: String?
+
+    func run() async throws {
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+        let recorder = StartRecorder(expected: jobs)
+        var configuration = QueueConfiguration(store: MemoryJobStore(), logger: logger, jobs: [
+            "noop": JobDefinition { job, _ in
+                recorder.started(job)
+                return nil
+            },
+        ])
+        configuration.concurrency = concurrency
+        let processor = try JobProcessor(configuration)
+        let started: Double
+        switch mode {
+        case "bulk":
+            for _ in 0..<jobs { try await processor.schedule("noop") }
+            started = monotonicSeconds()
+            let worker = Task { try await processor.run() }
+            try await recorder.waitForAll()
+            processor.stop()
+            try await worker.value
+        case "trickle":
+            let worker = Task { try await processor.run() }
+            try await waitUntil("the worker to start", timeout: 10) { await processor.health().isHealthy }
+            started = monotonicSeconds()
+            let interval = 1.0 / Double(rate)
+            for index in 0..<jobs {
+                let due = started + Double(index) * interval
+                let wait = due - monotonicSeconds()
+                if wait > 0.000_2 { try await Task.sleep(for: .seconds(wait)) }
+                try await processor.schedule("noop")
+            }
+            try await recorder.waitForAll()
+            processor.stop()
+            try await worker.value
+        default:
+            throw ValidationError("--mode is bulk or trickle")
+        }
+        let result = recorder.result()
+        let rate = Double(jobs) / (result.lastStart - started)
+        let latency = Samples(result.latencies)
+        try latency.write(to: latencies, scale: 1e6)
+        print(String(format: "engine (%@): %d no-op jobs, memory store, concurrency %d: %.0f jobs/s; enqueue→start p50 %.3f ms, p99 %.3f ms",
+                     mode, jobs, concurrency, rate, latency.percentile(50) * 1e3, latency.percentile(99) * 1e3))
+        try emit([
+            "benchmark": "engine", "mode": mode, "jobs": jobs, "concurrency": concurrency, "jobs_per_s": rate,
+            "latency_p50_ms": latency.percentile(50) * 1e3, "latency_p99_ms": latency.percentile(99) * 1e3,
+        ])
+    }
+}
+
+/// Counts handler starts and their enqueue→start latency, from any thread.
+final class StartRecorder: Sendable {
+    private struct State {
+        var latencies: [Double] = []
+        var lastStart = 0.0
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+
+    private let state: Mutex<State>
+    let expected: Int
+
+    init(expected: Int) {
+        self.expected = expected
+        var initial = State()
+        initial.latencies.reserveCapacity(expected)
+        state = Mutex(initial)
+    }
+
+    func started(_ job: Job) {
+        let latency = Date().timeIntervalSince(job.createdAt)
+        let now = monotonicSeconds()
+        let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
+            state.latencies.append(latency)
+            state.lastStart = now
+            guard state.latencies.count == expected else { return nil }
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    func waitForAll() async throws {
+        await withCheckedContinuation { continuation in
+            let done = state.withLock { state in
+                if state.latencies.count >= expected { return true }
+                state.waiter = continuation
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    func result() -> (latencies: [Double], lastStart: Double) {
+        state.withLock { ($0.latencies, $0.lastStart) }
+    }
+}

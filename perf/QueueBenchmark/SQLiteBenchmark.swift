@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import Logging
+import Queue
+
+/// Benchmark 2, the embedded store: no-op jobs on one SQLite file, run by worker processes
+/// (`QueueBenchmark worker`), as a host without MongoDB would run them.
+///
+/// - bulk: N jobs stored by this process first, then the workers start; jobs/s = N / (the
+///   last `ended_at` − the moment the workers were spawned).
+/// - trickle: the workers run first, then this process schedules N jobs at a steady rate;
+///   enqueue→start latency = `started_at` − `created_at` (milliseconds, as SQLite stores them).
+struct SQLiteBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "sqlite", abstract: "No-op jobs on SQLite, several worker processes.")
+
+    @Option(help: "bulk or trickle.") var mode = "bulk"
+    @Option(help: "Jobs to run.") var jobs = 20_000
+    @Option(help: "Worker processes.") var workers = 2
+    @Option(help: "Handlers at once per worker.") var concurrency = 16
+    @Option(help: "Trickle: jobs scheduled per second.") var rate = 500
+    @Option(help: "A directory for the database file (default: a new temporary one).") var directory: String?
+    @Option(help: "Write each job's enqueue→start latency (µs), one per line.") var latencies: String?
+
+    func run() async throws {
+        let folder = directory ?? NSTemporaryDirectory() + "sqlite-bench-\(getpid())"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = folder + "/jobs.sqlite"
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+        let store = try SQLiteJobStore(path: path, logger: logger)
+        try await store.prepare()
+        // Schedules through a processor that does not run: the same path as an application's.
+        let client = try JobProcessor(QueueConfiguration(store: store, logger: logger, jobs: BenchmarkJobs.definitions))
+        let reader = try DatabaseQueue(path: path)
+        let finished = { try await reader.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE status = 'finished'") ?? 0 } }
+
+        var processes: [WorkerProcess] = []
+        defer { for process in processes { process.stop() } }
+        let spawned: Date
+        var enqueueRate = Double.nan
+        switch mode {
+        case "bulk":
+            let start = monotonicSeconds()
+            for _ in 0..<jobs { try await client.schedule("noop") }
+            enqueueRate = Double(jobs) / (monotonicSeconds() - start)
+            spawned = Date()
+            processes = try (0..<workers).map { _ in try WorkerProcess(sqlite: path, concurrency: concurrency) }
+        case "trickle":
+            processes = try (0..<workers).map { _ in try WorkerProcess(sqlite: path, concurrency: concurrency) }
+            for process in processes { try process.waitUntilStarted() }
+            spawned = Date()
+            let start = monotonicSeconds()
+            for index in 0..<jobs {
+                let wait = start + Double(index) / Double(rate) - monotonicSeconds()
+                if wait > 0.000_2 { try await Task.sleep(for: .seconds(wait)) }
+                try await client.schedule("noop")
+            }
+        default:
+            throw ValidationError("--mode is bulk or trickle")
+        }
+        try await waitUntil("\(jobs) jobs to finish", timeout: 900, step: .milliseconds(50)) { try await finished() == jobs }
+        let (lastEnd, waits) = try await reader.read { db in
+            (try Int64.fetchOne(db, sql: "SELECT MAX(ended_at) FROM jobs") ?? 0,
+             try Double.fetchAll(db, sql: "SELECT started_at - created_at FROM jobs WHERE name = 'noop'"))
+        }
+        let seconds = Double(lastEnd) / 1000 - spawned.timeIntervalSince1970
+        let rate = Double(jobs) / seconds
+        let latency = Samples(waits.map { $0 / 1000 })
+        try latency.write(to: latencies, scale: 1e6)
+        print(String(format: "sqlite (%@): %d no-op jobs, %d worker processes × concurrency %d: %.0f jobs/s; enqueue→start p50 %.1f ms, p99 %.1f ms; enqueue %.0f jobs/s",
+                     mode, jobs, workers, concurrency, rate, latency.percentile(50) * 1e3, latency.percentile(99) * 1e3, enqueueRate))
+        try emit([
+            "benchmark": "sqlite", "mode": mode, "jobs": jobs, "workers": workers, "concurrency": concurrency,
+            "jobs_per_s": rate, "enqueue_per_s": enqueueRate.isNaN ? 0 : enqueueRate,
+            "latency_p50_ms": latency.percentile(50) * 1e3, "latency_p99_ms": latency.percentile(99) * 1e3,
+        ])
+    }
+}

@@ -1,0 +1,348 @@
+"""Runs every benchmark beside its peer and writes perf/RESULTS.md and perf/latency.png.
+
+Started by perf/run (which builds the release binaries and the peers' virtualenv first);
+see perf/README.md for what each figure means. Every figure here comes from this run, on
+this machine: nothing is copied from an earlier run.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RELEASE = os.path.join(ROOT, ".build", "release")
+VENV_PYTHON = os.path.join(ROOT, "perf", ".peers", "venv", "bin", "python")
+SWIFT_JOBS_BENCH = os.path.join(ROOT, "perf", "peers", "swift-jobs-bench")
+
+# The seed's Node version, counted from its documented lifecycle (perf/README.md, "MongoDB
+# commands per job"): claim (findOneAndUpdate), kill-signal check (find on signals), ending
+# (updateOne), final read for onJobExited (findOne).
+SEED_COMMANDS_PER_JOB = 4
+
+
+def log(message):
+    print(f"[perf/run {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def run(command, timeout, env=None, cwd=ROOT):
+    """Runs a command; returns (stdout, last JSON object it printed or None)."""
+    log("$ " + " ".join(command))
+    started = time.monotonic()
+    completed = subprocess.run(command, cwd=cwd, env=env, stdout=subprocess.PIPE, text=True, timeout=timeout)
+    for line in completed.stdout.splitlines():
+        if not line.startswith("RESULT "):
+            print("    " + line, file=sys.stderr)
+    log(f"  ({time.monotonic() - started:.1f} s, exit {completed.returncode})")
+    if completed.returncode != 0:
+        raise RuntimeError(f"{command[0]} exited {completed.returncode}")
+    result = None
+    for line in completed.stdout.splitlines():
+        if line.startswith("RESULT "):
+            result = json.loads(line[len("RESULT "):])
+        elif line.startswith("{"):
+            try:
+                result = json.loads(line)
+            except json.JSONDecodeError:
+                pass
+    return completed.stdout, result
+
+
+def ours(*arguments, timeout=900):
+    return run([os.path.join(RELEASE, "QueueBenchmark"), *arguments], timeout)[1]
+
+
+def huey(*arguments, timeout=900):
+    return run([VENV_PYTHON, os.path.join(ROOT, "perf", "peers", "huey_bench.py"), *arguments], timeout)[1]
+
+
+def swift_jobs(binary, *arguments):
+    output, _ = run([binary, *arguments], 600)
+    figures = dict(re.findall(r"^([a-z0-9/ ]+): ([0-9.]+)$", output, re.M))
+    return {"jobs_per_s": float(figures["jobs/s"]), "latency_p50_ms": float(figures["latency p50 ms"]),
+            "latency_p99_ms": float(figures["latency p99 ms"])}
+
+
+class Results:
+    def __init__(self):
+        self.rows = []  # (section, figure, ours, peer, ratio, note)
+        self.distributions = {}  # chart panel -> [(label, path)]
+
+    def add(self, section, figure, ours_value, peer_value, ratio, note=""):
+        self.rows.append((section, figure, ours_value, peer_value, ratio, note))
+
+    def chart(self, panel, label, path):
+        if path and os.path.exists(path) and os.path.getsize(path) > 0:
+            self.distributions.setdefault(panel, []).append((label, path))
+
+
+def fmt(value, unit="", digits=0):
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    return f"{value:,.{digits}f}{unit}"
+
+
+def ratio_higher_better(ours_value, peer_value):
+    if not ours_value or not peer_value:
+        return "—"
+    return f"{ours_value / peer_value:.1f}×"
+
+
+def ratio_lower_better(ours_value, peer_value):
+    if ours_value is None or peer_value is None or ours_value <= 0:
+        return "—"
+    return f"{peer_value / ours_value:.1f}× lower"
+
+
+def engine(results, scratch, jobs):
+    """1. Engine overhead, memory store, beside swift-jobs' memory driver."""
+    bulk = ours("engine", "--mode", "bulk", "--jobs", str(jobs))
+    trickle_path = os.path.join(scratch, "engine-trickle-ours.txt")
+    trickle = ours("engine", "--mode", "trickle", "--jobs", "20000", "--rate", "5000", "--latencies", trickle_path)
+    results.chart("enqueue→start, memory store (5,000 jobs/s)", "ours", trickle_path)
+
+    peer_bulk = peer_trickle = None
+    peer_note = ""
+    checkout = os.environ.get("SWIFT_JOBS_CHECKOUT", os.path.join(ROOT, "perf", ".peers", "swift-jobs"))
+    if os.path.isdir(checkout):
+        scratch_path = os.path.join(ROOT, "perf", ".peers", "swift-jobs-build")
+        env = dict(os.environ, SWIFT_JOBS_CHECKOUT=os.path.abspath(checkout))
+        run(["swift", "build", "-c", "release", "--package-path", SWIFT_JOBS_BENCH, "--scratch-path", scratch_path],
+            1200, env=env)
+        binary = os.path.join(scratch_path, "release", "SwiftJobsBench")
+        peer_bulk = swift_jobs(binary, "--mode", "bulk", "--jobs", str(jobs), "--workers", "16")
+        peer_trickle_path = os.path.join(scratch, "engine-trickle-swift-jobs.txt")
+        peer_trickle = swift_jobs(binary, "--mode", "trickle", "--jobs", "20000", "--rate", "5000", "--workers", "16",
+                                  "--latencies", peer_trickle_path)
+        # The harness writes whole microseconds; the chart reads any number per line.
+        results.chart("enqueue→start, memory store (5,000 jobs/s)", "swift-jobs 1.3 (MemoryQueue)", peer_trickle_path)
+        peer_note = f"swift-jobs from {checkout}"
+    else:
+        peer_note = ("swift-jobs not run: it is not in this machine's package mirror; set SWIFT_JOBS_CHECKOUT "
+                     "to a swift-jobs 1.3.x checkout")
+    get = lambda result, key: result[key] if result else None
+    results.add("1. Engine (memory store, concurrency 16)", f"{jobs:,} no-op jobs: jobs/s",
+                fmt(bulk["jobs_per_s"]), fmt(get(peer_bulk, "jobs_per_s")),
+                ratio_higher_better(bulk["jobs_per_s"], get(peer_bulk, "jobs_per_s")), peer_note)
+    for key, label in (("latency_p50_ms", "p50"), ("latency_p99_ms", "p99")):
+        results.add("1. Engine (memory store, concurrency 16)",
+                    f"enqueue→start latency {label}, 20,000 jobs at 5,000/s",
+                    fmt(trickle[key], " ms", 3), fmt(get(peer_trickle, key), " ms", 3),
+                    ratio_lower_better(trickle[key], get(peer_trickle, key)))
+
+
+def sqlite(results, scratch, jobs):
+    """2. Embedded store: SQLite, 2 worker processes, beside huey's SqliteHuey."""
+    bulk = ours("sqlite", "--mode", "bulk", "--jobs", str(jobs), "--workers", "2", "--directory", scratch)
+    trickle_path = os.path.join(scratch, "sqlite-trickle-ours.txt")
+    trickle = ours("sqlite", "--mode", "trickle", "--jobs", "2000", "--rate", "500", "--workers", "2",
+                   "--directory", scratch, "--latencies", trickle_path)
+    results.chart("enqueue→start, SQLite, 2 processes (500 jobs/s)", "ours", trickle_path)
+    peer_bulk = huey("throughput", "--jobs", str(jobs), "--workers", "2")
+    peer_bulk_fsync = huey("throughput", "--jobs", str(jobs), "--workers", "2", "--fsync", "on")
+    peer_trickle_path = os.path.join(scratch, "sqlite-trickle-huey.txt")
+    peer_trickle = huey("trickle", "--jobs", "2000", "--rate", "500", "--workers", "2", "--latencies", peer_trickle_path)
+    results.chart("enqueue→start, SQLite, 2 processes (500 jobs/s)", "huey SqliteHuey", peer_trickle_path)
+    section = "2. SQLite store, 2 worker processes"
+    version = peer_bulk.get("version", "?")
+    results.add(section, f"{jobs:,} no-op jobs: jobs/s", fmt(bulk["jobs_per_s"]), fmt(peer_bulk["jobs_per_s"]),
+                ratio_higher_better(bulk["jobs_per_s"], peer_bulk["jobs_per_s"]),
+                f"huey {version} defaults (synchronous=OFF: no fsync); ours syncs the WAL as SQLite's NORMAL does")
+    results.add(section, f"{jobs:,} no-op jobs: jobs/s, huey with fsync on", fmt(bulk["jobs_per_s"]),
+                fmt(peer_bulk_fsync["jobs_per_s"]), ratio_higher_better(bulk["jobs_per_s"], peer_bulk_fsync["jobs_per_s"]),
+                "huey --fsync on (synchronous=FULL)")
+    results.add(section, "enqueue jobs/s (one process, one transaction per job)", fmt(bulk["enqueue_per_s"]),
+                fmt(peer_bulk["enqueue_per_s"]), ratio_higher_better(bulk["enqueue_per_s"], peer_bulk["enqueue_per_s"]))
+    for key, label in (("latency_p50_ms", "p50"), ("latency_p99_ms", "p99")):
+        results.add(section, f"enqueue→start latency {label}, 2,000 jobs at 500/s", fmt(trickle[key], " ms", 1),
+                    fmt(peer_trickle[key], " ms", 1), ratio_lower_better(trickle[key], peer_trickle[key]),
+                    "ours: milliseconds as SQLite stores them" if label == "p50" else "")
+
+
+def mongo(results, jobs):
+    """3. MongoDB commands per job, beside the seed's Node version."""
+    uri = os.environ.get("MONGODB_URI")
+    server = None
+    if not uri:
+        log("starting the MongoDB test server (scripts/mongo-test-server)")
+        server = subprocess.Popen([os.path.join(ROOT, "scripts", "mongo-test-server")], stdout=subprocess.PIPE,
+                                  text=True, cwd=ROOT)
+        uri = server.stdout.readline().strip()
+        if not uri.startswith("mongodb://"):
+            raise RuntimeError("the MongoDB test server gave no URI")
+    try:
+        env = dict(os.environ, MONGODB_URI=uri)
+        result = run([os.path.join(RELEASE, "QueueBenchmark"), "mongo", "--jobs", str(jobs)], 1200, env=env)[1]
+    finally:
+        if server:
+            server.terminate()
+            server.wait(timeout=30)
+    emulator = server is not None
+    section = "3. MongoDB"
+    results.add(section, "commands per job, claim to completion (APM count / jobs)",
+                fmt(result["commands_per_job"], "", 2), fmt(SEED_COMMANDS_PER_JOB, "", 0),
+                f"{SEED_COMMANDS_PER_JOB / result['commands_per_job']:.1f}× fewer",
+                "seed: counted from its documented lifecycle (perf/README.md)")
+    results.add(section, f"jobs/s over {jobs:,} jobs ({'emulator: regression figure only' if emulator else 'MongoDB'})",
+                fmt(result["jobs_per_s"]), "—", "—", "mongoeco is ~20× slower than MongoDB" if emulator else "")
+
+
+def precision(results, scratch, seconds):
+    """4. Scheduling precision: per-second cron and 1,000 delayed jobs."""
+    path = os.path.join(scratch, "precision-ours.txt")
+    result = ours("precision", "--store", "sqlite", "--seconds", str(seconds), "--delayed", "1000", "--latencies", path)
+    results.chart(f"lateness: per-second cron + 1,000 delayed jobs ({seconds} s)", "ours (SQLite)", path)
+    peer_path = os.path.join(scratch, "precision-huey.txt")
+    peer = huey("delayed", "--jobs", "1000", "--seconds", str(seconds), "--workers", "2", "--latencies", peer_path,
+                timeout=seconds + 300)
+    results.chart(f"lateness: per-second cron + 1,000 delayed jobs ({seconds} s)", "huey (delayed jobs)", peer_path)
+    section = "4. Scheduling precision (SQLite, one worker)"
+    for key, peer_key, label in (("p50_ms", "lateness_p50_ms", "p50"), ("p99_ms", "lateness_p99_ms", "p99"),
+                                 ("max_ms", "lateness_max_ms", "max")):
+        results.add(section, f"lateness {label}: {result['ticks']} cron ticks + {result['delayed']} delayed jobs",
+                    fmt(result[key], " ms", 2), fmt(peer[peer_key], " ms", 1),
+                    ratio_lower_better(result[key], peer[peer_key]),
+                    "huey: delayed jobs only (its crons have minute resolution)" if label == "p50" else "")
+    results.add(section, "cron ticks alone: lateness p99 / max",
+                f"{result['cron_p99_ms']:.2f} / {result['cron_max_ms']:.2f} ms", "impossible", "—",
+                "huey's periodic tasks cannot run every second")
+
+
+def crash(results, runs):
+    """5. Crash detection: SIGKILL to recovery."""
+    result = ours("crash", "--runs", str(runs), timeout=runs * 90)
+    peer = huey("crash", timeout=300)
+    section = "5. Crash detection"
+    peer_value = f"{peer['seconds']:.1f} s" if peer.get("recovered") else "never (job lost)"
+    results.add(section, f"SIGKILL → job recovered, median of {runs} (max)",
+                f"{result['median_s']:.1f} s ({result['max_s']:.1f} s)", peer_value, "—",
+                f"defaults: heartbeat {result['heartbeat_s']:.0f} s, dead after {result['dead_after_s']:.0f} s; "
+                + "huey: " + peer.get("note", "")[:160])
+
+
+def loop_and_cron(results):
+    """6. The loop's and the cron parser's own figures."""
+    output, _ = run([os.path.join(RELEASE, "LoopBenchmark")], 600)
+    section = "6. Loop and cron"
+    for line in output.splitlines():
+        name, _, value = line.partition(": ")
+        if value:
+            results.add(section, "loop: " + name, value, "—", "—", "no peer loop runs here")
+    cron_output, _ = run([os.path.join(RELEASE, "CronBenchmark"), "3"], 120)
+    ours_rate = float(cron_output.split()[1])
+    peer_output, _ = run([VENV_PYTHON, os.path.join(ROOT, "perf", "cron-peer", "croniter_bench.py"), "3"], 120)
+    peer_rate = float(peer_output.split()[1])
+    results.add(section, "cron: next occurrences per second (20 expressions × 5 zones)", fmt(ours_rate),
+                fmt(peer_rate), ratio_higher_better(ours_rate, peer_rate), "peer: croniter 7.0.0")
+
+
+def machine():
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    swift = subprocess.run(["swift", "--version"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return {
+        "cpu": f"{cpu}, {os.cpu_count()} cores",
+        "memory": f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB",
+        "os": f"{platform.system()} {platform.release()}",
+        "swift": swift.stdout.splitlines()[0] if swift.stdout else "?",
+        "python": platform.python_version(),
+        "load": "%.2f %.2f %.2f" % os.getloadavg(),
+    }
+
+
+def write_results(results, started, elapsed, host):
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Written by `perf/run` on {started:%Y-%m-%d %H:%M} UTC in {elapsed / 60:.1f} minutes. "
+        "Every figure comes from that one run on this machine; peers ran in the same run, one at a time.",
+        "",
+        f"Machine: {host['cpu']}, {host['memory']}, {host['os']}; {host['swift']}; Python {host['python']} "
+        f"(peers); load average at the end {host['load']}.",
+        "",
+        "| figure | ours | peer | ratio | note |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    section = None
+    for row_section, figure, ours_value, peer_value, ratio, note in results.rows:
+        if row_section != section:
+            section = row_section
+            lines.append(f"| **{section}** | | | | |")
+        lines.append(f"| {figure} | {ours_value} | {peer_value} | {ratio} | {note} |")
+    lines += ["", "Latency distributions: `perf/latency.png`. What each figure measures: `perf/README.md`.", ""]
+    with open(os.path.join(ROOT, "perf", "RESULTS.md"), "w") as out:
+        out.write("\n".join(lines))
+
+
+def write_chart(results):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = list(results.distributions.items())
+    if not panels:
+        return
+    figure, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.5), squeeze=False)
+    for axis, (title, series) in zip(axes[0], panels):
+        for label, path in series:
+            with open(path) as values:
+                samples = sorted(max(float(line), 1.0) / 1000 for line in values if line.strip())
+            if not samples:
+                continue
+            fractions = [(index + 1) / len(samples) for index in range(len(samples))]
+            axis.plot(samples, fractions, label=f"{label} (p99 {samples[int(0.99 * (len(samples) - 1))]:.2f} ms)")
+        axis.set_xscale("log")
+        axis.set_xlabel("milliseconds (log scale)")
+        axis.set_ylabel("fraction of jobs")
+        axis.set_title(title, fontsize=10)
+        axis.grid(True, which="both", alpha=0.3)
+        axis.legend(fontsize=8, loc="lower right")
+    figure.tight_layout()
+    figure.savefig(os.path.join(ROOT, "perf", "latency.png"), dpi=110)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--engine-jobs", type=int, default=100_000)
+    parser.add_argument("--sqlite-jobs", type=int, default=20_000)
+    parser.add_argument("--mongo-jobs", type=int, default=1_000)
+    parser.add_argument("--precision-seconds", type=int, default=60)
+    parser.add_argument("--crash-runs", type=int, default=3)
+    options = parser.parse_args()
+
+    started = datetime.datetime.now(datetime.timezone.utc)
+    clock = time.monotonic()
+    results = Results()
+    scratch = tempfile.mkdtemp(prefix="perf-run-")
+    try:
+        engine(results, scratch, options.engine_jobs)
+        sqlite(results, scratch, options.sqlite_jobs)
+        mongo(results, options.mongo_jobs)
+        precision(results, scratch, options.precision_seconds)
+        crash(results, options.crash_runs)
+        loop_and_cron(results)
+        elapsed = time.monotonic() - clock
+        write_results(results, started, elapsed, machine())
+        write_chart(results)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    log(f"wrote perf/RESULTS.md and perf/latency.png in {(time.monotonic() - clock) / 60:.1f} minutes")
+    print(open(os.path.join(ROOT, "perf", "RESULTS.md")).read())
+
+
+if __name__ == "__main__":
+    main()

@@ -70,7 +70,7 @@ let package = Package(
         .executableTarget(name: "LoopBenchmark", dependencies: ["Loop"], path: "perf/LoopBenchmark",
                           swiftSettings: swiftSettings),
         .executableTarget(name: "QueueBenchmark", dependencies: [
-            "Queue", .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"),
+            "Queue", "Loop", .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "perf/QueueBenchmark", swiftSettings: swiftSettings),
         .executableTarget(name: "CronBenchmark", dependencies: ["Cron"], path: "perf/CronBenchmark",

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Queue
+import Synchronization
 
 /// A worker process for the multi-process benchmarks: runs no-op (`noop`) and blocking
 /// (`block`, which waits for its signal) jobs on a SQLite file until SIGTERM (or SIGKILL).
@@ -13,6 +14,8 @@ struct BenchmarkWorker: AsyncParsableCommand {
 
     @Option(help: "The SQLite file.") var sqlite: String
     @Option(help: "Handlers at once.") var concurrency = 16
+    @Option(help: "Where to write the enqueue→start latencies (µs) of the no-op jobs it ran, at exit.")
+    var latencyFile: String?
     @Option(help: "Poll interval bounds in milliseconds, `low...high`: how soon other processes' jobs are seen.")
     var pollMilliseconds = "1...1"
 
@@ -29,6 +32,7 @@ struct BenchmarkWorker: AsyncParsableCommand {
         configuration.pollInterval = .milliseconds(bounds[0]) ... .milliseconds(bounds[1])
         configuration.handlesTerminationSignals = true
         let processor = try JobProcessor(configuration)
+        defer { try? BenchmarkJobs.startLatencies.write(to: latencyFile) }
         // Unbuffered: the parent waits for this line.
         FileHandle.standardOutput.write(Data("worker \(processor.workerId)\n".utf8))
         try await processor.run()
@@ -37,8 +41,21 @@ struct BenchmarkWorker: AsyncParsableCommand {
 
 /// The jobs the benchmark processes know.
 enum BenchmarkJobs {
+    /// The enqueue→start latency of each `noop` job run in this process whose payload carries
+    /// its enqueue time (`t`, CLOCK_MONOTONIC seconds, the same clock in every process).
+    static let startLatencies = Mutex<[Double]>([])
+
+    /// The payload that lets a `noop` job measure its enqueue→start latency.
+    static func stamped() -> BSONDocument { ["t": .double(monotonicSeconds())] }
+
     static let definitions: [String: JobDefinition] = [
-        "noop": JobDefinition { _, _ in nil },
+        "noop": JobDefinition { job, _ in
+            if case .double(let enqueued)? = job.payload?["t"] {
+                let latency = monotonicSeconds() - enqueued
+                startLatencies.withLock { $0.append(latency) }
+            }
+            return nil
+        },
         "block": JobDefinition { _, signal in
             _ = await signal.cancelled()
             return nil
@@ -53,9 +70,10 @@ final class WorkerProcess {
     /// The worker's id, as it printed it.
     private(set) var workerId = ""
 
-    init(sqlite: String, concurrency: Int = 16) throws {
+    init(sqlite: String, concurrency: Int = 16, latencyFile: String? = nil) throws {
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.resolvingSymlinksInPath()
         process.arguments = ["worker", "--sqlite", sqlite, "--concurrency", "\(concurrency)"]
+            + (latencyFile.map { ["--latency-file", $0] } ?? [])
         process.standardOutput = output
         try process.run()
     }

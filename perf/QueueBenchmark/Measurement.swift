@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Percentiles over a set of samples (nearest rank).
 struct Samples {
@@ -42,6 +43,20 @@ func waitUntil(_ what: String, timeout: Double, step: Duration = .milliseconds(2
         guard monotonicSeconds() < deadline else { throw BenchmarkError("timed out after \(timeout) s waiting for \(what)") }
         try await Task.sleep(for: step)
     }
+}
+
+extension Mutex<[Double]> {
+    /// Writes the values, one per line, in microseconds.
+    func write(to path: String?) throws {
+        guard let path else { return }
+        let text = withLock { values in values.map { String(format: "%.1f", $0 * 1e6) }.joined(separator: "\n") + "\n" }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+}
+
+/// Reads values written by ``Mutex/write(to:)`` (microseconds), as seconds.
+func readMicroseconds(_ path: String) throws -> [Double] {
+    try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").compactMap { Double($0) }.map { $0 / 1e6 }
 }
 
 struct BenchmarkError: Error, CustomStringConvertible {

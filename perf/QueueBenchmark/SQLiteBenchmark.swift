@@ -9,8 +9,11 @@ import Queue
 ///
 /// - bulk: N jobs stored by this process first, then the workers start; jobs/s = N / (the
 ///   last `ended_at` − the moment the workers were spawned).
-/// - trickle: the workers run first, then this process schedules N jobs at a steady rate;
-///   enqueue→start latency = `started_at` − `created_at` (milliseconds, as SQLite stores them).
+/// - trickle: the workers run first, then this process schedules N jobs at a steady rate.
+///
+/// Enqueue→start latency: each job carries its enqueue time on CLOCK_MONOTONIC (shared by the
+/// processes of one machine); each worker's handler subtracts it from its own reading and the
+/// workers write their latencies when stopped.
 struct SQLiteBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "sqlite", abstract: "No-op jobs on SQLite, several worker processes.")
 
@@ -38,36 +41,43 @@ struct SQLiteBenchmark: AsyncParsableCommand {
 
         var processes: [WorkerProcess] = []
         defer { for process in processes { process.stop() } }
+        let latencyFiles = (0..<workers).map { folder + "/latencies-\($0).txt" }
+        for file in latencyFiles { try? FileManager.default.removeItem(atPath: file) }
+        func spawnWorkers() throws -> [WorkerProcess] {
+            try latencyFiles.map { try WorkerProcess(sqlite: path, concurrency: concurrency, latencyFile: $0) }
+        }
         let spawned: Date
         var enqueueRate = Double.nan
         switch mode {
         case "bulk":
             let start = monotonicSeconds()
-            for _ in 0..<jobs { try await client.schedule("noop") }
+            for _ in 0..<jobs { try await client.schedule("noop", payload: BenchmarkJobs.stamped()) }
             enqueueRate = Double(jobs) / (monotonicSeconds() - start)
             spawned = Date()
-            processes = try (0..<workers).map { _ in try WorkerProcess(sqlite: path, concurrency: concurrency) }
+            processes = try spawnWorkers()
         case "trickle":
-            processes = try (0..<workers).map { _ in try WorkerProcess(sqlite: path, concurrency: concurrency) }
+            processes = try spawnWorkers()
             for process in processes { try process.waitUntilStarted() }
             spawned = Date()
             let start = monotonicSeconds()
             for index in 0..<jobs {
                 let wait = start + Double(index) / Double(rate) - monotonicSeconds()
                 if wait > 0.000_2 { try await Task.sleep(for: .seconds(wait)) }
-                try await client.schedule("noop")
+                try await client.schedule("noop", payload: BenchmarkJobs.stamped())
             }
         default:
             throw ValidationError("--mode is bulk or trickle")
         }
         try await waitUntil("\(jobs) jobs to finish", timeout: 900, step: .milliseconds(50)) { try await finished() == jobs }
-        let (lastEnd, waits) = try await reader.read { db in
-            (try Int64.fetchOne(db, sql: "SELECT MAX(ended_at) FROM jobs") ?? 0,
-             try Double.fetchAll(db, sql: "SELECT started_at - created_at FROM jobs WHERE name = 'noop'"))
-        }
+        let lastEnd = try await reader.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(ended_at) FROM jobs") ?? 0 }
         let seconds = Double(lastEnd) / 1000 - spawned.timeIntervalSince1970
         let rate = Double(jobs) / seconds
-        let latency = Samples(waits.map { $0 / 1000 })
+        for process in processes { process.stop() }
+        processes = []
+        let latency = Samples(try latencyFiles.flatMap(readMicroseconds))
+        guard latency.values.count == jobs else {
+            throw BenchmarkError("the workers reported \(latency.values.count) latencies for \(jobs) jobs")
+        }
         try latency.write(to: latencies, scale: 1e6)
         print(String(format: "sqlite (%@): %d no-op jobs, %d worker processes × concurrency %d: %.0f jobs/s; enqueue→start p50 %.1f ms, p99 %.1f ms; enqueue %.0f jobs/s",
                      mode, jobs, workers, concurrency, rate, latency.percentile(50) * 1e3, latency.percentile(99) * 1e3, enqueueRate))

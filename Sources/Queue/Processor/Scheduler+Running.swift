@@ -84,7 +84,6 @@ extension Scheduler {
         }
         record(entry, ending, resumeAt: ending.status == .paused && entry.signal.reason == .maxRuntimeExceeded
             ? resumeTime(after: entry) : nil)
-        pump()
     }
 
     /// Queues the ending for the store (guarded by this worker still owning the job); once
@@ -93,7 +92,27 @@ extension Scheduler {
         let request = FinishRequest(
             entry.job.id, by: workerId, as: ending.status, output: ending.output, at: Date(), resumeAt: resumeAt)
         endings.append(PendingEnding(entry: entry, request: request))
-        flushEndings()
+        settleAfterEndings()
+    }
+
+    /// Writes the queued endings and claims for the freed slots once the loop has taken in every
+    /// ending that reached it so far: handlers that end together are recorded in one store call
+    /// and their slots refilled by one claim, instead of one of each per ending. Counted in
+    /// ``inFlight`` until it runs, so that shutdown waits for it.
+    private func settleAfterEndings() {
+        guard !settling else { return }
+        settling = true
+        inFlight += 1
+        let settle: @Sendable () -> Void = {
+            self.settling = false
+            self.flushEndings()
+            self.pump()
+            self.inFlight -= 1
+            self.checkDrained()
+        }
+        do { try loop.execute(settle) } catch {
+            settle()  // the loop is stopping: there is no later pass
+        }
     }
 
     /// Writes every queued ending in one store call, unless a write is in flight: then they

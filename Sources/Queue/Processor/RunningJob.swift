@@ -9,8 +9,6 @@ struct RunningJob {
     let signal: JobSignal
     /// When the handler started, on the loop clock (for `output.duration`).
     let startedAt: LoopInstant
-    /// The async handler's task, cancelled along with the signal (nil for CPU-bound handlers).
-    var task: Task<Void, Never>?
     /// Armed when the signal fires: abandons the handler if it has not returned by then.
     var graceTimer: TimerHandle?
     /// Fires on `maxRuntimeInMinutes` (cron tasks).

@@ -8,7 +8,7 @@ extension Scheduler {
     /// not be recorded).
     func start(_ job: Job, onRecorded: (@Sendable (Job?) -> Void)? = nil) {
         var launches: [HandlerLaunch] = []
-        start(job, onRecorded: onRecorded, launching: &launches)
+        start(job, onRecorded: onRecorded, at: loop.now, launching: &launches)
         launch(launches)
     }
 
@@ -16,13 +16,16 @@ extension Scheduler {
     func start(_ jobs: [Job]) {
         var launches: [HandlerLaunch] = []
         launches.reserveCapacity(jobs.count)
-        for job in jobs { start(job, onRecorded: nil, launching: &launches) }
+        let now = loop.now
+        for job in jobs { start(job, onRecorded: nil, at: now, launching: &launches) }
         launch(launches)
     }
 
     /// Registers a job as running and starts its handler; an async handler's task is only
     /// prepared, added to `launches` for ``launch(_:)``.
-    private func start(_ job: Job, onRecorded: (@Sendable (Job?) -> Void)?, launching launches: inout [HandlerLaunch]) {
+    private func start(
+        _ job: Job, onRecorded: (@Sendable (Job?) -> Void)?, at now: LoopInstant, launching launches: inout [HandlerLaunch]
+    ) {
         loop.preconditionInLoop()
         guard let definition = definitions[job.name] else {
             // Cannot happen for claimed jobs (the claim is scoped by declared names); an inline
@@ -32,11 +35,11 @@ extension Scheduler {
             return
         }
         let signal = JobSignal()
-        var entry = RunningJob(job: job, definition: definition, signal: signal, startedAt: loop.now, onRecorded: onRecorded)
+        let entry = RunningJob(job: job, definition: definition, signal: signal, startedAt: now, onRecorded: onRecorded)
         let id = job.id
         switch definition.body {
         case .async(let handler):
-            launches.append(HandlerLaunch(job: job, signal: signal, handler: handler, scheduler: self))
+            launches.append(HandlerLaunch(entry: entry, handler: handler, scheduler: self))
         case .cpuBound(let handler):
             cpuPool.submit {
                 let outcome: HandlerOutcome
@@ -80,12 +83,11 @@ extension Scheduler {
     /// the grace period, the job is abandoned: recorded as interrupted, its slot freed.
     func interrupt(_ id: ObjectId, _ reason: JobSignal.Reason) {
         loop.preconditionInLoop()
-        guard var entry = running[id], entry.signal.fire(reason) else { return }  // also cancels the handler's task
+        guard let entry = running[id], entry.signal.fire(reason) else { return }  // also cancels the handler's task
         entry.graceTimer = loop.schedule(after: configuration.shutdownGracePeriod) { event in
             guard case .fired = event else { return }
             self.handlerEnded(id, .abandoned)
         }
-        running[id] = entry
     }
 
     /// A handler returned, threw, or was abandoned: decide the ending, free the slot, record it.
@@ -215,19 +217,20 @@ extension Scheduler {
 
 /// An async handler's task, ready to be created (see ``Scheduler/launch(_:)``).
 struct HandlerLaunch: Sendable {
-    let job: Job
-    let signal: JobSignal
+    let entry: RunningJob
     let handler: JobDefinition.Handler
     let scheduler: Scheduler
 
     /// Creates the handler's task and hands it to the signal, which cancels it when it fires.
     func run() {
-        let (job, signal, handler, scheduler) = (job, signal, handler, scheduler)
+        let (entry, handler, scheduler) = (entry, handler, scheduler)
         let task = Task {
             let outcome: HandlerOutcome
-            do { outcome = .returned(try await handler(job, signal)) } catch { outcome = .threw(JobEnding.describe(error)) }
-            scheduler.report(job.id, outcome)
+            do { outcome = .returned(try await handler(entry.job, entry.signal)) } catch {
+                outcome = .threw(JobEnding.describe(error))
+            }
+            scheduler.report(entry.job.id, outcome)
         }
-        signal.attach(task)
+        entry.signal.attach(task)
     }
 }

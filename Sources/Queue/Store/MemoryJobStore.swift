@@ -42,29 +42,36 @@ public final class MemoryJobStore: JobStore {
             if let endedAt = job.endedAt, earliestEnd.map({ endedAt < $0 }) ?? true { earliestEnd = endedAt }
         }
 
-        /// The heap entry of the earliest claimable job of `name`, dropping stale entries on
-        /// the way (the job is read in place, not copied).
-        mutating func earliest(_ name: String) -> Claimable? {
-            guard let slot = claimable.index(forKey: name) else { return nil }
-            while let top = claimable.values[slot].min {
+        /// Where the earliest claimable job of one name is: its heap (a position in
+        /// `claimable`), the heap's top entry, and the job's position in `jobs`.
+        struct Earliest {
+            var heap: Dictionary<String, Heap<Claimable>>.Index
+            var entry: Claimable
+            var job: Dictionary<ObjectId, Job>.Index
+        }
+
+        /// The earliest claimable job of `name`, dropping stale heap entries on the way (the job
+        /// is read in place, not copied). The positions are valid until `jobs` or `claimable`
+        /// gains or loses a key.
+        mutating func earliest(_ name: String) -> Earliest? {
+            guard let heap = claimable.index(forKey: name) else { return nil }
+            while let top = claimable.values[heap].min {
                 if let index = jobs.index(forKey: top.id) {
                     let status = jobs.values[index].status
                     if status == .pending || status == .paused, jobs.values[index].scheduledFor == top.scheduledFor {
-                        return top
+                        return Earliest(heap: heap, entry: top, job: index)
                     }
                 }
-                claimable.values[slot].removeMin()
+                claimable.values[heap].removeMin()
             }
             return nil
         }
 
         /// Claims the earliest due job in `scope`: pops its heap entry and updates it in place.
         mutating func claim(_ scope: ClaimScope, now: Date) -> Job? {
-            guard let (name, top) = earliestEntry(in: scope.names), top.scheduledFor <= now,
-                  let index = jobs.index(forKey: top.id)
-            else { return nil }
-            claimable[name]?.removeMin()
-            return Self.modify(&jobs.values[index]) { job in
+            guard let earliest = earliest(in: scope.names), earliest.entry.scheduledFor <= now else { return nil }
+            claimable.values[earliest.heap].removeMin()
+            return Self.modify(&jobs.values[earliest.job]) { job in
                 job.status = .running
                 job.workerId = scope.workerId
                 job.startedAt = job.startedAt ?? now
@@ -95,11 +102,11 @@ public final class MemoryJobStore: JobStore {
             body(&job)
         }
 
-        /// The earliest claimable job among `names`, with its name.
-        mutating func earliestEntry(in names: [String]) -> (name: String, entry: Claimable)? {
-            var best: (name: String, entry: Claimable)?
+        /// The earliest claimable job among `names`.
+        mutating func earliest(in names: [String]) -> Earliest? {
+            var best: Earliest?
             for name in names {
-                if let entry = earliest(name), best.map({ entry < $0.entry }) ?? true { best = (name, entry) }
+                if let found = earliest(name), best.map({ found.entry < $0.entry }) ?? true { best = found }
             }
             return best
         }
@@ -161,7 +168,7 @@ public final class MemoryJobStore: JobStore {
     }
 
     public func nextDue(_ scope: ClaimScope) async throws(JobStoreError) -> Date? {
-        state.withLock { $0.earliestEntry(in: scope.names)?.entry.scheduledFor }
+        state.withLock { $0.earliest(in: scope.names)?.entry.scheduledFor }
     }
 
     public func finish(

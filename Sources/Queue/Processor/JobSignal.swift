@@ -30,6 +30,8 @@ public final class JobSignal: Sendable {
         var reason: Reason?
         var observers: [@Sendable (Reason) -> Void] = []
         var waiters: [CheckedContinuation<Reason, Never>] = []
+        /// The handler's task, cancelled when the signal fires.
+        var task: Task<Void, Never>?
     }
 
     private let state = Mutex(State())
@@ -70,7 +72,18 @@ public final class JobSignal: Sendable {
         }
     }
 
-    /// Fires the signal; later calls do nothing. Returns whether this call fired it.
+    /// Makes firing the signal also cancel `task` (the handler's); cancels it at once if the
+    /// signal has already fired.
+    func attach(_ task: Task<Void, Never>) {
+        let fired = state.withLock { state in
+            if state.reason == nil { state.task = task }
+            return state.reason != nil
+        }
+        if fired { task.cancel() }
+    }
+
+    /// Fires the signal, then cancels the attached task; later calls do nothing. Returns
+    /// whether this call fired it.
     @discardableResult
     func fire(_ reason: Reason) -> Bool {
         let fired: State? = state.withLock { state in
@@ -82,6 +95,7 @@ public final class JobSignal: Sendable {
         guard let fired else { return false }
         fired.observers.forEach { $0(reason) }
         fired.waiters.forEach { $0.resume(returning: reason) }
+        fired.task?.cancel()
         return true
     }
 }

@@ -2,15 +2,14 @@ import Foundation
 import Loop
 
 /// A job this worker is running: what the scheduler keeps on the loop thread between claim and
-/// ending.
-struct RunningJob {
-    var job: Job
+/// ending. A class, so that the job is not copied each time the entry moves (into the running
+/// table, to its handler's task, into the queue of endings).
+final class RunningJob: @unchecked Sendable {  // safe: the `var`s are touched only on the loop thread (by the scheduler); other threads read only the `let`s (the handler's task reads `job` and `signal`)
+    let job: Job
     let definition: JobDefinition
     let signal: JobSignal
     /// When the handler started, on the loop clock (for `output.duration`).
     let startedAt: LoopInstant
-    /// The async handler's task, cancelled along with the signal (nil for CPU-bound handlers).
-    var task: Task<Void, Never>?
     /// Armed when the signal fires: abandons the handler if it has not returned by then.
     var graceTimer: TimerHandle?
     /// Fires on `maxRuntimeInMinutes` (cron tasks).

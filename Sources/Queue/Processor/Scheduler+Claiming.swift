@@ -22,7 +22,7 @@ extension Scheduler {
                     for job in jobs { self.release(job) }
                     return
                 }
-                for job in jobs { self.start(job) }
+                self.start(jobs)
                 if !jobs.isEmpty { self.pollDelay = self.configuration.pollInterval.lowerBound }
                 if !jobs.isEmpty || self.recheck { self.pump() } else { self.idle() }
             case .failure(let error):

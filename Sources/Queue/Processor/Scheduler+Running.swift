@@ -7,6 +7,25 @@ extension Scheduler {
     /// loop thread; `onRecorded` receives the job as stored after its ending (nil if it could
     /// not be recorded).
     func start(_ job: Job, onRecorded: (@Sendable (Job?) -> Void)? = nil) {
+        var launches: [HandlerLaunch] = []
+        start(job, onRecorded: onRecorded, at: loop.now, launching: &launches)
+        launch(launches)
+    }
+
+    /// Runs a batch of claimed jobs' handlers, as ``start(_:onRecorded:)`` does for one.
+    func start(_ jobs: [Job]) {
+        var launches: [HandlerLaunch] = []
+        launches.reserveCapacity(jobs.count)
+        let now = loop.now
+        for job in jobs { start(job, onRecorded: nil, at: now, launching: &launches) }
+        launch(launches)
+    }
+
+    /// Registers a job as running and starts its handler; an async handler's task is only
+    /// prepared, added to `launches` for ``launch(_:)``.
+    private func start(
+        _ job: Job, onRecorded: (@Sendable (Job?) -> Void)?, at now: LoopInstant, launching launches: inout [HandlerLaunch]
+    ) {
         loop.preconditionInLoop()
         guard let definition = definitions[job.name] else {
             // Cannot happen for claimed jobs (the claim is scoped by declared names); an inline
@@ -16,21 +35,16 @@ extension Scheduler {
             return
         }
         let signal = JobSignal()
-        var entry = RunningJob(job: job, definition: definition, signal: signal, startedAt: loop.now, onRecorded: onRecorded)
+        let entry = RunningJob(job: job, definition: definition, signal: signal, startedAt: now, onRecorded: onRecorded)
         let id = job.id
-        let report: @Sendable (HandlerOutcome) -> Void = { [loop] outcome in
-            do { try loop.execute { self.handlerEnded(id, outcome) } } catch {
-                // The loop stops only after every running job has ended or been abandoned.
-            }
-        }
         switch definition.body {
         case .async(let handler):
-            entry.task = Task {
-                do { report(.returned(try await handler(job, signal))) } catch { report(.threw(JobEnding.describe(error))) }
-            }
+            launches.append(HandlerLaunch(entry: entry, handler: handler, scheduler: self))
         case .cpuBound(let handler):
             cpuPool.submit {
-                do { report(.returned(try handler(job, signal))) } catch { report(.threw(JobEnding.describe(error))) }
+                let outcome: HandlerOutcome
+                do { outcome = .returned(try handler(job, signal)) } catch { outcome = .threw(JobEnding.describe(error)) }
+                self.report(id, outcome)
             }
         }
         if job.type == .cronTask, configuration.cronMonitor != nil, let cron = crons.first(where: { $0.name == job.name }) {
@@ -47,17 +61,33 @@ extension Scheduler {
         logger.debug("job started", metadata: ["job": "\(id)", "name": "\(job.name)"])
     }
 
+    /// Creates the async handlers' tasks (on the global executor, never on the loop). One is
+    /// created here; several are created by one task on the global executor, so that the loop
+    /// pays one task creation and at most one worker-thread wake-up per batch, not per job.
+    private func launch(_ launches: [HandlerLaunch]) {
+        switch launches.count {
+        case 0: return
+        case 1: launches[0].run()
+        default: Task { for launch in launches { launch.run() } }
+        }
+    }
+
+    /// Hands a handler's outcome to ``handlerEnded(_:_:)`` on the loop thread. Any thread.
+    func report(_ id: ObjectId, _ outcome: HandlerOutcome) {
+        do { try loop.execute { self.handlerEnded(id, outcome) } } catch {
+            // The loop stops only after every running job has ended or been abandoned.
+        }
+    }
+
     /// Fires a running job's signal and cancels its task; if the handler has not returned after
     /// the grace period, the job is abandoned: recorded as interrupted, its slot freed.
     func interrupt(_ id: ObjectId, _ reason: JobSignal.Reason) {
         loop.preconditionInLoop()
-        guard var entry = running[id], entry.signal.fire(reason) else { return }
-        entry.task?.cancel()
+        guard let entry = running[id], entry.signal.fire(reason) else { return }  // also cancels the handler's task
         entry.graceTimer = loop.schedule(after: configuration.shutdownGracePeriod) { event in
             guard case .fired = event else { return }
             self.handlerEnded(id, .abandoned)
         }
-        running[id] = entry
     }
 
     /// A handler returned, threw, or was abandoned: decide the ending, free the slot, record it.
@@ -84,7 +114,6 @@ extension Scheduler {
         }
         record(entry, ending, resumeAt: ending.status == .paused && entry.signal.reason == .maxRuntimeExceeded
             ? resumeTime(after: entry) : nil)
-        pump()
     }
 
     /// Queues the ending for the store (guarded by this worker still owning the job); once
@@ -93,7 +122,27 @@ extension Scheduler {
         let request = FinishRequest(
             entry.job.id, by: workerId, as: ending.status, output: ending.output, at: Date(), resumeAt: resumeAt)
         endings.append(PendingEnding(entry: entry, request: request))
-        flushEndings()
+        settleAfterEndings()
+    }
+
+    /// Writes the queued endings and claims for the freed slots once the loop has taken in every
+    /// ending that reached it so far: handlers that end together are recorded in one store call
+    /// and their slots refilled by one claim, instead of one of each per ending. Counted in
+    /// ``inFlight`` until it runs, so that shutdown waits for it.
+    private func settleAfterEndings() {
+        guard !settling else { return }
+        settling = true
+        inFlight += 1
+        let settle: @Sendable () -> Void = {
+            self.settling = false
+            self.flushEndings()
+            self.pump()
+            self.inFlight -= 1
+            self.checkDrained()
+        }
+        do { try loop.execute(settle) } catch {
+            settle()  // the loop is stopping: there is no later pass
+        }
     }
 
     /// Writes every queued ending in one store call, unless a write is in flight: then they
@@ -163,5 +212,25 @@ extension Scheduler {
                 logger.error("onJobExited failed", metadata: ["job": "\(job.id)", "error": "\(JobEnding.describe(error))"])
             }
         }
+    }
+}
+
+/// An async handler's task, ready to be created (see ``Scheduler/launch(_:)``).
+struct HandlerLaunch: Sendable {
+    let entry: RunningJob
+    let handler: JobDefinition.Handler
+    let scheduler: Scheduler
+
+    /// Creates the handler's task and hands it to the signal, which cancels it when it fires.
+    func run() {
+        let (entry, handler, scheduler) = (entry, handler, scheduler)
+        let task = Task {
+            let outcome: HandlerOutcome
+            do { outcome = .returned(try await handler(entry.job, entry.signal)) } catch {
+                outcome = .threw(JobEnding.describe(error))
+            }
+            scheduler.report(entry.job.id, outcome)
+        }
+        entry.signal.attach(task)
     }
 }

@@ -38,6 +38,9 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
     /// Endings waiting for the store, and whether a batch of them is being written.
     var endings: [PendingEnding] = []
     var recordingEndings = false
+    /// Endings arrived and their store write and refill claim are queued for a later pass (see
+    /// ``settleAfterEndings()``).
+    var settling = false
     /// A local job became due while a claim was in flight: claim again even if it finds nothing.
     var recheck = false
     var pollDelay: Duration

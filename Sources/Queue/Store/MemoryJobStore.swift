@@ -24,59 +24,89 @@ public final class MemoryJobStore: JobStore {
         var signals: [SignalRecord] = []
         var claimable: [String: Heap<Claimable>] = [:]
         var crons: [String: CronRecord] = [:]
+        /// No stored job ended before this (a lower bound: nil when none has ended), so that
+        /// ``deleteEnded(before:)`` skips the scan when nothing is old enough.
+        var earliestEnd: Date?
 
         /// Stores `job`, indexing it when it can be claimed.
         mutating func put(_ job: Job) {
             jobs[job.id] = job
+            indexed(job)
+        }
+
+        /// Adds the heap entry of a job that can be claimed, and notes its end.
+        mutating func indexed(_ job: Job) {
             if job.type != .cron, job.status == .pending || job.status == .paused {
                 claimable[job.name, default: Heap()].insert(Claimable(scheduledFor: job.scheduledFor, id: job.id))
             }
+            if let endedAt = job.endedAt, earliestEnd.map({ endedAt < $0 }) ?? true { earliestEnd = endedAt }
         }
 
-        /// The earliest claimable job of `name`, dropping stale heap entries on the way.
-        mutating func earliest(_ name: String) -> Job? {
-            while let top = claimable[name]?.min {
-                if let job = jobs[top.id], job.status == .pending || job.status == .paused,
-                   job.scheduledFor == top.scheduledFor
-                {
-                    return job
+        /// Where the earliest claimable job of one name is: its heap (a position in
+        /// `claimable`), the heap's top entry, and the job's position in `jobs`.
+        struct Earliest {
+            var heap: Dictionary<String, Heap<Claimable>>.Index
+            var entry: Claimable
+            var job: Dictionary<ObjectId, Job>.Index
+        }
+
+        /// The earliest claimable job of `name`, dropping stale heap entries on the way (the job
+        /// is read in place, not copied). The positions are valid until `jobs` or `claimable`
+        /// gains or loses a key.
+        mutating func earliest(_ name: String) -> Earliest? {
+            guard let heap = claimable.index(forKey: name) else { return nil }
+            while let top = claimable.values[heap].min {
+                if let index = jobs.index(forKey: top.id) {
+                    let status = jobs.values[index].status
+                    if status == .pending || status == .paused, jobs.values[index].scheduledFor == top.scheduledFor {
+                        return Earliest(heap: heap, entry: top, job: index)
+                    }
                 }
-                claimable[name]?.removeMin()
+                claimable.values[heap].removeMin()
             }
             return nil
         }
 
-        /// Claims the earliest due job in `scope`.
+        /// Claims the earliest due job in `scope`: pops its heap entry and updates it in place.
         mutating func claim(_ scope: ClaimScope, now: Date) -> Job? {
-            guard var job = earliest(in: scope.names), job.scheduledFor <= now else { return nil }
-            job.status = .running
-            job.workerId = scope.workerId
-            job.startedAt = job.startedAt ?? now
-            job.updatedAt = now
-            put(job)
-            return job
+            guard let earliest = earliest(in: scope.names), earliest.entry.scheduledFor <= now else { return nil }
+            claimable.values[earliest.heap].removeMin()
+            return Self.modify(&jobs.values[earliest.job]) { job in
+                job.status = .running
+                job.workerId = scope.workerId
+                job.startedAt = job.startedAt ?? now
+                job.updatedAt = now
+                return job
+            }
         }
 
         /// Records an ending, guarded by the job running on the request's worker.
         mutating func finish(_ request: FinishRequest) -> Job? {
-            guard var job = jobs[request.id], job.status == .running, job.workerId == request.workerId else { return nil }
-            job.status = request.status
-            job.output = request.output
-            job.updatedAt = request.at
-            job.workerId = nil
-            if request.status.isTerminal { job.endedAt = request.at }
-            if let resumeAt = request.resumeAt { job.scheduledFor = resumeAt }
-            put(job)
+            guard let index = jobs.index(forKey: request.id) else { return nil }
+            let job = Self.modify(&jobs.values[index]) { (job: inout Job) -> Job? in
+                guard job.status == .running, job.workerId == request.workerId else { return nil }
+                job.status = request.status
+                job.output = request.output
+                job.updatedAt = request.at
+                job.workerId = nil
+                if request.status.isTerminal { job.endedAt = request.at }
+                if let resumeAt = request.resumeAt { job.scheduledFor = resumeAt }
+                return job
+            }
+            if let job { indexed(job) }
             return job
         }
 
+        /// Runs `body` on a stored job in place (no copy of the job in and out of the dictionary).
+        private static func modify<Result>(_ job: inout Job, _ body: (inout Job) -> Result) -> Result {
+            body(&job)
+        }
+
         /// The earliest claimable job among `names`.
-        mutating func earliest(in names: [String]) -> Job? {
-            var best: Job?
+        mutating func earliest(in names: [String]) -> Earliest? {
+            var best: Earliest?
             for name in names {
-                if let job = earliest(name), best.map({ (job.scheduledFor, job.id) < ($0.scheduledFor, $0.id) }) ?? true {
-                    best = job
-                }
+                if let found = earliest(name), best.map({ found.entry < $0.entry }) ?? true { best = found }
             }
             return best
         }
@@ -131,13 +161,14 @@ public final class MemoryJobStore: JobStore {
     public func claim(_ scope: ClaimScope, now: Date, limit: Int) async throws(JobStoreError) -> [Job] {
         state.withLock { state in
             var claimed: [Job] = []
+            claimed.reserveCapacity(min(limit, 64))
             while claimed.count < limit, let job = state.claim(scope, now: now) { claimed.append(job) }
             return claimed
         }
     }
 
     public func nextDue(_ scope: ClaimScope) async throws(JobStoreError) -> Date? {
-        state.withLock { $0.earliest(in: scope.names)?.scheduledFor }
+        state.withLock { $0.earliest(in: scope.names)?.entry.scheduledFor }
     }
 
     public func finish(
@@ -211,8 +242,13 @@ public final class MemoryJobStore: JobStore {
 
     public func deleteEnded(before cutoff: Date) async throws(JobStoreError) -> Int {
         state.withLock { state in
+            guard let earliestEnd = state.earliestEnd, earliestEnd < cutoff else {
+                state.signals.removeAll { $0.acknowledged && $0.createdAt < cutoff }
+                return 0
+            }
             let ended = state.jobs.values.filter { ($0.endedAt ?? .distantFuture) < cutoff }.map(\.id)
             for id in ended { state.jobs[id] = nil }
+            state.earliestEnd = state.jobs.values.lazy.compactMap(\.endedAt).min()
             state.signals.removeAll { $0.acknowledged && $0.createdAt < cutoff }
             return ended.count
         }

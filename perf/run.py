@@ -20,7 +20,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RELEASE = os.path.join(ROOT, ".build", "release")
 VENV_PYTHON = os.path.join(ROOT, "perf", ".peers", "venv", "bin", "python")
-SWIFT_JOBS_BENCH = os.path.join(ROOT, "perf", "peers", "swift-jobs-bench")
+SWIFT_PEERS = os.path.join(ROOT, "perf", "peers", "swift-peers")
+SWIFT_PEERS_BUILD = os.path.join(ROOT, "perf", ".peers", "swift-peers-build")
 
 # The seed's Node version, counted from its documented lifecycle (perf/README.md, "MongoDB
 # commands per job"): claim (findOneAndUpdate), kill-signal check (find on signals), ending
@@ -114,22 +115,15 @@ def engine(results, scratch, jobs):
     results.chart("enqueue→start, memory store (5,000 jobs/s)", "ours", trickle_path)
 
     peer_bulk = peer_trickle = None
-    peer_note = ""
-    checkout = os.environ.get("SWIFT_JOBS_CHECKOUT", os.path.join(ROOT, "perf", ".peers", "swift-jobs"))
-    if os.path.isdir(checkout):
-        scratch_path = os.path.join(ROOT, "perf", ".peers", "swift-jobs-build")
-        env = dict(os.environ, SWIFT_JOBS_CHECKOUT=os.path.abspath(checkout))
-        run(["swift", "build", "-c", "release", "--package-path", SWIFT_JOBS_BENCH, "--scratch-path", scratch_path],
-            1200, env=env)
-        binary = os.path.join(scratch_path, "release", "SwiftJobsBench")
+    binary = os.path.join(SWIFT_PEERS_BUILD, "release", "SwiftJobsBench")
+    try:
         peer_bulk = swift_jobs(binary, "--mode", "bulk", "--jobs", str(jobs), "--workers", "16")
         peer_trickle_path = os.path.join(scratch, "engine-trickle-swift-jobs.txt")
         peer_trickle = swift_jobs(binary, "--mode", "trickle", "--jobs", "20000", "--rate", "5000", "--workers", "16",
                                   "--latencies", peer_trickle_path)
-        # The harness writes whole microseconds; the chart reads any number per line.
         results.chart("enqueue→start, memory store (5,000 jobs/s)", "swift-jobs 1.3 (MemoryQueue)", peer_trickle_path)
-        peer_note = f"swift-jobs from {checkout}"
-    else:
+        peer_note = "peer: swift-jobs 1.3.x, MemoryQueue, 16 workers"
+    except RuntimeError:
         peer_note = ("swift-jobs not run: it is not in this machine's package mirror; set SWIFT_JOBS_CHECKOUT "
                      "to a swift-jobs 1.3.x checkout")
     get = lambda result, key: result[key] if result else None
@@ -233,19 +227,34 @@ def crash(results, runs):
 
 
 def loop_and_cron(results):
-    """6. The loop's and the cron parser's own figures."""
+    """6. The loop's own figures beside SwiftNIO's event loop; the cron parser beside croniter."""
     output, _ = run([os.path.join(RELEASE, "LoopBenchmark")], 600)
+    peer_output, _ = run([os.path.join(SWIFT_PEERS_BUILD, "release", "NIOLoopBench")], 600)
+    peer = dict(line.split(": ", 1) for line in peer_output.splitlines() if ": " in line)
     section = "6. Loop and cron"
     for line in output.splitlines():
         name, _, value = line.partition(": ")
-        if value:
-            results.add(section, "loop: " + name, value, "—", "—", "no peer loop runs here")
+        if not value:
+            continue
+        peer_value = peer.get(name)
+        ours_number, peer_number = leading_number(value), leading_number(peer_value)
+        if "latency" in name or "lateness" in name:
+            ratio = ratio_lower_better(ours_number, peer_number)
+        else:
+            ratio = ratio_higher_better(ours_number, peer_number)
+        results.add(section, "loop: " + name, value, peer_value or "—", ratio,
+                    "peer: SwiftNIO's event loop (1 thread)" if name == output.splitlines()[0].partition(": ")[0] else "")
     cron_output, _ = run([os.path.join(RELEASE, "CronBenchmark"), "3"], 120)
     ours_rate = float(cron_output.split()[1])
     peer_output, _ = run([VENV_PYTHON, os.path.join(ROOT, "perf", "cron-peer", "croniter_bench.py"), "3"], 120)
     peer_rate = float(peer_output.split()[1])
     results.add(section, "cron: next occurrences per second (20 expressions × 5 zones)", fmt(ours_rate),
                 fmt(peer_rate), ratio_higher_better(ours_rate, peer_rate), "peer: croniter 7.0.0")
+
+
+def leading_number(text):
+    match = re.match(r"\s*([0-9.]+)", text or "")
+    return float(match.group(1)) if match else None
 
 
 def machine():
@@ -332,6 +341,9 @@ def main():
     results = Results()
     scratch = tempfile.mkdtemp(prefix="perf-run-")
     try:
+        # The Swift peers (SwiftNIO's loop; swift-jobs when a checkout is found), in one build.
+        run(["swift", "build", "-c", "release", "--package-path", SWIFT_PEERS, "--scratch-path", SWIFT_PEERS_BUILD],
+            1800)
         engine(results, scratch, options.engine_jobs)
         sqlite(results, scratch, options.sqlite_jobs)
         mongo(results, options.mongo_jobs)

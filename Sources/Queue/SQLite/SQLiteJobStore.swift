@@ -150,7 +150,9 @@ public final class SQLiteJobStore: JobStore {
         _ operation: String, _ body: @escaping @Sendable (Database) throws -> Value
     ) async throws(JobStoreError) -> Value {
         let pool = pool
-        return try await run(operation) { try await pool.read(body) }
+        return try await run(operation) { complete in
+            pool.asyncRead { database in complete(Result { try body(database.get()) }) }
+        }
     }
 
     /// Runs `body` in an `IMMEDIATE` write transaction, mapping failures. The transaction
@@ -159,19 +161,26 @@ public final class SQLiteJobStore: JobStore {
         _ operation: String, _ body: @escaping @Sendable (Database) throws -> Value
     ) async throws(JobStoreError) -> Value {
         let pool = pool
-        return try await run(operation) { try await pool.write(body) }
+        return try await run(operation) { complete in
+            pool.asyncWrite(body) { _, result in complete(result) }
+        }
     }
 
-    /// Runs `call` in a task of its own, so that the caller's cancellation neither interrupts
-    /// a statement nor hides the outcome of a committed transaction (GRDB's async calls
-    /// interrupt on cancellation).
+    /// Starts a call on GRDB's dispatch queues through its callback API and suspends until it
+    /// completes. The callback API never looks at the calling task, so the caller's
+    /// cancellation neither interrupts a statement nor hides the outcome of a committed
+    /// transaction (GRDB's async calls interrupt on cancellation), and no task is created per
+    /// call.
     private func run<Value: Sendable>(
-        _ operation: String, _ call: @escaping @Sendable () async throws -> Value
+        _ operation: String,
+        _ start: (_ complete: @escaping @Sendable (Result<Value, any Error>) -> Void) -> Void
     ) async throws(JobStoreError) -> Value {
-        do {
-            return try await Task { try await call() }.value
-        } catch {
-            throw JobStoreError(sqlite: error, operation: operation)
+        let result = await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<Value, any Error>, Never>) in
+            start { result in continuation.resume(returning: result) }
+        }
+        switch result {
+        case .success(let value): return value
+        case .failure(let error): throw JobStoreError(sqlite: error, operation: operation)
         }
     }
 }

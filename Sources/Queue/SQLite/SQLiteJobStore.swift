@@ -98,7 +98,7 @@ public final class SQLiteJobStore: JobStore {
     public func job(id: ObjectId) async throws(JobStoreError) -> Job? {
         let operation = "read job \(id)"
         return try await read(operation) { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id.description])
+            try Row.fetchOne(db, sql: "SELECT \(JobRow.selection) FROM jobs WHERE id = ?", arguments: [id.description])
                 .map { row throws(JobStoreError) in try JobRow.decode(row, operation: operation) }
         }
     }
@@ -120,7 +120,7 @@ public final class SQLiteJobStore: JobStore {
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let order = query.newestFirst ? "created_at DESC, id DESC" : "scheduled_for, id"
         arguments += [query.limit]
-        let sql = "SELECT * FROM jobs \(filter) ORDER BY \(order) LIMIT ?"
+        let sql = "SELECT \(JobRow.selection) FROM jobs \(filter) ORDER BY \(order) LIMIT ?"
         return try await read("find jobs") { [arguments] db in
             var jobs: [Job] = []
             for row in try Row.fetchAll(db, sql: sql, arguments: arguments) {

@@ -33,6 +33,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v2: crons") { db in
             for statement in version2 { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v3: running jobs by worker") { db in
+            for statement in version3 { try db.execute(sql: statement) }
+        }
         return migrator
     }
 
@@ -69,7 +72,7 @@ enum SQLiteSchema {
         "CREATE INDEX IF NOT EXISTS jobs_status_created_at ON jobs (status, created_at, id)",
         "CREATE INDEX IF NOT EXISTS jobs_name_created_at ON jobs (name, created_at, id)",
         "CREATE INDEX IF NOT EXISTS jobs_created_at ON jobs (created_at, id)",
-        // What a worker runs: the dead-worker takeover and the status view.
+        // What a worker runs: the dead-worker takeover and the status view. Replaced in v3.
         "CREATE INDEX IF NOT EXISTS jobs_worker_id ON jobs (worker_id, status)",
         """
         CREATE TABLE IF NOT EXISTS workers (
@@ -108,6 +111,17 @@ enum SQLiteSchema {
         CREATE INDEX IF NOT EXISTS jobs_runnable ON jobs (name, scheduled_for, id)
         WHERE status IN \(claimable) AND type IN \(runnable)
         """,
+    ]
+
+    /// The statements of the third version: the worker index holds running jobs only.
+    static let version3: [String] = [
+        // What a worker runs, for the dead-worker takeover and the status view: those queries
+        // ask for `worker_id = ?`, which SQLite knows implies `worker_id IS NOT NULL`. Only jobs
+        // being run have a worker, so a claim inserts one entry and an ending deletes it, where
+        // v1's `jobs_worker_id` also moved every ended job's entry (NULL worker) by status, and
+        // kept one per job ever stored. Replaces `jobs_worker_id`.
+        "DROP INDEX IF EXISTS jobs_worker_id",
+        "CREATE INDEX IF NOT EXISTS jobs_worker_running ON jobs (worker_id, status) WHERE worker_id IS NOT NULL",
     ]
 
     // MARK: Earliest claimable jobs

@@ -123,16 +123,75 @@ extension SQLiteJobStore {
         return try await write("finish job \(id)") { db in try Self.finishOne(db, request).get() }
     }
 
-    /// One transaction for every ending: one lock and one commit for the batch. A row that
+    /// One transaction for every ending: one lock and one commit for the batch, and one
+    /// statement per ``endingsPerStatement`` endings (``finishBatch(_:_:)``). A row that
     /// cannot be read back fails its own request only; a failed transaction fails them all.
     public func finish(_ requests: [FinishRequest]) async -> [Result<Job?, JobStoreError>] {
         guard !requests.isEmpty else { return [] }
         do throws(JobStoreError) {
             return try await write("finish \(requests.count) jobs") { db in
-                try requests.map { request in try Self.finishOne(db, request) }
+                // Each job once per statement: UPDATE ... FROM would apply only one of two
+                // endings of the same job, where one after the other the second finds it ended.
+                guard requests.count > 1, Set(requests.map(\.id)).count == requests.count else {
+                    return try requests.map { request in try Self.finishOne(db, request) }
+                }
+                var results: [Result<Job?, JobStoreError>] = []
+                results.reserveCapacity(requests.count)
+                var start = 0
+                while start < requests.count {
+                    let end = min(start + Self.endingsPerStatement, requests.count)
+                    results += try Self.finishBatch(db, requests[start..<end])
+                    start = end
+                }
+                return results
             }
         } catch {
             return requests.map { _ in .failure(error) }
+        }
+    }
+
+    /// The most endings one statement of ``finishBatch(_:_:)`` records (7 arguments each).
+    static let endingsPerStatement = 32
+
+    /// Inside the caller's write transaction: ``finishOne(_:_:)`` for each of `requests` (of
+    /// distinct jobs), in one `UPDATE ... FROM (VALUES ...) RETURNING`: each row guarded by its
+    /// own `id`, `status = 'running'` and `worker_id`; `ended_at` set only for a terminal status
+    /// and `scheduled_for` only with `resumeAt` (the values are NULL otherwise, and COALESCE
+    /// keeps the stored one). Returns one result per request, in order.
+    private static func finishBatch(
+        _ db: Database, _ requests: ArraySlice<FinishRequest>
+    ) throws -> [Result<Job?, JobStoreError>] {
+        // `+` keeps the guards out of index choice: each ending looks its job up by primary key.
+        let sql = """
+            WITH endings(id, worker_id, status, output, updated_at, ended_at, scheduled_for) AS \
+            (VALUES \(repeatElement("(?, ?, ?, ?, ?, ?, ?)", count: requests.count).joined(separator: ", ")))
+            UPDATE jobs SET status = endings.status, output = endings.output, updated_at = endings.updated_at,
+            worker_id = NULL, ended_at = COALESCE(endings.ended_at, jobs.ended_at),
+            scheduled_for = COALESCE(endings.scheduled_for, jobs.scheduled_for)
+            FROM endings WHERE jobs.id = endings.id AND +jobs.status = 'running' AND +jobs.worker_id = endings.worker_id
+            RETURNING \(JobRow.selection)
+            """
+        var values: [(any DatabaseValueConvertible)?] = []
+        values.reserveCapacity(requests.count * 7)
+        for request in requests {
+            let milliseconds = SQLiteValues.milliseconds(request.at)
+            values += [
+                request.id.description, request.workerId.description, request.status.rawValue,
+                JobRow.output(request.output), milliseconds, request.status.isTerminal ? milliseconds : nil,
+                request.resumeAt.map(SQLiteValues.milliseconds),
+            ]
+        }
+        var rows: [DatabaseValue: Row] = [:]
+        for row in try Row.fetchAll(db.cachedStatement(sql: sql), arguments: StatementArguments(values)) {
+            rows[row[0] as DatabaseValue] = row
+        }
+        return requests.map { request in
+            guard let row = rows[request.id.description.databaseValue] else { return .success(nil) }
+            do throws(JobStoreError) {
+                return .success(try JobRow.decode(row, operation: "finish job \(request.id)"))
+            } catch {
+                return .failure(error)
+            }
         }
     }
 

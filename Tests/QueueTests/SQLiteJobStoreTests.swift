@@ -145,13 +145,33 @@ struct SQLiteJobStoreTests {
         #expect(try await store.claim(Fixture.scope("mail"), now: Fixture.now)?.id == job.id)
     }
 
+    @Test func aVersion2FileGetsTheRunningWorkerIndex() async throws {
+        let file = TemporarySQLiteFile()
+        defer { file.remove() }
+        let store = try SQLiteJobStore(path: file.path, logger: Logger.silent)
+        try SQLiteSchema.migrator.migrate(store.pool, upTo: "v2: crons")
+        let job = try await store.insert(Fixture.job("mail"))
+        try await store.prepare()
+        let (indexes, plan) = try await store.pool.read { db in
+            (try String.fetchSet(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'jobs'"),
+             try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT id FROM jobs WHERE worker_id IN (?) AND status IN ('running')",
+                              arguments: ["w"]).map { $0["detail"] as String? ?? "" })
+        }
+        #expect(indexes.contains("jobs_worker_running") && !indexes.contains("jobs_worker_id"))
+        #expect(plan.contains { $0.contains("jobs_worker_running") }, "\(plan)")
+        let claimed = try #require(try await store.claim(Fixture.scope("mail"), now: Fixture.now))
+        #expect(claimed.id == job.id)
+        let running = try await store.jobs(matching: JobQuery(statuses: [.running], workerId: claimed.workerId))
+        #expect(running.map(\.id) == [job.id])
+    }
+
     @Test func theClaimQueryReadsOneRangeOfTheRunnableIndexPerName() async throws {
         try await StoreKind.sqlite.withStore { store in
             let store = try #require(store as? SQLiteJobStore)
             let plan = try await store.pool.read { db in
                 try Row.fetchAll(
                     db, sql: "EXPLAIN QUERY PLAN " + SQLiteSchema.earliestClaimable(names: 2, due: true),
-                    arguments: ["a", 0, "b", 0]
+                    arguments: ["a", 0, 16, "b", 0, 16, 16]
                 ).map { $0["detail"] as String? ?? "" }
             }
             let searches = plan.filter { $0.contains("USING INDEX jobs_runnable (name=? AND scheduled_for<?)") }

@@ -32,6 +32,13 @@ public final class SQLiteJobStore: JobStore {
     /// `unavailable`.
     public static let busyTimeout: TimeInterval = 5
 
+    /// How many pages the WAL holds before the connection that commits copies them back into
+    /// the database file (SQLite's `wal_autocheckpoint`, 1,000 by default): the pages a claim or
+    /// an ending changes are the same few index and table pages again and again, so a larger
+    /// WAL copies each of them back less often, and the checkpoint's two fsyncs come 10 times
+    /// less often. The WAL file grows to about 40 MB (4 KB pages) and is then reused.
+    static let walCheckpointPages = 10_000
+
     /// What a committed transaction (a scheduled job, a claim, an ending) survives.
     public enum Durability: Sendable, Hashable {
         /// A crash or SIGKILL of any process using the file: what worker crash recovery is
@@ -62,7 +69,10 @@ public final class SQLiteJobStore: JobStore {
         configuration.busyMode = .timeout(Self.busyTimeout)
         configuration.label = "job-processor"
         let synchronous = durability == .powerLoss ? "FULL" : "NORMAL"
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.walCheckpointPages)")
+        }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
         } catch {

@@ -67,27 +67,6 @@ struct ClaimConformanceTests {
     }
 
     @Test(arguments: StoreKind.allCases)
-    func batchClaimsOverManyNamesTakeTheEarliestAcrossAllOfThem(_ kind: StoreKind) async throws {
-        try await kind.withStore { store in
-            // More names than one SQLite query covers (200): the earliest jobs are spread over
-            // names at both ends of the scope, with ties on scheduled_for broken by id.
-            let names = (0..<450).map { "job-\($0)" }
-            var due: [Job] = []
-            for (index, name) in ["job-449", "job-0", "job-230", "job-17", "job-449", "job-399", "job-0"].enumerated() {
-                due.append(try await store.insert(Fixture.job(name, due: Double(-(index / 2)))))
-            }
-            _ = try await store.insert(Fixture.job("job-3", due: 60))
-            let scope = ClaimScope(workerId: ObjectId(), names: names)
-            #expect(try await store.nextDue(scope) == Fixture.at(-3))
-            var claimed: [Job] = []
-            while case let batch = try await store.claim(scope, now: Fixture.now, limit: 3), !batch.isEmpty { claimed += batch }
-            let expected = due.sorted { ($0.scheduledFor, $0.id.description) < ($1.scheduledFor, $1.id.description) }
-            #expect(claimed.map(\.id) == expected.map(\.id), "earliest scheduled_for first, then lowest id, each once")
-            #expect(try await store.nextDue(scope) == Fixture.at(60))
-        }
-    }
-
-    @Test(arguments: StoreKind.allCases)
     func claimTakesOnlyNamesInScope(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             let job = try await store.insert(Fixture.job("mail"))

@@ -165,6 +165,26 @@ struct SQLiteJobStoreTests {
         #expect(running.map(\.id) == [job.id])
     }
 
+    @Test func batchClaimsOverManyNamesTakeTheEarliestAcrossAllOfThem() async throws {
+        try await StoreKind.sqlite.withStore { store in
+            // More names than one query covers (200): the earliest jobs are spread over
+            // names at both ends of the scope, with ties on scheduled_for broken by id.
+            let names = (0..<250).map { "job-\($0)" }
+            var due: [Job] = []
+            for (index, name) in ["job-249", "job-0", "job-230", "job-17", "job-249", "job-199", "job-0"].enumerated() {
+                due.append(try await store.insert(Fixture.job(name, due: Double(-(index / 2)))))
+            }
+            _ = try await store.insert(Fixture.job("job-3", due: 60))
+            let scope = ClaimScope(workerId: ObjectId(), names: names)
+            #expect(try await store.nextDue(scope) == Fixture.at(-3))
+            var claimed: [Job] = []
+            while case let batch = try await store.claim(scope, now: Fixture.now, limit: 3), !batch.isEmpty { claimed += batch }
+            let expected = due.sorted { ($0.scheduledFor, $0.id.description) < ($1.scheduledFor, $1.id.description) }
+            #expect(claimed.map(\.id) == expected.map(\.id), "earliest scheduled_for first, then lowest id, each once")
+            #expect(try await store.nextDue(scope) == Fixture.at(60))
+        }
+    }
+
     @Test func theClaimQueryReadsOneRangeOfTheRunnableIndexPerName() async throws {
         try await StoreKind.sqlite.withStore { store in
             let store = try #require(store as? SQLiteJobStore)

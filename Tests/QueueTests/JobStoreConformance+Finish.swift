@@ -54,6 +54,23 @@ struct FinishConformanceTests {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func aBatchNamingAJobTwiceRecordsOnlyItsFirstEnding(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let (job, worker) = try await runningJob(in: store)
+            let (other, otherWorker) = try await runningJob(in: store, "export")
+            let results = try await store.finish([
+                FinishRequest(job.id, by: worker, as: .finished, output: JobOutput(result: ["first": true]), at: Fixture.at(2)),
+                FinishRequest(other.id, by: otherWorker, as: .errored, output: JobOutput(error: "boom"), at: Fixture.at(2)),
+                FinishRequest(job.id, by: worker, as: .errored, output: JobOutput(error: "second"), at: Fixture.at(3)),
+            ]).map { try $0.get() }
+            #expect(results[0]?.status == .finished && results[0]?.output?.result == ["first": true])
+            #expect(results[1]?.status == .errored)
+            #expect(results[2] == nil, "the job had ended: the second ending finds it no longer running")
+            #expect(try await store.job(id: job.id)?.status == .finished)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func pausingKeepsEndedAtNilAndFreesTheWorker(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             let (job, worker) = try await runningJob(in: store)

@@ -145,13 +145,53 @@ struct SQLiteJobStoreTests {
         #expect(try await store.claim(Fixture.scope("mail"), now: Fixture.now)?.id == job.id)
     }
 
+    @Test func aVersion2FileGetsTheRunningWorkerIndex() async throws {
+        let file = TemporarySQLiteFile()
+        defer { file.remove() }
+        let store = try SQLiteJobStore(path: file.path, logger: Logger.silent)
+        try SQLiteSchema.migrator.migrate(store.pool, upTo: "v2: crons")
+        let job = try await store.insert(Fixture.job("mail"))
+        try await store.prepare()
+        let (indexes, plan) = try await store.pool.read { db in
+            (try String.fetchSet(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'jobs'"),
+             try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT id FROM jobs WHERE worker_id IN (?) AND status IN ('running')",
+                              arguments: ["w"]).map { $0["detail"] as String? ?? "" })
+        }
+        #expect(indexes.contains("jobs_worker_running") && !indexes.contains("jobs_worker_id"))
+        #expect(plan.contains { $0.contains("jobs_worker_running") }, "\(plan)")
+        let claimed = try #require(try await store.claim(Fixture.scope("mail"), now: Fixture.now))
+        #expect(claimed.id == job.id)
+        let running = try await store.jobs(matching: JobQuery(statuses: [.running], workerId: claimed.workerId))
+        #expect(running.map(\.id) == [job.id])
+    }
+
+    @Test func batchClaimsOverManyNamesTakeTheEarliestAcrossAllOfThem() async throws {
+        try await StoreKind.sqlite.withStore { store in
+            // More names than one query covers (200): the earliest jobs are spread over
+            // names at both ends of the scope, with ties on scheduled_for broken by id.
+            let names = (0..<250).map { "job-\($0)" }
+            var due: [Job] = []
+            for (index, name) in ["job-249", "job-0", "job-230", "job-17", "job-249", "job-199", "job-0"].enumerated() {
+                due.append(try await store.insert(Fixture.job(name, due: Double(-(index / 2)))))
+            }
+            _ = try await store.insert(Fixture.job("job-3", due: 60))
+            let scope = ClaimScope(workerId: ObjectId(), names: names)
+            #expect(try await store.nextDue(scope) == Fixture.at(-3))
+            var claimed: [Job] = []
+            while case let batch = try await store.claim(scope, now: Fixture.now, limit: 3), !batch.isEmpty { claimed += batch }
+            let expected = due.sorted { ($0.scheduledFor, $0.id.description) < ($1.scheduledFor, $1.id.description) }
+            #expect(claimed.map(\.id) == expected.map(\.id), "earliest scheduled_for first, then lowest id, each once")
+            #expect(try await store.nextDue(scope) == Fixture.at(60))
+        }
+    }
+
     @Test func theClaimQueryReadsOneRangeOfTheRunnableIndexPerName() async throws {
         try await StoreKind.sqlite.withStore { store in
             let store = try #require(store as? SQLiteJobStore)
             let plan = try await store.pool.read { db in
                 try Row.fetchAll(
                     db, sql: "EXPLAIN QUERY PLAN " + SQLiteSchema.earliestClaimable(names: 2, due: true),
-                    arguments: ["a", 0, "b", 0]
+                    arguments: ["a", 0, 16, "b", 0, 16, 16]
                 ).map { $0["detail"] as String? ?? "" }
             }
             let searches = plan.filter { $0.contains("USING INDEX jobs_runnable (name=? AND scheduled_for<?)") }

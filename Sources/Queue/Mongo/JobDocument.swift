@@ -98,7 +98,7 @@ enum JobDocument {
         return try decode(reread, operation: operation)
     }
 
-    private static func decodeOutput(_ output: StoredDocumentReader) throws(JobStoreError) -> JobOutput {
+    static func decodeOutput(_ output: StoredDocumentReader) throws(JobStoreError) -> JobOutput {
         JobOutput(
             duration: try output.optionalString("duration"),
             result: output.raw("result"),

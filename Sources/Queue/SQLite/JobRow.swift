@@ -3,9 +3,11 @@ import GRDB
 
 /// The SQLite form of a ``Job``: a row of `jobs` (see ``SQLiteSchema``).
 ///
-/// Writing binds one value per column. Reading turns the row into the equivalent MongoDB
-/// document and decodes it with ``JobDocument``, so both stores accept and reject the same
-/// things (absent optional fields, unknown statuses...) with the same messages.
+/// Writing binds one value per column. Reading takes the columns by position (statements that
+/// read a whole job select ``selection``): a row whose every column holds what this version
+/// writes becomes a ``Job`` directly; any other row is turned into the equivalent MongoDB
+/// document and decoded with ``JobDocument``, so both stores accept and reject the same things
+/// (absent optional fields, unknown statuses...) with the same messages.
 enum JobRow {
     /// The columns of `jobs`, in the order of ``insertSQL``'s placeholders.
     static let columns = [
@@ -13,10 +15,14 @@ enum JobRow {
         "updated_at", "created_at", "worker_id", "sync", "cron_string", "concurrency_mode",
     ]
 
+    /// ``columns`` as a select (or `RETURNING`) list: what every statement that reads a whole
+    /// job reads, in this order, so that ``decode(_:operation:)`` reads columns by position.
+    static let selection = columns.joined(separator: ", ")
+
     /// Inserts one job and returns it as stored.
     static let insertSQL = """
-        INSERT INTO jobs (\(columns.joined(separator: ", ")))
-        VALUES (\(columns.map { _ in "?" }.joined(separator: ", "))) RETURNING *
+        INSERT INTO jobs (\(selection))
+        VALUES (\(columns.map { _ in "?" }.joined(separator: ", "))) RETURNING \(selection)
         """
 
     /// The values of ``columns`` for `job`.
@@ -45,10 +51,106 @@ enum JobRow {
         output.map { SQLiteValues.blob(JobDocument.encode($0)) }
     }
 
-    /// The job stored in `row` (all columns of `jobs`).
+    /// The job stored in `row`, which holds ``selection``.
     /// - Throws: ``JobStoreError`` with code `invalidDocument`, naming the job's id and the
     ///   column (or field), when a value cannot be read.
     static func decode(_ row: Row, operation: String) throws(JobStoreError) -> Job {
+        if let job = decodeStored(row, operation: operation) { return job }
+        return try decodeAsDocument(row, operation: operation)
+    }
+
+    /// The job in `row` when every column holds what this version writes (text ids and
+    /// vocabulary, integer dates, 0 or 1 `sync`, BSON blobs that decode); nil otherwise, for
+    /// ``decodeAsDocument(_:operation:)`` to report what is wrong. Reads columns by position:
+    /// GRDB's by-name lookup compares lowercased names, column by column.
+    private static func decodeStored(_ row: Row, operation: String) -> Job? {
+        guard row.count == columns.count,
+              case .string(let idText) = (row[0] as DatabaseValue).storage, let id = ObjectId(idText),
+              case .string(let name) = (row[1] as DatabaseValue).storage,
+              case .string(let typeText) = (row[2] as DatabaseValue).storage, let type = JobType(rawValue: typeText),
+              case .string(let statusText) = (row[3] as DatabaseValue).storage,
+              let status = JobStatus(rawValue: statusText),
+              case .some(let payload) = document(row[4]),
+              case .some(let outputDocument) = document(row[5]),
+              case .int64(let scheduledFor) = (row[6] as DatabaseValue).storage,
+              case .some(let startedAt) = date(row[7]),
+              case .some(let endedAt) = date(row[8]),
+              case .int64(let updatedAt) = (row[9] as DatabaseValue).storage,
+              case .int64(let createdAt) = (row[10] as DatabaseValue).storage,
+              case .some(let workerId) = objectId(row[11]),
+              case .some(let sync) = flag(row[12])
+        else { return nil }
+        let cronString: String?
+        switch (row[13] as DatabaseValue).storage {
+        case .null: cronString = nil
+        case .string(let text): cronString = text
+        default: return nil
+        }
+        let concurrency: ConcurrencyMode
+        switch (row[14] as DatabaseValue).storage {
+        case .null: concurrency = .concurrent
+        case .string(let text):
+            guard let mode = ConcurrencyMode(rawValue: text) else { return nil }
+            concurrency = mode
+        default: return nil
+        }
+        var output: JobOutput?
+        if let outputDocument {
+            // The same reader as the MongoDB decoder's, so the same rules for the subdocument.
+            let fields = StoredDocumentReader(["_id": .objectId(id), "output": .document(outputDocument)], kind: "job", operation: operation)
+            guard let reader = try? fields.nested("output"), let decoded = try? JobDocument.decodeOutput(reader) else { return nil }
+            output = decoded
+        }
+        return Job(
+            id: id, name: name, type: type, status: status, payload: payload, output: output,
+            scheduledFor: SQLiteValues.date(scheduledFor), startedAt: startedAt, endedAt: endedAt,
+            updatedAt: SQLiteValues.date(updatedAt), createdAt: SQLiteValues.date(createdAt), workerId: workerId,
+            sync: sync ?? false, cronString: cronString, concurrency: concurrency)
+    }
+
+    /// A NULL or BSON BLOB column: `.some(nil)` for NULL, nil when it is anything else.
+    private static func document(_ value: DatabaseValue) -> BSONDocument?? {
+        switch value.storage {
+        case .null: return .some(nil)
+        case .blob(let data):
+            let result: Result<BSONDocument, BSONError> = data.withUnsafeBytes { raw in
+                Result { () throws(BSONError) in try BSONReader.decode(raw) }
+            }
+            return (try? result.get()).map { .some($0) }
+        default: return nil
+        }
+    }
+
+    /// A NULL or INTEGER milliseconds column: `.some(nil)` for NULL, nil when it is anything else.
+    private static func date(_ value: DatabaseValue) -> Date?? {
+        switch value.storage {
+        case .null: .some(nil)
+        case .int64(let milliseconds): .some(SQLiteValues.date(milliseconds))
+        default: nil
+        }
+    }
+
+    /// A NULL or ObjectId TEXT column: `.some(nil)` for NULL, nil when it is anything else.
+    private static func objectId(_ value: DatabaseValue) -> ObjectId?? {
+        switch value.storage {
+        case .null: .some(nil)
+        case .string(let text): ObjectId(text).map { .some($0) }
+        default: nil
+        }
+    }
+
+    /// A NULL, 0 or 1 INTEGER column: `.some(nil)` for NULL, nil when it is anything else.
+    private static func flag(_ value: DatabaseValue) -> Bool?? {
+        switch value.storage {
+        case .null: .some(nil)
+        case .int64(let flag) where flag == 0 || flag == 1: .some(flag == 1)
+        default: nil
+        }
+    }
+
+    /// The job stored in `row`, read as the equivalent MongoDB document by column name: the
+    /// path of a row that ``decodeStored(_:operation:)`` does not take, which names what is wrong.
+    private static func decodeAsDocument(_ row: Row, operation: String) throws(JobStoreError) -> Job {
         let columns = SQLiteRowReader(row, kind: "job", operation: operation)
         let document: BSONDocument = [
             "_id": try columns.objectId("id"),

@@ -48,30 +48,19 @@ extension SQLiteJobStore {
         return try JobRow.decode(row, operation: operation)
     }
 
-    /// One transaction: ``claimOne(_:_:at:)``.
+    /// One transaction: ``claimBatch(_:_:at:limit:)`` for one job.
     public func claim(_ scope: ClaimScope, now: Date) async throws(JobStoreError) -> Job? {
         try await claim(scope, now: now, limit: 1).first
     }
 
-    /// One transaction of up to `limit` ``claimOne(_:_:at:)``s: one lock and one commit for the
-    /// batch. Unreadable rows met on the way are recorded `errored` and logged; the error is
-    /// thrown only when nothing could be claimed.
+    /// One transaction: ``claimBatch(_:_:at:limit:)``, one lock and one commit for the batch.
+    /// Unreadable rows met on the way are recorded `errored` and logged; the error is thrown
+    /// only when nothing could be claimed.
     public func claim(_ scope: ClaimScope, now: Date, limit: Int) async throws(JobStoreError) -> [Job] {
         guard !scope.names.isEmpty, limit > 0 else { return [] }
         let milliseconds = SQLiteValues.milliseconds(now)
-        let (claimed, unreadable) = try await write("claim") { db -> ([Job], [JobStoreError]) in
-            var claimed: [Job] = []
-            var unreadable: [JobStoreError] = []
-            // An unreadable row counts against the limit, so that a single claim meeting one
-            // reports it (and the next claim moves on).
-            while claimed.count + unreadable.count < limit {
-                switch try Self.claimOne(db, scope, at: milliseconds) {
-                case .nothingDue: return (claimed, unreadable)
-                case .claimed(let job): claimed.append(job)
-                case .unreadable(let error): unreadable.append(error)
-                }
-            }
-            return (claimed, unreadable)
+        let (claimed, unreadable) = try await write("claim") { db in
+            try Self.claimBatch(db, scope, at: milliseconds, limit: limit)
         }
         for error in unreadable {
             logger.error("claimed an unreadable job; recorded it errored", metadata: ["error": "\(error)"])
@@ -80,40 +69,50 @@ extension SQLiteJobStore {
         return claimed
     }
 
-    /// What one claim did.
-    private enum ClaimOutcome: Sendable {
-        case nothingDue
-        case claimed(Job)
-        /// The claimed row could not be read; it was recorded `errored` with this error.
-        case unreadable(JobStoreError)
-    }
-
-    /// Inside the caller's write transaction: the earliest due claimable job in scope (an
-    /// indexed read per name, see ``SQLiteSchema``), then one `UPDATE ... RETURNING` guarded by
-    /// its status that sets it running and keeps `started_at` when resuming. A claimed row that
-    /// cannot be read is recorded `errored` at once, so that the next claim moves on to the
-    /// next job (SPEC §7).
-    private static func claimOne(_ db: Database, _ scope: ClaimScope, at milliseconds: Int64) throws -> ClaimOutcome {
-        guard let earliest = try SQLiteSchema.earliestClaimable(db, names: scope.names, dueBy: milliseconds) else {
-            return .nothingDue
-        }
+    /// Inside the caller's write transaction: the `limit` earliest due claimable jobs in scope
+    /// (one indexed read per 200 names, see ``SQLiteSchema``), then one `UPDATE ... RETURNING`
+    /// of those ids, guarded by their status, that sets them running and keeps `started_at`
+    /// when resuming: the jobs that `limit` consecutive single claims would take, earliest
+    /// first. A claimed row that cannot be read is recorded `errored` at once, so that the next
+    /// claim moves on to the next job (SPEC §7); it counts against the limit, so that a single
+    /// claim meeting one reports it.
+    private static func claimBatch(
+        _ db: Database, _ scope: ClaimScope, at milliseconds: Int64, limit: Int
+    ) throws -> (claimed: [Job], unreadable: [JobStoreError]) {
+        let candidates = try SQLiteSchema.earliestClaimable(db, names: scope.names, dueBy: milliseconds, limit: limit)
+        guard !candidates.isEmpty else { return ([], []) }
         let claim = """
             UPDATE jobs SET status = 'running', worker_id = ?, updated_at = ?, started_at = COALESCE(started_at, ?)
-            WHERE id = ? AND status IN \(SQLiteSchema.claimable) AND type IN \(SQLiteSchema.runnable) RETURNING *
+            WHERE id IN (\(repeatElement("?", count: candidates.count).joined(separator: ", ")))
+            AND +status IN \(SQLiteSchema.claimable) AND +type IN \(SQLiteSchema.runnable) RETURNING \(JobRow.selection)
             """
-        let arguments: StatementArguments = [scope.workerId.description, milliseconds, milliseconds, earliest.id]
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: claim), arguments: arguments) else { return .nothingDue }
-        do throws(JobStoreError) {
-            return .claimed(try JobRow.decode(row, operation: "claim"))
-        } catch {
-            try db.execute(
-                sql: """
-                    UPDATE jobs SET status = 'errored', worker_id = NULL, updated_at = ?, ended_at = ?, output = ?
-                    WHERE id = ?
-                    """,
-                arguments: [milliseconds, milliseconds, JobRow.output(JobOutput(error: error.reason)), earliest.id])
-            return .unreadable(error)
+        var arguments: StatementArguments = [scope.workerId.description, milliseconds, milliseconds]
+        arguments += StatementArguments(candidates.map(\.id))
+        // `+` keeps SQLite from looking the guards up in an index: without statistics, it would
+        // rather scan every pending job by status than look up a list of ids by primary key.
+        // RETURNING gives rows in no defined order: they are put back in claim order.
+        var rows: [DatabaseValue: Row] = [:]
+        for row in try Row.fetchAll(db.cachedStatement(sql: claim), arguments: arguments) {
+            rows[row[0] as DatabaseValue] = row
         }
+        var claimed: [Job] = []
+        var unreadable: [JobStoreError] = []
+        claimed.reserveCapacity(rows.count)
+        for candidate in candidates {
+            guard let row = rows[candidate.id] else { continue }
+            do throws(JobStoreError) {
+                claimed.append(try JobRow.decode(row, operation: "claim"))
+            } catch {
+                try db.execute(
+                    sql: """
+                        UPDATE jobs SET status = 'errored', worker_id = NULL, updated_at = ?, ended_at = ?, output = ?
+                        WHERE id = ?
+                        """,
+                    arguments: [milliseconds, milliseconds, JobRow.output(JobOutput(error: error.reason)), candidate.id])
+                unreadable.append(error)
+            }
+        }
+        return (claimed, unreadable)
     }
 
     /// One transaction: ``finishOne(_:_:)``.
@@ -124,16 +123,75 @@ extension SQLiteJobStore {
         return try await write("finish job \(id)") { db in try Self.finishOne(db, request).get() }
     }
 
-    /// One transaction for every ending: one lock and one commit for the batch. A row that
+    /// One transaction for every ending: one lock and one commit for the batch, and one
+    /// statement per ``endingsPerStatement`` endings (``finishBatch(_:_:)``). A row that
     /// cannot be read back fails its own request only; a failed transaction fails them all.
     public func finish(_ requests: [FinishRequest]) async -> [Result<Job?, JobStoreError>] {
         guard !requests.isEmpty else { return [] }
         do throws(JobStoreError) {
             return try await write("finish \(requests.count) jobs") { db in
-                try requests.map { request in try Self.finishOne(db, request) }
+                // Each job once per statement: UPDATE ... FROM would apply only one of two
+                // endings of the same job, where one after the other the second finds it ended.
+                guard requests.count > 1, Set(requests.map(\.id)).count == requests.count else {
+                    return try requests.map { request in try Self.finishOne(db, request) }
+                }
+                var results: [Result<Job?, JobStoreError>] = []
+                results.reserveCapacity(requests.count)
+                var start = 0
+                while start < requests.count {
+                    let end = min(start + Self.endingsPerStatement, requests.count)
+                    results += try Self.finishBatch(db, requests[start..<end])
+                    start = end
+                }
+                return results
             }
         } catch {
             return requests.map { _ in .failure(error) }
+        }
+    }
+
+    /// The most endings one statement of ``finishBatch(_:_:)`` records (7 arguments each).
+    static let endingsPerStatement = 32
+
+    /// Inside the caller's write transaction: ``finishOne(_:_:)`` for each of `requests` (of
+    /// distinct jobs), in one `UPDATE ... FROM (VALUES ...) RETURNING`: each row guarded by its
+    /// own `id`, `status = 'running'` and `worker_id`; `ended_at` set only for a terminal status
+    /// and `scheduled_for` only with `resumeAt` (the values are NULL otherwise, and COALESCE
+    /// keeps the stored one). Returns one result per request, in order.
+    private static func finishBatch(
+        _ db: Database, _ requests: ArraySlice<FinishRequest>
+    ) throws -> [Result<Job?, JobStoreError>] {
+        // `+` keeps the guards out of index choice: each ending looks its job up by primary key.
+        let sql = """
+            WITH endings(id, worker_id, status, output, updated_at, ended_at, scheduled_for) AS \
+            (VALUES \(repeatElement("(?, ?, ?, ?, ?, ?, ?)", count: requests.count).joined(separator: ", ")))
+            UPDATE jobs SET status = endings.status, output = endings.output, updated_at = endings.updated_at,
+            worker_id = NULL, ended_at = COALESCE(endings.ended_at, jobs.ended_at),
+            scheduled_for = COALESCE(endings.scheduled_for, jobs.scheduled_for)
+            FROM endings WHERE jobs.id = endings.id AND +jobs.status = 'running' AND +jobs.worker_id = endings.worker_id
+            RETURNING \(JobRow.selection)
+            """
+        var values: [(any DatabaseValueConvertible)?] = []
+        values.reserveCapacity(requests.count * 7)
+        for request in requests {
+            let milliseconds = SQLiteValues.milliseconds(request.at)
+            values += [
+                request.id.description, request.workerId.description, request.status.rawValue,
+                JobRow.output(request.output), milliseconds, request.status.isTerminal ? milliseconds : nil,
+                request.resumeAt.map(SQLiteValues.milliseconds),
+            ]
+        }
+        var rows: [DatabaseValue: Row] = [:]
+        for row in try Row.fetchAll(db.cachedStatement(sql: sql), arguments: StatementArguments(values)) {
+            rows[row[0] as DatabaseValue] = row
+        }
+        return requests.map { request in
+            guard let row = rows[request.id.description.databaseValue] else { return .success(nil) }
+            do throws(JobStoreError) {
+                return .success(try JobRow.decode(row, operation: "finish job \(request.id)"))
+            } catch {
+                return .failure(error)
+            }
         }
     }
 
@@ -154,7 +212,7 @@ extension SQLiteJobStore {
             arguments += [SQLiteValues.milliseconds(resumeAt)]
         }
         arguments += [request.id.description, request.workerId.description]
-        let sql = "UPDATE jobs SET \(assignments) WHERE id = ? AND status = 'running' AND worker_id = ? RETURNING *"
+        let sql = "UPDATE jobs SET \(assignments) WHERE id = ? AND status = 'running' AND worker_id = ? RETURNING \(JobRow.selection)"
         guard let row = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments) else { return .success(nil) }
         do throws(JobStoreError) {
             return .success(try JobRow.decode(row, operation: "finish job \(request.id)"))
@@ -180,7 +238,7 @@ extension SQLiteJobStore {
             case .pending, .paused:
                 let sql = """
                     UPDATE jobs SET status = 'killed', ended_at = ?, updated_at = ?, worker_id = NULL
-                    WHERE id = ? AND status IN \(SQLiteSchema.claimable) RETURNING *
+                    WHERE id = ? AND status IN \(SQLiteSchema.claimable) RETURNING \(JobRow.selection)
                     """
                 guard let killed = try Row.fetchOne(db, sql: sql, arguments: [milliseconds, milliseconds, id.description]) else {
                     throw JobStoreError(.database, operation: operation, reason: "the job changed inside its transaction")

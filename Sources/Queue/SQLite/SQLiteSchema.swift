@@ -33,6 +33,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v2: crons") { db in
             for statement in version2 { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v3: running jobs by worker") { db in
+            for statement in version3 { try db.execute(sql: statement) }
+        }
         return migrator
     }
 
@@ -69,7 +72,7 @@ enum SQLiteSchema {
         "CREATE INDEX IF NOT EXISTS jobs_status_created_at ON jobs (status, created_at, id)",
         "CREATE INDEX IF NOT EXISTS jobs_name_created_at ON jobs (name, created_at, id)",
         "CREATE INDEX IF NOT EXISTS jobs_created_at ON jobs (created_at, id)",
-        // What a worker runs: the dead-worker takeover and the status view.
+        // What a worker runs: the dead-worker takeover and the status view. Replaced in v3.
         "CREATE INDEX IF NOT EXISTS jobs_worker_id ON jobs (worker_id, status)",
         """
         CREATE TABLE IF NOT EXISTS workers (
@@ -110,23 +113,37 @@ enum SQLiteSchema {
         """,
     ]
 
-    // MARK: Earliest claimable job
+    /// The statements of the third version: the worker index holds running jobs only.
+    static let version3: [String] = [
+        // What a worker runs, for the dead-worker takeover and the status view: those queries
+        // ask for `worker_id = ?`, which SQLite knows implies `worker_id IS NOT NULL`. Only jobs
+        // being run have a worker, so a claim inserts one entry and an ending deletes it, where
+        // v1's `jobs_worker_id` also moved every ended job's entry (NULL worker) by status, and
+        // kept one per job ever stored. Replaces `jobs_worker_id`.
+        "DROP INDEX IF EXISTS jobs_worker_id",
+        "CREATE INDEX IF NOT EXISTS jobs_worker_running ON jobs (worker_id, status) WHERE worker_id IS NOT NULL",
+    ]
+
+    // MARK: Earliest claimable jobs
 
     /// How many names one earliest-job query covers: each name is one branch of a compound
     /// SELECT, and SQLite allows 500 branches by default.
     static let namesPerQuery = 200
 
-    /// The earliest claimable job (`id`, `scheduled_for`) among `names` (at most
-    /// ``namesPerQuery``), optionally due by a bound: one `?` per name, each followed by the
-    /// bound's `?` when `due`. Each branch reads the first entry of one name's range in
-    /// `jobs_runnable`, so the query costs O(k log n) for k names, however large the backlog.
+    /// The earliest claimable jobs (`id`, `scheduled_for`) among `names` (at most
+    /// ``namesPerQuery``), earliest first, optionally due by a bound: one `?` per name, each
+    /// followed by the bound's `?` when `due`, then the limit's `?` after each name when there are
+    /// several names, then the limit's `?`. Each branch reads the first entries of one name's
+    /// range in `jobs_runnable`, so the query costs O(k (log n + limit)) for k names, however
+    /// large the backlog.
     static func earliestClaimable(names: Int, due: Bool) -> String {
         let branch = """
-            SELECT * FROM (SELECT id, scheduled_for FROM jobs WHERE status IN \(claimable) AND type IN \(runnable) AND name = ?\
-            \(due ? " AND scheduled_for <= ?" : "") ORDER BY scheduled_for, id LIMIT 1)
+            SELECT id, scheduled_for FROM jobs WHERE status IN \(claimable) AND type IN \(runnable) AND name = ?\
+            \(due ? " AND scheduled_for <= ?" : "") ORDER BY scheduled_for, id LIMIT ?
             """
-        let branches = Array(repeating: branch, count: max(1, names)).joined(separator: " UNION ALL ")
-        return "SELECT id, scheduled_for FROM (\(branches)) ORDER BY scheduled_for, id LIMIT 1"
+        guard names > 1 else { return branch }
+        let branches = Array(repeating: "SELECT * FROM (\(branch))", count: names).joined(separator: " UNION ALL ")
+        return "SELECT id, scheduled_for FROM (\(branches)) ORDER BY scheduled_for, id LIMIT ?"
     }
 
     /// The earliest claimable job among `names` (any number), due by `now` when given: one
@@ -135,7 +152,18 @@ enum SQLiteSchema {
     static func earliestClaimable(
         _ db: Database, names: [String], dueBy now: Int64?
     ) throws -> (id: DatabaseValue, scheduledFor: DatabaseValue)? {
-        var best: (id: DatabaseValue, scheduledFor: DatabaseValue)?
+        try earliestClaimable(db, names: names, dueBy: now, limit: 1).first
+    }
+
+    /// The `limit` earliest claimable jobs among `names` (any number), earliest first (by
+    /// `scheduled_for`, then `id`), due by `now` when given: one query per ``namesPerQuery``
+    /// names, the earliest `limit` of their answers. Runs in the caller's transaction. Returns
+    /// each row's `id` as stored and its `scheduled_for` in milliseconds.
+    static func earliestClaimable(
+        _ db: Database, names: [String], dueBy now: Int64?, limit: Int
+    ) throws -> [(id: DatabaseValue, scheduledFor: DatabaseValue)] {
+        guard limit > 0 else { return [] }
+        var best: [(id: DatabaseValue, scheduledFor: DatabaseValue)] = []
         var unique: [String] = []
         var seen: Set<String> = []
         for name in names where seen.insert(name).inserted { unique.append(name) }
@@ -147,12 +175,28 @@ enum SQLiteSchema {
             for name in chunk {
                 arguments += [name]
                 if let now { arguments += [now] }
+                arguments += [limit]
             }
+            if chunk.count > 1 { arguments += [limit] }
             let sql = earliestClaimable(names: chunk.count, due: now != nil)
-            guard let row = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments) else { continue }
-            let candidate = (id: row[0] as DatabaseValue, scheduledFor: row[1] as DatabaseValue)
-            if let current = best, !precedes(candidate, current) { continue }
-            best = candidate
+            let rows = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments)
+            let candidates = rows.map { row in (id: row[0] as DatabaseValue, scheduledFor: row[1] as DatabaseValue) }
+            if best.isEmpty {
+                best = candidates
+            } else if !candidates.isEmpty {
+                // Both lists are in SQLite's order: merge them, keeping the first `limit`.
+                var merged: [(id: DatabaseValue, scheduledFor: DatabaseValue)] = []
+                var (left, right) = (best[...], candidates[...])
+                while merged.count < limit, let first = left.first ?? right.first {
+                    if let l = left.first, let r = right.first {
+                        if precedes(r, l) { merged.append(r); right.removeFirst() } else { merged.append(l); left.removeFirst() }
+                    } else {
+                        merged.append(first)
+                        if left.isEmpty { right.removeFirst() } else { left.removeFirst() }
+                    }
+                }
+                best = merged
+            }
         }
         return best
     }

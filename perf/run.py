@@ -8,6 +8,7 @@ this machine: nothing is copied from an earlier run.
 import argparse
 import datetime
 import json
+import math
 import os
 import platform
 import re
@@ -316,7 +317,8 @@ def write_chart(results):
             if not samples:
                 continue
             fractions = [(index + 1) / len(samples) for index in range(len(samples))]
-            axis.plot(samples, fractions, label=f"{label} (p99 {samples[int(0.99 * (len(samples) - 1))]:.2f} ms)")
+            p99 = samples[max(0, math.ceil(0.99 * len(samples)) - 1)]  # nearest rank, as the benchmarks compute it
+            axis.plot(samples, fractions, label=f"{label} (p99 {p99:.2f} ms)")
         axis.set_xscale("log")
         axis.set_xlabel("milliseconds (log scale)")
         axis.set_ylabel("fraction of jobs")

@@ -48,6 +48,20 @@ enum BenchmarkJobs {
     /// The payload that lets a `noop` job measure its enqueue→start latency.
     static func stamped() -> BSONDocument { ["t": .double(monotonicSeconds())] }
 
+    /// A new, prepared SQLite file `jobs.sqlite` in `folder` (created if needed, any old file
+    /// removed), its store, and a processor that is never run, to schedule jobs through the
+    /// same path as an application's.
+    static func freshSQLite(in folder: String) async throws -> (path: String, store: SQLiteJobStore, client: JobProcessor) {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = folder + "/jobs.sqlite"
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+        let store = try SQLiteJobStore(path: path, logger: logger)
+        try await store.prepare()
+        return (path, store, try JobProcessor(QueueConfiguration(store: store, logger: logger, jobs: definitions)))
+    }
+
     static let definitions: [String: JobDefinition] = [
         "noop": JobDefinition { job, _ in
             if case .double(let enqueued)? = job.payload?["t"] {

@@ -15,15 +15,7 @@ struct CrashBenchmark: AsyncParsableCommand {
     @Option(help: "Crashes to time.") var runs = 3
 
     func run() async throws {
-        let folder = NSTemporaryDirectory() + "crash-bench-\(getpid())"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let path = folder + "/jobs.sqlite"
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-        var logger = Logger(label: "bench")
-        logger.logLevel = .warning
-        let store = try SQLiteJobStore(path: path, logger: logger)
-        try await store.prepare()
-        let client = try JobProcessor(QueueConfiguration(store: store, logger: logger, jobs: BenchmarkJobs.definitions))
+        let (path, store, client) = try await BenchmarkJobs.freshSQLite(in: NSTemporaryDirectory() + "crash-bench-\(getpid())")
 
         var workers = try (0..<2).map { _ in try WorkerProcess(sqlite: path) }
         defer { for worker in workers { worker.stop() } }
@@ -54,7 +46,7 @@ struct CrashBenchmark: AsyncParsableCommand {
             // The survivor still runs nothing; the next job may land on either worker.
         }
         let samples = Samples(detections)
-        let defaults = QueueConfiguration(store: store, logger: logger, jobs: [:])
+        let defaults = QueueConfiguration(store: store, logger: Logger(label: "bench"), jobs: [:])
         print(String(format: "crash detection (heartbeat %@, dead after %@): median %.2f s, max %.2f s over %d crashes",
                      "\(defaults.heartbeatInterval)", "\(defaults.deadWorkerTimeout)", samples.percentile(50), samples.max, runs))
         try emit([

@@ -27,15 +27,7 @@ struct SQLiteBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         let folder = directory ?? NSTemporaryDirectory() + "sqlite-bench-\(getpid())"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let path = folder + "/jobs.sqlite"
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-        var logger = Logger(label: "bench")
-        logger.logLevel = .warning
-        let store = try SQLiteJobStore(path: path, logger: logger)
-        try await store.prepare()
-        // Schedules through a processor that does not run: the same path as an application's.
-        let client = try JobProcessor(QueueConfiguration(store: store, logger: logger, jobs: BenchmarkJobs.definitions))
+        let (path, _, client) = try await BenchmarkJobs.freshSQLite(in: folder)
         let reader = try DatabaseQueue(path: path)
         let finished = { try await reader.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE status = 'finished'") ?? 0 } }
 

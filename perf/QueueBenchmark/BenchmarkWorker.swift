@@ -32,7 +32,7 @@ struct BenchmarkWorker: AsyncParsableCommand {
         configuration.pollInterval = .milliseconds(bounds[0]) ... .milliseconds(bounds[1])
         configuration.handlesTerminationSignals = true
         let processor = try JobProcessor(configuration)
-        defer { try? BenchmarkJobs.startLatencies.write(to: latencyFile) }
+        defer { try? Samples(BenchmarkJobs.startLatencies.withLock { $0 }).write(to: latencyFile, scale: 1e6) }
         // Unbuffered: the parent waits for this line.
         FileHandle.standardOutput.write(Data("worker \(processor.workerId)\n".utf8))
         try await processor.run()

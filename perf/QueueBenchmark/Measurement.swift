@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Percentiles over a set of samples (nearest rank).
 struct Samples {
@@ -45,16 +44,7 @@ func waitUntil(_ what: String, timeout: Double, step: Duration = .milliseconds(2
     }
 }
 
-extension Mutex<[Double]> {
-    /// Writes the values, one per line, in microseconds.
-    func write(to path: String?) throws {
-        guard let path else { return }
-        let text = withLock { values in values.map { String(format: "%.1f", $0 * 1e6) }.joined(separator: "\n") + "\n" }
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-    }
-}
-
-/// Reads values written by ``Mutex/write(to:)`` (microseconds), as seconds.
+/// Reads values written by ``Samples/write(to:scale:)`` in microseconds, as seconds.
 func readMicroseconds(_ path: String) throws -> [Double] {
     try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").compactMap { Double($0) }.map { $0 / 1e6 }
 }

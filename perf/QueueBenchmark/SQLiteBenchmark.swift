@@ -71,8 +71,9 @@ struct SQLiteBenchmark: AsyncParsableCommand {
             throw BenchmarkError("the workers reported \(latency.values.count) latencies for \(jobs) jobs")
         }
         try latency.write(to: latencies, scale: 1e6)
-        print(String(format: "sqlite (%@): %d no-op jobs, %d worker processes × concurrency %d: %.0f jobs/s; enqueue→start p50 %.1f ms, p99 %.1f ms; enqueue %.0f jobs/s",
-                     mode, jobs, workers, concurrency, rate, latency.percentile(50) * 1e3, latency.percentile(99) * 1e3, enqueueRate))
+        let enqueue = enqueueRate.isNaN ? "" : String(format: "; enqueue %.0f jobs/s", enqueueRate)
+        print(String(format: "sqlite (%@): %d no-op jobs, %d worker processes × concurrency %d: %.0f jobs/s; enqueue→start p50 %.1f ms, p99 %.1f ms",
+                     mode, jobs, workers, concurrency, rate, latency.percentile(50) * 1e3, latency.percentile(99) * 1e3) + enqueue)
         try emit([
             "benchmark": "sqlite", "mode": mode, "jobs": jobs, "workers": workers, "concurrency": concurrency,
             "jobs_per_s": rate, "enqueue_per_s": enqueueRate.isNaN ? 0 : enqueueRate,

@@ -54,6 +54,29 @@ struct FinishConformanceTests {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func endingsCarryingTheirClaimedJobsReturnTheJobsAsStored(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let (done, worker) = try await runningJob(in: store)
+            let (paused, otherWorker) = try await runningJob(in: store, "resumable")
+            let (taken, _) = try await runningJob(in: store, "export")
+            let later = Fixture.at(2).addingTimeInterval(0.000_7)  // not a whole millisecond, as a worker's clock reads
+            let results = try await store.finish([
+                FinishRequest(done.id, by: worker, as: .finished, output: JobOutput(duration: "2s", result: ["n": 1]),
+                              at: later, claimed: done),
+                FinishRequest(paused.id, by: otherWorker, as: .paused, output: nil, at: later,
+                              resumeAt: Fixture.at(60).addingTimeInterval(0.000_3), claimed: paused),
+                FinishRequest(taken.id, by: worker, as: .finished, output: nil, at: later, claimed: taken),
+            ]).map { try $0.get() }
+            #expect(try results[0] == #require(try await store.job(id: done.id)))
+            #expect(results[0]?.status == .finished && results[0]?.endedAt != nil)
+            #expect(try results[1] == #require(try await store.job(id: paused.id)))
+            #expect(results[1]?.status == .paused && results[1]?.endedAt == nil)
+            #expect(results[2] == nil, "claimed by another worker: not recorded, though the request carried the job")
+            #expect(try await store.job(id: taken.id)?.status == .running)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func aBatchNamingAJobTwiceRecordsOnlyItsFirstEnding(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             let (job, worker) = try await runningJob(in: store)

@@ -120,7 +120,8 @@ extension Scheduler {
     /// recorded, `onJobExited` gets the final job unless the job was only paused.
     private func record(_ entry: RunningJob, _ ending: JobEnding, resumeAt: Date?) {
         let request = FinishRequest(
-            entry.job.id, by: workerId, as: ending.status, output: ending.output, at: Date(), resumeAt: resumeAt)
+            entry.job.id, by: workerId, as: ending.status, output: ending.output, at: Date(), resumeAt: resumeAt,
+            claimed: entry.job)
         endings.append(PendingEnding(entry: entry, request: request))
         settleAfterEndings()
     }

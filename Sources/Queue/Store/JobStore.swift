@@ -62,7 +62,9 @@ public protocol JobStore: Sendable {
 
     /// Records several endings at once, each exactly as ``finish(_:by:as:output:at:resumeAt:)``
     /// would (each guarded on its own), in as few round trips as the store can: the processor
-    /// hands over every ending that arrived while the previous batch was being written.
+    /// hands over every ending that arrived while the previous batch was being written. A
+    /// request that carries its job as claimed (``FinishRequest/claimed``) lets the store
+    /// return ``FinishRequest/applied(to:)`` instead of reading the job back.
     /// - Returns: one result per request, in order.
     func finish(_ requests: [FinishRequest]) async -> [Result<Job?, JobStoreError>]
 
@@ -168,28 +170,6 @@ extension JobStore {
             }
         }
         return results
-    }
-}
-
-/// One ending for ``JobStore/finish(_:)``: the arguments of
-/// ``JobStore/finish(_:by:as:output:at:resumeAt:)``.
-public struct FinishRequest: Sendable, Hashable {
-    public var id: ObjectId
-    public var workerId: ObjectId
-    public var status: JobStatus
-    public var output: JobOutput?
-    public var at: Date
-    public var resumeAt: Date?
-
-    public init(
-        _ id: ObjectId, by workerId: ObjectId, as status: JobStatus, output: JobOutput?, at: Date, resumeAt: Date? = nil
-    ) {
-        self.id = id
-        self.workerId = workerId
-        self.status = status
-        self.output = output
-        self.at = at
-        self.resumeAt = resumeAt
     }
 }
 

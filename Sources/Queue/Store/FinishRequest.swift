@@ -1,0 +1,50 @@
+import Foundation
+
+/// One ending for ``JobStore/finish(_:)``: the arguments of
+/// ``JobStore/finish(_:by:as:output:at:resumeAt:)``, and the job as its worker claimed it.
+public struct FinishRequest: Sendable, Hashable {
+    public var id: ObjectId
+    public var workerId: ObjectId
+    public var status: JobStatus
+    public var output: JobOutput?
+    public var at: Date
+    public var resumeAt: Date?
+    /// The job as the store returned it to `workerId`'s claim, when the caller has it. While a
+    /// job runs nothing but its ending changes it (a kill is a signal, recovery changes its
+    /// status, which the ending's guard checks), so the job after a recorded ending is
+    /// ``applied(to:)`` this one: a store may return that rather than read the job back.
+    public var claimed: Job?
+
+    public init(
+        _ id: ObjectId, by workerId: ObjectId, as status: JobStatus, output: JobOutput?, at: Date, resumeAt: Date? = nil,
+        claimed: Job? = nil
+    ) {
+        self.id = id
+        self.workerId = workerId
+        self.status = status
+        self.output = output
+        self.at = at
+        self.resumeAt = resumeAt
+        self.claimed = claimed
+    }
+
+    /// `job` with this ending recorded, as a store reads it back: `status`, `output`,
+    /// `updated_at`, `ended_at` for a terminal status and `scheduled_for` with `resumeAt`, dates
+    /// cut to milliseconds; no worker.
+    public func applied(to job: Job) -> Job {
+        var ended = job
+        let now = Self.stored(at)
+        ended.status = status
+        ended.output = output
+        ended.updatedAt = now
+        ended.workerId = nil
+        if status.isTerminal { ended.endedAt = now }
+        if let resumeAt { ended.scheduledFor = Self.stored(resumeAt) }
+        return ended
+    }
+
+    /// `date` as the stores keep it: whole milliseconds since 1970, rounded down (BSON dates).
+    private static func stored(_ date: Date) -> Date {
+        Date(timeIntervalSince1970: Double(BSONWriter.milliseconds(date)) / 1000)
+    }
+}

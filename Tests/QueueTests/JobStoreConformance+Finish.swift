@@ -77,6 +77,37 @@ struct FinishConformanceTests {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func finishingThenClaimingRecordsTheEndingsAndClaimsTheEarliestDueJobs(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let (first, worker) = try await runningJob(in: store)
+            let (second, otherWorker) = try await runningJob(in: store, "export")
+            let later = try await store.insert(Fixture.job("send-mail", due: 2))
+            let earlier = try await store.insert(Fixture.job("export", due: 1))
+            _ = try await store.insert(Fixture.job("send-mail", due: 30))  // not due yet
+            let scope = ClaimScope(workerId: worker, names: ["send-mail", "export"])
+            let outcome = await store.finish([
+                FinishRequest(first.id, by: worker, as: .finished, output: nil, at: Fixture.at(5), claimed: first),
+                FinishRequest(second.id, by: worker, as: .finished, output: nil, at: Fixture.at(5)),
+            ], thenClaim: scope, now: Fixture.at(5), limit: 3)
+            let endings = try outcome.endings.map { try $0.get() }
+            #expect(endings[0]?.status == .finished)
+            #expect(endings[1] == nil, "running on another worker: left as it is")
+            #expect(try await store.job(id: second.id)?.workerId == otherWorker)
+            // A store may claim fewer than the limit per call (MongoDB: one): claim on until none comes.
+            var claimed = try outcome.claimed.get()
+            while claimed.count < 3 {
+                let more = await store.finish([], thenClaim: scope, now: Fixture.at(5), limit: 3 - claimed.count)
+                #expect(more.endings.isEmpty)
+                guard case .success(let jobs) = more.claimed, !jobs.isEmpty else { break }
+                claimed += jobs
+            }
+            #expect(claimed.map(\.id) == [earlier.id, later.id], "the due ones, earliest first; the job due later stays")
+            #expect(claimed.allSatisfy { $0.status == .running && $0.workerId == worker })
+            #expect(try await store.job(id: first.id)?.status == .finished)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func aBatchNamingAJobTwiceRecordsOnlyItsFirstEnding(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             let (job, worker) = try await runningJob(in: store)

@@ -8,27 +8,45 @@ extension Scheduler {
     /// at the store's pace. When a claim finds nothing, ``idle()`` arms the next poll
     /// and the due-time timer.
     func pump() {
-        loop.preconditionInLoop()
-        let free = configuration.concurrency - running.count
-        guard phase == .running, !claiming, free > 0, !scope.names.isEmpty else { return }
+        guard let (scope, free) = claimableSlots() else { return }
         claiming = true
         recheck = false
-        let (store, scope) = (store, scope)
+        let store = store
         perform({ () async throws(JobStoreError) in try await store.claim(scope, now: Date(), limit: free) }) { result in
-            self.claiming = false
-            switch result {
-            case .success(let jobs):
-                guard self.phase == .running else {
-                    for job in jobs { self.release(job) }
-                    return
-                }
-                self.start(jobs)
-                if !jobs.isEmpty { self.pollDelay = self.configuration.pollInterval.lowerBound }
-                if !jobs.isEmpty || self.recheck { self.pump() } else { self.idle() }
-            case .failure(let error):
-                self.logger.warning("claiming failed; retrying after the poll interval", metadata: ["error": "\(error)"])
-                self.armPoll()
+            self.claimed(result)
+        }
+    }
+
+    /// The scope and number of free slots when this worker may claim now: it is running, no
+    /// claim is in flight, and a slot is free; nil otherwise.
+    func claimableSlots() -> (ClaimScope, Int)? {
+        loop.preconditionInLoop()
+        let free = configuration.concurrency - running.count
+        guard phase == .running, !claiming, free > 0, !scope.names.isEmpty else { return nil }
+        return (scope, free)
+    }
+
+    /// A claim (alone, or after endings) came back: start its jobs, write the endings that
+    /// waited for it (claiming for their slots in the same call), and claim again while jobs
+    /// come back; once none does, go idle. Jobs claimed while shutting down are released.
+    func claimed(_ result: Result<[Job], JobStoreError>) {
+        claiming = false
+        switch result {
+        case .success(let jobs):
+            guard phase == .running else {
+                for job in jobs { release(job) }
+                flushEndings()
+                return
             }
+            start(jobs)
+            if !jobs.isEmpty { pollDelay = configuration.pollInterval.lowerBound }
+            flushEndings()
+            if claiming { return }  // the endings' call claims
+            if !jobs.isEmpty || recheck { pump() } else { idle() }
+        case .failure(let error):
+            logger.warning("claiming failed; retrying after the poll interval", metadata: ["error": "\(error)"])
+            flushEndings()
+            armPoll()
         }
     }
 

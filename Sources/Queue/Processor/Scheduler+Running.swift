@@ -146,22 +146,41 @@ extension Scheduler {
         }
     }
 
-    /// Writes every queued ending in one store call, unless a write is in flight: then they
-    /// wait for it and go together in the next one (group commit: a busy worker writes its
-    /// endings in batches, an idle one each at once).
+    /// Writes every queued ending in one store call, unless a write or a claim is in flight:
+    /// then they wait for it and go together in the next one (group commit: a busy worker
+    /// writes its endings in batches, an idle one each at once). When slots are free, the same
+    /// call claims jobs for them (``JobStore/finish(_:thenClaim:now:limit:)``): a busy worker
+    /// records endings and refills their slots in one store call.
     func flushEndings() {
-        guard !recordingEndings, !endings.isEmpty else { return }
+        guard !recordingEndings, !claiming, !endings.isEmpty else { return }
         recordingEndings = true
         let batch = endings
         endings.removeAll(keepingCapacity: true)
         let store = store
-        let requests = batch.map(\.request)
-        perform({ () async throws(JobStoreError) in await store.finish(requests) }) { result in
-            self.recordingEndings = false
-            let results = (try? result.get()) ?? []  // never a failure: finish(_:) reports each request
-            for (ending, outcome) in zip(batch, results) { self.recorded(ending, outcome) }
-            self.flushEndings()
+        let requests = batch.map { $0.request }
+        guard let (scope, free) = claimableSlots() else {
+            perform({ () async throws(JobStoreError) in await store.finish(requests) }) { result in
+                let results = (try? result.get()) ?? []  // never a failure: finish(_:) reports each request
+                self.endingsRecorded(batch, results)
+            }
+            return
         }
+        claiming = true
+        recheck = false
+        perform({ () async throws(JobStoreError) in
+            await store.finish(requests, thenClaim: scope, now: Date(), limit: free)
+        }) { result in
+            guard case .success(let outcome) = result else { return }  // never a failure: each part reports its own
+            self.endingsRecorded(batch, outcome.endings)
+            self.claimed(outcome.claimed)
+        }
+    }
+
+    /// A batch of endings came back from the store; the next batch may go.
+    private func endingsRecorded(_ batch: [PendingEnding], _ results: [Result<Job?, JobStoreError>]) {
+        recordingEndings = false
+        for (ending, outcome) in zip(batch, results) { recorded(ending, outcome) }
+        flushEndings()
     }
 
     /// One ending came back from the store.

@@ -59,14 +59,18 @@ extension SQLiteJobStore {
     public func claim(_ scope: ClaimScope, now: Date, limit: Int) async throws(JobStoreError) -> [Job] {
         guard !scope.names.isEmpty, limit > 0 else { return [] }
         let milliseconds = SQLiteValues.milliseconds(now)
-        let (claimed, unreadable) = try await write("claim") { db in
-            try Self.claimBatch(db, scope, at: milliseconds, limit: limit)
-        }
-        for error in unreadable {
+        let batch = try await write("claim") { db in try Self.claimBatch(db, scope, at: milliseconds, limit: limit) }
+        return try reported(batch).get()
+    }
+
+    /// A claim's outcome once the unreadable rows it met (already recorded `errored`) are
+    /// logged: the claimed jobs, or the first such row's error when nothing could be claimed.
+    private func reported(_ batch: (claimed: [Job], unreadable: [JobStoreError])) -> Result<[Job], JobStoreError> {
+        for error in batch.unreadable {
             logger.error("claimed an unreadable job; recorded it errored", metadata: ["error": "\(error)"])
         }
-        if claimed.isEmpty, let error = unreadable.first { throw error }
-        return claimed
+        if batch.claimed.isEmpty, let error = batch.unreadable.first { return .failure(error) }
+        return .success(batch.claimed)
     }
 
     /// Inside the caller's write transaction: the `limit` earliest due claimable jobs in scope
@@ -123,31 +127,66 @@ extension SQLiteJobStore {
         return try await write("finish job \(id)") { db in try Self.finishOne(db, request).get() }
     }
 
-    /// One transaction for every ending: one lock and one commit for the batch, and one
-    /// statement per ``endingsPerStatement`` endings (``finishBatch(_:_:)``). A row that
-    /// cannot be read back fails its own request only; a failed transaction fails them all.
+    /// One transaction for every ending: one lock and one commit for the batch
+    /// (``finishAll(_:_:)``). A row that cannot be read back fails its own request only; a
+    /// failed transaction fails them all.
     public func finish(_ requests: [FinishRequest]) async -> [Result<Job?, JobStoreError>] {
         guard !requests.isEmpty else { return [] }
         do throws(JobStoreError) {
-            return try await write("finish \(requests.count) jobs") { db in
-                // Each job once per statement: UPDATE ... FROM would apply only one of two
-                // endings of the same job, where one after the other the second finds it ended.
-                guard requests.count > 1, Set(requests.map(\.id)).count == requests.count else {
-                    return try requests.map { request in try Self.finishOne(db, request) }
-                }
-                var results: [Result<Job?, JobStoreError>] = []
-                results.reserveCapacity(requests.count)
-                var start = 0
-                while start < requests.count {
-                    let end = min(start + Self.endingsPerStatement, requests.count)
-                    results += try Self.finishBatch(db, requests[start..<end])
-                    start = end
-                }
-                return results
-            }
+            return try await write("finish \(requests.count) jobs") { db in try Self.finishAll(db, requests) }
         } catch {
             return requests.map { _ in .failure(error) }
         }
+    }
+
+    /// One transaction: ``finishAll(_:_:)``, then ``claimBatch(_:_:at:limit:)`` in a savepoint,
+    /// so that a failed claim rolls back alone and the endings are still committed.
+    public func finish(
+        _ endings: [FinishRequest], thenClaim scope: ClaimScope, now: Date, limit: Int
+    ) async -> (endings: [Result<Job?, JobStoreError>], claimed: Result<[Job], JobStoreError>) {
+        guard !scope.names.isEmpty, limit > 0 else {
+            return (await finish(endings), .success([]))
+        }
+        let milliseconds = SQLiteValues.milliseconds(now)
+        typealias Claim = Result<(claimed: [Job], unreadable: [JobStoreError]), JobStoreError>
+        let outcome: (endings: [Result<Job?, JobStoreError>], claim: Claim)
+        do throws(JobStoreError) {
+            outcome = try await write("finish \(endings.count) jobs and claim") { db in
+                let recorded = try Self.finishAll(db, endings)
+                var batch: (claimed: [Job], unreadable: [JobStoreError]) = ([], [])
+                do {
+                    try db.inSavepoint {
+                        batch = try Self.claimBatch(db, scope, at: milliseconds, limit: limit)
+                        return .commit
+                    }
+                } catch {
+                    return (recorded, .failure(JobStoreError(sqlite: error, operation: "claim")))
+                }
+                return (recorded, .success(batch))
+            }
+        } catch {
+            return (endings.map { _ in .failure(error) }, .failure(error))
+        }
+        return (outcome.endings, outcome.claim.flatMap(reported))
+    }
+
+    /// Inside the caller's write transaction: every ending, one statement per
+    /// ``endingsPerStatement`` of them (``finishBatch(_:_:)``). Returns one result per request.
+    private static func finishAll(_ db: Database, _ requests: [FinishRequest]) throws -> [Result<Job?, JobStoreError>] {
+        // Each job once per statement: UPDATE ... FROM would apply only one of two
+        // endings of the same job, where one after the other the second finds it ended.
+        guard requests.count > 1, Set(requests.map(\.id)).count == requests.count else {
+            return try requests.map { request in try Self.finishOne(db, request) }
+        }
+        var results: [Result<Job?, JobStoreError>] = []
+        results.reserveCapacity(requests.count)
+        var start = 0
+        while start < requests.count {
+            let end = min(start + Self.endingsPerStatement, requests.count)
+            results += try Self.finishBatch(db, requests[start..<end])
+            start = end
+        }
+        return results
     }
 
     /// The most endings one statement of ``finishBatch(_:_:)`` records (7 arguments each).
@@ -157,10 +196,12 @@ extension SQLiteJobStore {
     /// distinct jobs), in one `UPDATE ... FROM (VALUES ...) RETURNING`: each row guarded by its
     /// own `id`, `status = 'running'` and `worker_id`; `ended_at` set only for a terminal status
     /// and `scheduled_for` only with `resumeAt` (the values are NULL otherwise, and COALESCE
-    /// keeps the stored one). Returns one result per request, in order.
+    /// keeps the stored one). When every request carries its claimed job, only ids come back
+    /// and each result is ``FinishRequest/applied(to:)``. Returns one result per request, in order.
     private static func finishBatch(
         _ db: Database, _ requests: ArraySlice<FinishRequest>
     ) throws -> [Result<Job?, JobStoreError>] {
+        let known = requests.allSatisfy { $0.claimed != nil }
         // `+` keeps the guards out of index choice: each ending looks its job up by primary key.
         let sql = """
             WITH endings(id, worker_id, status, output, updated_at, ended_at, scheduled_for) AS \
@@ -169,7 +210,7 @@ extension SQLiteJobStore {
             worker_id = NULL, ended_at = COALESCE(endings.ended_at, jobs.ended_at),
             scheduled_for = COALESCE(endings.scheduled_for, jobs.scheduled_for)
             FROM endings WHERE jobs.id = endings.id AND +jobs.status = 'running' AND +jobs.worker_id = endings.worker_id
-            RETURNING \(JobRow.selection)
+            RETURNING \(known ? "jobs.id" : JobRow.selection)
             """
         var values: [(any DatabaseValueConvertible)?] = []
         values.reserveCapacity(requests.count * 7)
@@ -187,6 +228,7 @@ extension SQLiteJobStore {
         }
         return requests.map { request in
             guard let row = rows[request.id.description.databaseValue] else { return .success(nil) }
+            if let claimed = request.claimed { return .success(request.applied(to: claimed)) }
             do throws(JobStoreError) {
                 return .success(try JobRow.decode(row, operation: "finish job \(request.id)"))
             } catch {
@@ -197,8 +239,10 @@ extension SQLiteJobStore {
 
     /// Inside the caller's write transaction: one `UPDATE ... RETURNING` guarded by `id`,
     /// `status = 'running'` and `worker_id`; `ended_at` is set only for a terminal status,
-    /// `scheduled_for` only with `resumeAt`. Database errors are thrown (they end the
-    /// transaction); a returned row that cannot be read is this request's failure.
+    /// `scheduled_for` only with `resumeAt`; only the id comes back when the request carries its
+    /// claimed job (the result is then ``FinishRequest/applied(to:)``). Database errors are
+    /// thrown (they end the transaction); a returned row that cannot be read is this request's
+    /// failure.
     private static func finishOne(_ db: Database, _ request: FinishRequest) throws -> Result<Job?, JobStoreError> {
         let milliseconds = SQLiteValues.milliseconds(request.at)
         var assignments = "status = ?, output = ?, updated_at = ?, worker_id = NULL"
@@ -212,8 +256,10 @@ extension SQLiteJobStore {
             arguments += [SQLiteValues.milliseconds(resumeAt)]
         }
         arguments += [request.id.description, request.workerId.description]
-        let sql = "UPDATE jobs SET \(assignments) WHERE id = ? AND status = 'running' AND worker_id = ? RETURNING \(JobRow.selection)"
+        let returning = request.claimed == nil ? JobRow.selection : "id"
+        let sql = "UPDATE jobs SET \(assignments) WHERE id = ? AND status = 'running' AND worker_id = ? RETURNING \(returning)"
         guard let row = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments) else { return .success(nil) }
+        if let claimed = request.claimed { return .success(request.applied(to: claimed)) }
         do throws(JobStoreError) {
             return .success(try JobRow.decode(row, operation: "finish job \(request.id)"))
         } catch {

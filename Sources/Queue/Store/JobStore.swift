@@ -68,6 +68,16 @@ public protocol JobStore: Sendable {
     /// - Returns: one result per request, in order.
     func finish(_ requests: [FinishRequest]) async -> [Result<Job?, JobStoreError>]
 
+    /// Records `endings`, each as ``finish(_:)`` would, then claims up to `limit` due jobs in
+    /// `scope` as ``claim(_:now:limit:)`` would, in one round trip where the store can (one
+    /// SQLite transaction, one lock for the memory store). The processor calls it when handlers
+    /// end: their endings and the refill of their slots cost one store call instead of two. A
+    /// failed claim does not undo the endings.
+    /// - Returns: one result per ending, in order, and the claim's result.
+    func finish(
+        _ endings: [FinishRequest], thenClaim scope: ClaimScope, now: Date, limit: Int
+    ) async -> (endings: [Result<Job?, JobStoreError>], claimed: Result<[Job], JobStoreError>)
+
     /// Kills a job from any process: a `pending` or `paused` job becomes `killed` at once; for a
     /// `running` one a `kill` signal is stored for its worker, which will record `killed`; an
     /// ended job is left as it is.
@@ -170,6 +180,19 @@ extension JobStore {
             }
         }
         return results
+    }
+
+    /// ``finish(_:)`` and ``claim(_:now:limit:)`` side by side: for a store with a round trip
+    /// per call (MongoDB), neither waits for the other.
+    public func finish(
+        _ endings: [FinishRequest], thenClaim scope: ClaimScope, now: Date, limit: Int
+    ) async -> (endings: [Result<Job?, JobStoreError>], claimed: Result<[Job], JobStoreError>) {
+        async let recorded = finish(endings)
+        let claimed: Result<[Job], JobStoreError>
+        do throws(JobStoreError) { claimed = .success(try await claim(scope, now: now, limit: limit)) } catch {
+            claimed = .failure(error)
+        }
+        return (await recorded, claimed)
     }
 }
 

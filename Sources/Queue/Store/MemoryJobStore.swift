@@ -80,6 +80,14 @@ public final class MemoryJobStore: JobStore {
             }
         }
 
+        /// Up to `limit` claims, earliest first.
+        mutating func claim(_ scope: ClaimScope, now: Date, limit: Int) -> [Job] {
+            var claimed: [Job] = []
+            claimed.reserveCapacity(min(limit, 64))
+            while claimed.count < limit, let job = claim(scope, now: now) { claimed.append(job) }
+            return claimed
+        }
+
         /// Records an ending, guarded by the job running on the request's worker.
         mutating func finish(_ request: FinishRequest) -> Job? {
             guard let index = jobs.index(forKey: request.id) else { return nil }
@@ -159,12 +167,7 @@ public final class MemoryJobStore: JobStore {
 
     /// Up to `limit` claims under one lock.
     public func claim(_ scope: ClaimScope, now: Date, limit: Int) async throws(JobStoreError) -> [Job] {
-        state.withLock { state in
-            var claimed: [Job] = []
-            claimed.reserveCapacity(min(limit, 64))
-            while claimed.count < limit, let job = state.claim(scope, now: now) { claimed.append(job) }
-            return claimed
-        }
+        state.withLock { $0.claim(scope, now: now, limit: limit) }
     }
 
     public func nextDue(_ scope: ClaimScope) async throws(JobStoreError) -> Date? {
@@ -180,6 +183,16 @@ public final class MemoryJobStore: JobStore {
     /// Every ending under one lock.
     public func finish(_ requests: [FinishRequest]) async -> [Result<Job?, JobStoreError>] {
         state.withLock { state in requests.map { .success(state.finish($0)) } }
+    }
+
+    /// The endings, then the claims, under one lock.
+    public func finish(
+        _ endings: [FinishRequest], thenClaim scope: ClaimScope, now: Date, limit: Int
+    ) async -> (endings: [Result<Job?, JobStoreError>], claimed: Result<[Job], JobStoreError>) {
+        state.withLock { state in
+            let recorded = endings.map { Result<Job?, JobStoreError>.success(state.finish($0)) }
+            return (recorded, .success(state.claim(scope, now: now, limit: limit)))
+        }
     }
 
     public func kill(_ id: ObjectId, at now: Date) async throws(JobStoreError) -> KillOutcome {

@@ -141,6 +141,7 @@ def engine(results, scratch, jobs):
 def sqlite(results, scratch, jobs):
     """2. Embedded store: SQLite, 2 worker processes, beside huey's SqliteHuey."""
     bulk = ours("sqlite", "--mode", "bulk", "--jobs", str(jobs), "--workers", "2", "--directory", scratch)
+    alone = ours("sqlite", "--mode", "store", "--jobs", str(jobs), "--directory", scratch)
     trickle_path = os.path.join(scratch, "sqlite-trickle-ours.txt")
     trickle = ours("sqlite", "--mode", "trickle", "--jobs", "2000", "--rate", "500", "--workers", "2",
                    "--directory", scratch, "--latencies", trickle_path)
@@ -158,6 +159,9 @@ def sqlite(results, scratch, jobs):
     results.add(section, f"{jobs:,} no-op jobs: jobs/s, huey with fsync on", fmt(bulk["jobs_per_s"]),
                 fmt(peer_bulk_fsync["jobs_per_s"]), ratio_higher_better(bulk["jobs_per_s"], peer_bulk_fsync["jobs_per_s"]),
                 "huey --fsync on (synchronous=FULL)")
+    results.add(section, f"{jobs:,} no-op jobs: jobs/s of the store alone (one process, no handlers, "
+                "endings and claims of 16 per transaction)", fmt(alone["jobs_per_s"]), "—", "—",
+                "the SQLite ceiling for the row above on this machine")
     results.add(section, "enqueue jobs/s (one process, one transaction per job)", fmt(bulk["enqueue_per_s"]),
                 fmt(peer_bulk["enqueue_per_s"]), ratio_higher_better(bulk["enqueue_per_s"], peer_bulk["enqueue_per_s"]))
     for key, label in (("latency_p50_ms", "p50"), ("latency_p99_ms", "p99")):

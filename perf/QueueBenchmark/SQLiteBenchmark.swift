@@ -11,13 +11,18 @@ import Queue
 ///   last `ended_at` − the moment the workers were spawned).
 /// - trickle: the workers run first, then this process schedules N jobs at a steady rate.
 ///
+/// - store: no worker process and no handler: this process claims `concurrency` jobs, then
+///   records their endings and claims the next ones in one call
+///   (`finish(_:thenClaim:now:limit:)`), until none is left. The store's own ceiling on this
+///   machine, to read the worker figures against.
+///
 /// Enqueue→start latency: each job carries its enqueue time on CLOCK_MONOTONIC (shared by the
 /// processes of one machine); each worker's handler subtracts it from its own reading and the
 /// workers write their latencies when stopped.
 struct SQLiteBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "sqlite", abstract: "No-op jobs on SQLite, several worker processes.")
 
-    @Option(help: "bulk or trickle.") var mode = "bulk"
+    @Option(help: "bulk, trickle or store.") var mode = "bulk"
     @Option(help: "Jobs to run.") var jobs = 20_000
     @Option(help: "Worker processes.") var workers = 2
     @Option(help: "Handlers at once per worker.") var concurrency = 16
@@ -27,7 +32,8 @@ struct SQLiteBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         let folder = directory ?? NSTemporaryDirectory() + "sqlite-bench-\(getpid())"
-        let (path, _, client) = try await BenchmarkJobs.freshSQLite(in: folder)
+        let (path, store, client) = try await BenchmarkJobs.freshSQLite(in: folder)
+        if mode == "store" { return try await runStoreAlone(store, client) }
         let reader = try DatabaseQueue(path: path)
         let finished = { try await reader.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE status = 'finished'") ?? 0 } }
 
@@ -79,5 +85,25 @@ struct SQLiteBenchmark: AsyncParsableCommand {
             "jobs_per_s": rate, "enqueue_per_s": enqueueRate.isNaN ? 0 : enqueueRate,
             "latency_p50_ms": latency.percentile(50) * 1e3, "latency_p99_ms": latency.percentile(99) * 1e3,
         ])
+    }
+    /// The `store` mode: claims and endings straight on the store, `concurrency` at a time.
+    private func runStoreAlone(_ store: SQLiteJobStore, _ client: JobProcessor) async throws {
+        for _ in 0..<jobs { try await client.schedule("noop") }
+        let scope = ClaimScope(workerId: ObjectId(), names: ["noop"])
+        let start = monotonicSeconds()
+        var batch = try await store.claim(scope, now: Date(), limit: concurrency)
+        var ended = 0
+        while !batch.isEmpty {
+            let endings = batch.map { job in
+                FinishRequest(job.id, by: scope.workerId, as: .finished, output: nil, at: Date(), claimed: job)
+            }
+            let outcome = await store.finish(endings, thenClaim: scope, now: Date(), limit: concurrency)
+            ended += try outcome.endings.filter { try $0.get() != nil }.count
+            batch = try outcome.claimed.get()
+        }
+        let rate = Double(ended) / (monotonicSeconds() - start)
+        guard ended == jobs else { throw BenchmarkError("recorded \(ended) endings for \(jobs) jobs") }
+        print(String(format: "sqlite (store): %d no-op jobs, one process, no handlers, %d per call: %.0f jobs/s", jobs, concurrency, rate))
+        try emit(["benchmark": "sqlite", "mode": mode, "jobs": jobs, "concurrency": concurrency, "jobs_per_s": rate])
     }
 }

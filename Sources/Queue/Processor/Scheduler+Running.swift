@@ -170,9 +170,14 @@ extension Scheduler {
         perform({ () async throws(JobStoreError) in
             await store.finish(requests, thenClaim: scope, now: Date(), limit: free)
         }) { result in
-            guard case .success(let outcome) = result else { return }  // never a failure: each part reports its own
-            self.endingsRecorded(batch, outcome.endings)
-            self.claimed(outcome.claimed)
+            switch result {
+            case .success(let outcome):
+                self.endingsRecorded(batch, outcome.endings)
+                self.claimed(outcome.claimed)
+            case .failure(let error):  // not thrown by the call (each part reports its own), but handled
+                self.endingsRecorded(batch, batch.map { _ in .failure(error) })
+                self.claimed(.failure(error))
+            }
         }
     }
 

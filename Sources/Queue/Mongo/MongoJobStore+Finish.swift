@@ -1,6 +1,7 @@
 import Foundation
 
-/// Endings: one `findAndModify` per job, each guarded by `{_id, status: running, worker_id}`, so
+/// Endings: one `findAndModify` per job, or one `update` command for a batch whose requests
+/// carry their claimed jobs. Each ending is guarded by `{_id, status: running, worker_id}`, so
 /// that an ending never overwrites a job killed, taken over by dead-worker recovery, or run by
 /// another worker.
 extension MongoJobStore {
@@ -16,6 +17,44 @@ extension MongoJobStore {
         }
         guard let document else { return nil }
         return try JobDocument.decode(document, operation: operation)
+    }
+
+    /// Several endings, each as ``finish(_:by:as:output:at:resumeAt:)`` would record it.
+    ///
+    /// Two or more requests that all carry their claimed jobs, each naming a different job, go
+    /// in one unordered `update` command with one statement per ending (the same guard and
+    /// update as a single finish): one command for the batch, plus one `find` of its jobs only
+    /// when some statement matched nothing (see ``MongoFinishBatch``). Other batches are
+    /// recorded one `findAndModify` after another.
+    ///
+    /// When the `update` command fails, every request fails with its error (operation
+    /// `finish N jobs`): which endings it recorded is unknown. A statement the server refuses
+    /// fails its request alone. When the `find` fails, every request fails with its error too.
+    /// A job that went back to `pending` or `paused` and was claimed again between the two
+    /// commands reads as not recorded (nil): that is the only way the result can differ from
+    /// single finishes, and never for an ending with a terminal status.
+    public func finish(_ requests: [FinishRequest]) async -> [Result<Job?, JobStoreError>] {
+        guard let batch = MongoFinishBatch(requests) else { return await finishInTurn(requests) }
+        let statements = requests.map { request in
+            (filter: Self.endingGuard(request.id, by: request.workerId),
+             update: endingUpdate(as: request.status, output: request.output, at: request.at, resumeAt: request.resumeAt))
+        }
+        let update: MongoCollection.BatchUpdateResult
+        do throws(JobStoreError) {
+            update = try await onJobs(batch.operation) { jobs throws(MongoError) in try jobs.updateEach(statements) }
+        } catch {
+            return batch.failed(error)
+        }
+        if let results = batch.results(after: update) { return results }
+        let filter: BSONDocument = ["_id": ["$in": .array(batch.ids.map { .objectId($0) })]]
+        do throws(JobStoreError) {
+            let stored = try await onJobs(batch.operation, retryingReads: true) { jobs throws(MongoError) in
+                try jobs.find(filter)
+            }
+            return batch.results(after: update, stored: stored)
+        } catch {
+            return batch.failed(error)
+        }
     }
 
     /// The guard of an ending: the job, still running on the worker that ends it.

@@ -7,7 +7,8 @@ import Synchronization
 ///
 /// Rules, and why:
 /// - Every state transition is one command guarded by the expected current status (and owner):
-///   claim and finish are each one `findAndModify`, so two processes can never both make one.
+///   claim and finish are each one `findAndModify` (a batch of endings, one `update` command
+///   with one guarded statement per ending), so two processes can never both make one.
 /// - Exclusivity is decided by a unique index, never by a read-then-write (see
 ///   ``ExclusivityEnforcement``); ``prepare()`` creates the indexes and must run first.
 /// - Calls run on the ``MongoDatabase``'s I/O threads; callers suspend, never block.

@@ -28,6 +28,65 @@ struct MongoJobStoreTests {
         }
     }
 
+    @Test(arguments: [MongoJobStore.ExclusivityEnforcement.partialIndex, .exclusiveKeyField])
+    func aBatchOfEndingsCarryingTheirClaimedJobsIsOneCommand(_ exclusivity: MongoJobStore.ExclusivityEnforcement) async throws {
+        try await withMongoStore(exclusivity: exclusivity) { store, database in
+            let names = ["a", "b", "c", "d", "e"]
+            for name in names { _ = try await store.insert(Fixture.job(name, concurrency: .exclusive)) }
+            let scope = ClaimScope(workerId: ObjectId(), names: names)
+            var claimed: [Job] = []
+            for _ in names { claimed.append(try #require(try await store.claim(scope, now: Fixture.now))) }
+            let requests = claimed.enumerated().map { index, job in
+                FinishRequest(job.id, by: scope.workerId, as: index == 4 ? .paused : .finished,
+                              output: index == 4 ? nil : JobOutput(result: ["n": BSON(index)]), at: Fixture.at(2),
+                              claimed: job)
+            }
+            var results: [Result<Job?, JobStoreError>] = []
+            #expect(try await commands(database) { results = await store.finish(requests) } == 1)
+            for (job, result) in zip(claimed, results) {
+                let returned = try #require(try result.get())
+                #expect(try await store.job(id: job.id) == returned)
+                #expect(returned.workerId == nil && returned.updatedAt == Fixture.at(2))
+                // The fallback's key goes in the statement that ends a job; a paused job keeps it.
+                let key = try await rawJob(job.id, database)?[JobDocument.exclusiveKey]
+                if exclusivity == .exclusiveKeyField, returned.status == .paused {
+                    #expect(key == .string(job.name))
+                } else {
+                    #expect(key == nil)
+                }
+            }
+            #expect(results.map { try? $0.get()?.status } == [.finished, .finished, .finished, .finished, .paused])
+        }
+    }
+
+    @Test func aBatchWithAJobTakenOverRecordsTheOthersAndReturnsNilForItInTwoCommands() async throws {
+        try await withMongoStore { store, database in
+            for name in ["a", "b", "c"] { _ = try await store.insert(Fixture.job(name)) }
+            let scope = ClaimScope(workerId: ObjectId(), names: ["a", "b", "c"])
+            var claimed: [Job] = []
+            for _ in 0..<3 { claimed.append(try #require(try await store.claim(scope, now: Fixture.now))) }
+            // Recovery pauses job b (its worker looked dead), and another worker resumes it.
+            let taken = claimed[1]
+            _ = try await store.finish(taken.id, by: scope.workerId, as: .paused, output: nil, at: Fixture.at(1))
+            let other = ClaimScope(workerId: ObjectId(), names: ["b"])
+            _ = try #require(try await store.claim(other, now: Fixture.at(1)))
+            let requests = claimed.map { job in
+                FinishRequest(job.id, by: scope.workerId, as: .finished, output: JobOutput(duration: "2s"), at: Fixture.at(2),
+                              claimed: job)
+            }
+            var results: [Result<Job?, JobStoreError>] = []
+            #expect(try await commands(database) { results = await store.finish(requests) } == 2, "the update, then one find")
+            let jobs = try results.map { try $0.get() }
+            #expect(jobs[0] == (try await store.job(id: claimed[0].id)))
+            #expect(jobs[0]?.status == .finished)
+            #expect(jobs[1] == nil, "running on another worker: not recorded")
+            #expect(try await store.job(id: taken.id)?.status == .running)
+            #expect(try await store.job(id: taken.id)?.workerId == other.workerId)
+            #expect(jobs[2] == (try await store.job(id: claimed[2].id)))
+            #expect(jobs[2]?.status == .finished)
+        }
+    }
+
     @Test func jobsWorkersAndSignalsAreStoredWithTheNodeVersionsSchema() async throws {
         try await withMongoStore { store, database in
             let job = try await store.insert(Fixture.job(concurrency: .exclusive))

@@ -88,7 +88,8 @@ enum JobDocument {
     }
 
     /// The job as the database keeps it: `job` with its dates cut to whole milliseconds, as BSON
-    /// dates are, so that what ``MongoJobStore/insert(_:)`` returns equals what a read returns.
+    /// dates are (those inside `output.result` too), so that what ``MongoJobStore/insert(_:)`` or
+    /// a batch of endings returns equals what a read returns.
     static func asStored(_ job: Job) throws(JobStoreError) -> Job {
         let operation = "insert job \(job.id)"
         let reread: BSONDocument

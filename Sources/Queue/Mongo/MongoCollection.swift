@@ -57,6 +57,61 @@ final class MongoCollection {
         try runUpdate(filter, update, upsert: false, many: true)
     }
 
+    /// What an unordered batch of updates did: the documents matched and modified by the
+    /// statements that were applied, and the statements the server refused, by index.
+    struct BatchUpdateResult: Sendable {
+        var matched: Int
+        var modified: Int
+        /// Statements the server refused (write errors), by their index in the batch; every other
+        /// statement was applied.
+        var refused: [Int: MongoError]
+    }
+
+    /// Applies each statement (a filter and an update document, to the first match) in one
+    /// unordered `update` command, so `n` updates cost one round trip instead of `n`: the server
+    /// applies each on its own, in any order. libmongoc would split a batch only past the
+    /// server's limits (100,000 statements or 48 MB).
+    ///
+    /// A statement the server refuses does not stop the others: it is reported in `refused`.
+    /// - Throws: ``MongoError`` when the command itself failed (network, not primary, write
+    ///   concern), in which case it is unknown which statements were applied.
+    func updateEach(_ statements: [(filter: BSONDocument, update: BSONDocument)]) throws(MongoError) -> BatchUpdateResult {
+        guard !statements.isEmpty else { return BatchUpdateResult(matched: 0, modified: 0, refused: [:]) }
+        let operation = "update (\(statements.count) statements) on \(namespace)"
+        let options: BSONDocument = ["ordered": false]
+        let bulk = options.withBSON { mongoc_collection_create_bulk_operation_with_opts(handle, $0)! }
+        defer { mongoc_bulk_operation_destroy(bulk) }
+        for statement in statements {
+            // The bulk operation copies each statement into its command, so the bson_t may go.
+            try call("update") { error in
+                statement.filter.withBSON { filter in
+                    statement.update.withBSON { mongoc_bulk_operation_update_one_with_opts(bulk, filter, $0, nil, error) }
+                }
+            }
+        }
+        let reply = BSONReply()
+        var error = bson_error_t()
+        let executed = mongoc_bulk_operation_execute(bulk, reply.pointer, &error) != 0
+        let result = try reply.decoded(operation: operation)
+        let writeErrors = result["writeErrors"]?.arrayValue ?? []
+        if !executed {
+            // Only refused statements in a command that ran leave the others known to be applied;
+            // any other failure (network, not primary, write concern) leaves it unknown.
+            let failure = MongoError(error, operation: operation)
+            let writeConcernErrors = result["writeConcernErrors"]?.arrayValue ?? []
+            if writeErrors.isEmpty || failure.isTransient || !writeConcernErrors.isEmpty { throw failure }
+        }
+        var refused: [Int: MongoError] = [:]
+        for case .document(let writeError) in writeErrors {
+            guard let index = writeError["index"]?.intValue else { continue }
+            refused[index] = MongoError(
+                writeError: UInt32(clamping: writeError["code"]?.intValue ?? 0), operation: operation,
+                message: writeError["errmsg"]?.stringValue ?? "")
+        }
+        return BatchUpdateResult(
+            matched: result["nMatched"]?.intValue ?? 0, modified: result["nModified"]?.intValue ?? 0, refused: refused)
+    }
+
     /// Deletes every document matching `filter`; returns how many.
     @discardableResult
     func deleteMany(_ filter: BSONDocument) throws(MongoError) -> Int {

@@ -48,7 +48,15 @@ public struct MongoError: Error, Sendable, CustomStringConvertible {
     /// Maps a libmongoc error (error API version 2) to a category.
     init(_ error: bson_error_t, operation: String) {
         let message = withUnsafeBytes(of: error.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        self.init(Self.classify(error), operation: operation, domain: error.domain, serverCode: error.code, message: message)
+        self.init(Self.classify(error.domain, error.code), operation: operation, domain: error.domain,
+                  serverCode: error.code, message: message)
+    }
+
+    /// A statement the server refused inside a write command that ran (an entry of a reply's
+    /// `writeErrors`), classified as libmongoc classifies a server error.
+    init(writeError code: UInt32, operation: String, message: String) {
+        let domain = MONGOC_ERROR_SERVER.rawValue
+        self.init(Self.classify(domain, code), operation: operation, domain: domain, serverCode: code, message: message)
     }
 
     /// Whether retrying an idempotent operation may succeed.
@@ -58,9 +66,9 @@ public struct MongoError: Error, Sendable, CustomStringConvertible {
         "MongoDB \(code) in \(operation): \(message)" + (serverCode != 0 ? " (code \(serverCode))" : "")
     }
 
-    private static func classify(_ error: bson_error_t) -> Code {
-        let domain = mongoc_error_domain_t(rawValue: error.domain)
-        switch (domain, error.code) {
+    private static func classify(_ domainValue: UInt32, _ code: UInt32) -> Code {
+        let domain = mongoc_error_domain_t(rawValue: domainValue)
+        switch (domain, code) {
         case (_, 11000), (_, 11001), (_, 12582): return .duplicateKey
         case (MONGOC_ERROR_STREAM, _), (MONGOC_ERROR_SERVER_SELECTION, _): return .network
         case (MONGOC_ERROR_SERVER, 10107), (MONGOC_ERROR_SERVER, 13435), (MONGOC_ERROR_SERVER, 13436),

@@ -7,7 +7,8 @@ import Synchronization
 ///
 /// Rules, and why:
 /// - Every state transition is one command guarded by the expected current status (and owner):
-///   claim and finish are each one `findAndModify`, so two processes can never both make one.
+///   claim and finish are each one `findAndModify` (a batch of endings, one `update` command
+///   with one guarded statement per ending), so two processes can never both make one.
 /// - Exclusivity is decided by a unique index, never by a read-then-write (see
 ///   ``ExclusivityEnforcement``); ``prepare()`` creates the indexes and must run first.
 /// - Calls run on the ``MongoDatabase``'s I/O threads; callers suspend, never block.
@@ -133,36 +134,7 @@ public final class MongoJobStore: JobStore {
         }
     }
 
-    /// One `findAndModify` guarded by `{_id, status: running, worker_id}`.
-    public func finish(
-        _ id: ObjectId, by workerId: ObjectId, as status: JobStatus, output: JobOutput?, at now: Date, resumeAt: Date?
-    ) async throws(JobStoreError) -> Job? {
-        var set: BSONDocument = [
-            "status": .string(status.rawValue), "output": output.map { .document(JobDocument.encode($0)) } ?? .null,
-            "updated_at": .date(now), "worker_id": .null,
-        ]
-        if status.isTerminal { set["ended_at"] = .date(now) }
-        if let resumeAt { set["scheduled_for"] = .date(resumeAt) }
-        let update = leavingActive(status, ["$set": .document(set)])
-        let query: BSONDocument = [
-            "_id": .objectId(id), "status": .string(JobStatus.running.rawValue), "worker_id": .objectId(workerId),
-        ]
-        let operation = "finish job \(id)"
-        let document = try await onJobs(operation) { jobs throws(MongoError) in
-            try jobs.findAndModify(query, update: .document(update), returnNew: true)
-        }
-        guard let document else { return nil }
-        return try JobDocument.decode(document, operation: operation)
-    }
-
     // MARK: Helpers
-
-    /// `update` with `exclusive_key` unset when the job leaves the active statuses and the
-    /// fallback enforcement is in effect, in the same atomic write.
-    func leavingActive(_ status: JobStatus, _ update: BSONDocument) -> BSONDocument {
-        guard usesExclusiveKey, !JobStatus.active.contains(status) else { return update }
-        return update.merging(["$unset": [JobDocument.exclusiveKey: ""]])
-    }
 
     /// A claimed job whose document cannot be read would stay `running` on this worker for
     /// ever: record it `errored` with the reason (SPEC §7: one bad job never stops the rest).

@@ -25,7 +25,9 @@ public struct QueueConfiguration: Sendable {
     /// Polling for jobs created by other processes: the interval right after work was found,
     /// doubling while idle up to the upper bound (at most 1 s).
     public var pollInterval: ClosedRange<Duration> = .milliseconds(20) ... .seconds(1)
-    /// How often the worker refreshes its `lastSeen` (and looks for dead workers).
+    /// How often the worker refreshes its `lastSeen` (and, on the first heartbeat at which
+    /// another worker may be dead, looks for dead workers: about every
+    /// `deadWorkerTimeout − heartbeatInterval`).
     public var heartbeatInterval: Duration = .seconds(2)
     /// A worker not seen for this long is dead (must exceed ``heartbeatInterval``). With the
     /// defaults, a crashed worker's jobs are recovered 8–12 s after the crash: 10 s after its

@@ -8,15 +8,28 @@ extension Scheduler {
         let onJobExited: JobDefinition.ExitHandler?
     }
 
+    /// What a scan for dead workers did, and when the next one is needed.
+    struct RecoveryScan: Sendable {
+        let recovered: [Recovered]
+        /// See ``RecoveryScanSchedule``.
+        let nextScan: Date
+    }
+
     /// Takes over the running jobs of workers not seen for the dead-worker timeout (SPEC §4):
     /// the store's guarded delete makes one live worker the owner of each dead one; its
     /// resumable jobs go back to `paused`, the others end `errored` ("Worker crashed
     /// unexpectedly") and get their `onJobExited` here. Running jobs whose worker document is
     /// gone (a takeover interrupted by another crash) are recovered the same way.
+    ///
+    /// Runs on a heartbeat once ``nextRecoveryScan`` has come (``RecoveryScanSchedule``: no
+    /// worker can be found dead before), rather than on every heartbeat; a failed scan leaves it
+    /// as it was, so the next heartbeat scans again.
     func recoverDeadWorkers() {
         let (store, workerId, definitions) = (store, workerId, definitions)
-        let cutoff = Date().addingTimeInterval(-configuration.deadWorkerTimeout.timeInterval)
-        perform({ () async throws(JobStoreError) -> [Recovered] in
+        let (timeout, heartbeat) = (configuration.deadWorkerTimeout, configuration.heartbeatInterval)
+        let start = Date()
+        let cutoff = start.addingTimeInterval(-timeout.timeInterval)
+        perform({ () async throws(JobStoreError) -> RecoveryScan in
             let workers = try await store.workers()
             var orphaned: [(job: Job, owner: ObjectId)] = []
             for worker in workers where worker.id != workerId && worker.lastSeen < cutoff {
@@ -42,11 +55,14 @@ extension Scheduler {
                 else { continue }
                 if !resumable { recovered.append(Recovered(job: ended, onJobExited: definition?.onJobExited)) }
             }
-            return recovered
+            let others = workers.filter { $0.id != workerId }.map(\.lastSeen)
+            let next = RecoveryScanSchedule.next(after: start, lastSeen: others, timeout: timeout, heartbeat: heartbeat)
+            return RecoveryScan(recovered: recovered, nextScan: next)
         }) { result in
             switch result {
-            case .success(let recovered):
-                for item in recovered {
+            case .success(let scan):
+                self.nextRecoveryScan = scan.nextScan
+                for item in scan.recovered {
                     self.logger.warning("recovered a job from a dead worker", metadata: ["job": "\(item.job.id)"])
                     if let handler = item.onJobExited { self.callExitHandler(handler, item.job) }
                 }

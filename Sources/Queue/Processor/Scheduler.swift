@@ -58,6 +58,9 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
     var signalTimer: TimerHandle?
     /// The next deletion of old jobs.
     var retentionTimer: TimerHandle?
+    /// No worker can be found dead before this instant: heartbeats until then skip the scan
+    /// for dead workers (see ``recoverDeadWorkers()``). In the past until the first scan.
+    var nextRecoveryScan = Date.distantPast
     /// When the worker document was last refreshed (read by health checks on any thread).
     let lastHeartbeat = Mutex(Date())
     /// Whether this scheduler claims jobs, creates cron ticks and recovers dead workers (an
@@ -200,7 +203,7 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
             switch result {
             case .success(true):
                 self.lastHeartbeat.withLock { $0 = Date() }
-                if self.isWorker { self.recoverDeadWorkers() }
+                if self.isWorker, Date() >= self.nextRecoveryScan { self.recoverDeadWorkers() }
             case .success(false):
                 self.logger.error("this worker's document is gone (declared dead by another worker): stopping",
                                   metadata: ["worker": "\(workerId)"])

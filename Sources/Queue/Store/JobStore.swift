@@ -168,6 +168,12 @@ extension JobStore {
 
     /// One ``finish(_:by:as:output:at:resumeAt:)`` after another.
     public func finish(_ requests: [FinishRequest]) async -> [Result<Job?, JobStoreError>] {
+        await finishInTurn(requests)
+    }
+
+    /// Each request by its own ``finish(_:by:as:output:at:resumeAt:)``, in order: the default
+    /// batch, and how a batching store records requests it cannot batch.
+    func finishInTurn(_ requests: [FinishRequest]) async -> [Result<Job?, JobStoreError>] {
         var results: [Result<Job?, JobStoreError>] = []
         results.reserveCapacity(requests.count)
         for request in requests {

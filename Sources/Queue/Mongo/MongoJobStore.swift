@@ -8,7 +8,9 @@ import Synchronization
 /// Rules, and why:
 /// - Every state transition is one command guarded by the expected current status (and owner):
 ///   claim and finish are each one `findAndModify` (a batch of endings, one `update` command
-///   with one guarded statement per ending), so two processes can never both make one.
+///   with one guarded statement per ending; a batch of claims, one `update` of the jobs a `find`
+///   returned, each guarded by its status and its `updated_at` as found), so two processes can
+///   never both make one.
 /// - Exclusivity is decided by a unique index, never by a read-then-write (see
 ///   ``ExclusivityEnforcement``); ``prepare()`` creates the indexes and must run first.
 /// - Calls run on the ``MongoDatabase``'s I/O threads; callers suspend, never block.
@@ -31,6 +33,14 @@ public final class MongoJobStore: JobStore {
     let enforcement: Mutex<ExclusivityEnforcement>
     /// Whether the lack of change streams has been logged (once per store).
     let changeStreamsRefusalLogged = Atomic(false)
+    /// Whether this store's latest claim found a job: the sign of a backlog that makes a claim of
+    /// several jobs worth its two commands (a `find`, then an `update`; see
+    /// ``claim(_:now:limit:)``). Without it a claim is one `findAndModify`, the cheapest when a
+    /// worker polls an empty queue (one command either way) or takes jobs as they trickle in (a
+    /// `find` of one due job would be followed by a `findAndModify` for it: two commands for one
+    /// job). It only picks the commands, never which jobs are claimed, so one flag for every
+    /// worker on the store will do. An `Atomic`: a lone flag, read and written whole.
+    let previousClaimFoundJob = Atomic(false)
 
     /// A store over `database`. Does no I/O: call ``prepare()`` before the first operation.
     /// - Parameters:

@@ -58,6 +58,36 @@ struct MongoJobStoreDocumentTests {
         }
     }
 
+    @Test func aBatchClaimRecordsItsUnreadableJobsErroredAndReturnsTheOthers() async throws {
+        try await withMongoStore { store, database in
+            func broken(due: Double) async throws -> ObjectId {
+                let id = ObjectId()
+                try await insertRaw(JobDocumentTests.minimal.merging([
+                    "_id": .objectId(id), "scheduled_for": .date(Fixture.at(due)), "payload": "not an object",
+                ]), database)
+                return id
+            }
+            let scope = Fixture.scope("mail")
+            _ = try await store.insert(Fixture.job("mail", due: -20))
+            _ = try #require(try await store.claim(scope, now: Fixture.now), "a claim that found a job: the next ones batch")
+            let first = try await broken(due: -10)
+            let good = try await store.insert(Fixture.job("mail"))
+            #expect(try await store.claim(scope, now: Fixture.now, limit: 4).map(\.id) == [good.id])
+
+            let (second, third) = (try await broken(due: -10), try await broken(due: -5))
+            let error = await #expect(throws: JobStoreError.self, "nothing else claimed") {
+                try await store.claim(scope, now: Fixture.now, limit: 4)
+            }
+            #expect(error?.code == .invalidDocument)
+            #expect(error?.reason.contains("job \(second): field \"payload\"") == true, "the earliest one's")
+            for id in [first, second, third] {
+                let raw = try #require(try await rawJob(id, database))
+                #expect(raw["status"] == "errored" && raw["worker_id"] == .null && raw["ended_at"] == .date(Fixture.now))
+                #expect(raw[path: "output.error"]?.stringValue?.contains("payload") == true)
+            }
+        }
+    }
+
     @Test func aMalformedWorkerFailsTheListWithAnErrorNamingIt() async throws {
         try await withMongoStore { store, database in
             let id = ObjectId()

@@ -8,7 +8,9 @@ import Synchronization
 /// Rules, and why:
 /// - Every state transition is one command guarded by the expected current status (and owner):
 ///   claim and finish are each one `findAndModify` (a batch of endings, one `update` command
-///   with one guarded statement per ending), so two processes can never both make one.
+///   with one guarded statement per ending; a batch of claims, one `update` of the jobs a `find`
+///   returned, each guarded by its status and its `updated_at` as found), so two processes can
+///   never both make one.
 /// - Exclusivity is decided by a unique index, never by a read-then-write (see
 ///   ``ExclusivityEnforcement``); ``prepare()`` creates the indexes and must run first.
 /// - Calls run on the ``MongoDatabase``'s I/O threads; callers suspend, never block.
@@ -31,6 +33,14 @@ public final class MongoJobStore: JobStore {
     let enforcement: Mutex<ExclusivityEnforcement>
     /// Whether the lack of change streams has been logged (once per store).
     let changeStreamsRefusalLogged = Atomic(false)
+    /// Whether this store's latest claim found a job: the sign of a backlog that makes a claim of
+    /// several jobs worth its two commands (a `find`, then an `update`; see
+    /// ``claim(_:now:limit:)``). Without it a claim is one `findAndModify`, the cheapest when a
+    /// worker polls an empty queue (one command either way) or takes jobs as they trickle in (a
+    /// `find` of one due job would be followed by a `findAndModify` for it: two commands for one
+    /// job). It only picks the commands, never which jobs are claimed, so one flag for every
+    /// worker on the store will do. An `Atomic`: a lone flag, read and written whole.
+    let previousClaimFoundJob = Atomic(false)
 
     /// A store over `database`. Does no I/O: call ``prepare()`` before the first operation.
     /// - Parameters:
@@ -96,61 +106,13 @@ public final class MongoJobStore: JobStore {
             "type": ["$in": JobDocument.runnableTypes],
         ]
         let document = try await onJobs("next due job", retryingReads: true) { jobs throws(MongoError) in
-            try jobs.find(filter, sort: ["scheduled_for": 1, "_id": 1], limit: 1, projection: ["scheduled_for": 1]).first
+            try jobs.find(filter, sort: Self.claimOrder, limit: 1, projection: ["scheduled_for": 1]).first
         }
         guard let document else { return nil }
         return try StoredDocumentReader(document, kind: "job", operation: "next due job").date("scheduled_for")
     }
 
-    // MARK: Transitions
-
-    /// One `findAndModify`: the earliest due claimable job in scope, set running by a pipeline
-    /// update that keeps `started_at` when resuming. A claimed job whose document cannot be read
-    /// is recorded `errored` (one more command) and the `invalidDocument` error is thrown, so
-    /// that the next claim moves on to the next job.
-    public func claim(_ scope: ClaimScope, now: Date) async throws(JobStoreError) -> Job? {
-        guard !scope.names.isEmpty else { return nil }
-        let query: BSONDocument = [
-            "status": ["$in": JobDocument.claimable],
-            "scheduled_for": ["$lte": .date(now)],
-            "name": ["$in": Self.strings(scope.names)],
-            "type": ["$in": JobDocument.runnableTypes],
-        ]
-        let update: BSON = [[
-            "$set": [
-                "status": .string(JobStatus.running.rawValue), "worker_id": .objectId(scope.workerId),
-                "updated_at": .date(now), "started_at": ["$ifNull": ["$started_at", .date(now)]],
-            ],
-        ]]
-        let document = try await onJobs("claim") { jobs throws(MongoError) in
-            try jobs.findAndModify(query, update: update, sort: ["scheduled_for": 1, "_id": 1], returnNew: true)
-        }
-        guard let document else { return nil }
-        do {
-            return try JobDocument.decode(document, operation: "claim")
-        } catch {
-            try await recordUnreadable(document, claimedBy: scope.workerId, error: error, at: now)
-            throw error
-        }
-    }
-
     // MARK: Helpers
-
-    /// A claimed job whose document cannot be read would stay `running` on this worker for
-    /// ever: record it `errored` with the reason (SPEC §7: one bad job never stops the rest).
-    private func recordUnreadable(
-        _ document: BSONDocument, claimedBy workerId: ObjectId, error: JobStoreError, at now: Date
-    ) async throws(JobStoreError) {
-        guard let id = document["_id"] else { return }
-        logger.error("claimed an unreadable job; recording it errored", metadata: ["error": "\(error)"])
-        let update: BSONDocument = leavingActive(.errored, ["$set": [
-            "status": .string(JobStatus.errored.rawValue), "worker_id": .null, "updated_at": .date(now),
-            "ended_at": .date(now), "output": ["error": .string(error.reason)],
-        ]])
-        try await onJobs("record unreadable job") { jobs throws(MongoError) in
-            try jobs.updateOne(["_id": id, "status": "running", "worker_id": .objectId(workerId)], .document(update))
-        }
-    }
 
     /// Runs `body` on an I/O thread with the jobs collection, mapping failures.
     @discardableResult

@@ -37,11 +37,13 @@ public protocol JobStore: Sendable {
     func claim(_ scope: ClaimScope, now: Date) async throws(JobStoreError) -> Job?
 
     /// Claims up to `limit` due jobs in `scope`, earliest first, as consecutive calls of
-    /// ``claim(_:now:)`` would, in one round trip where the store can (one transaction for
-    /// SQLite, one lock for the memory store). A store that needs a round trip per claim
-    /// (MongoDB's `findAndModify`) returns one job at a time, so that a claimed job never waits
-    /// for the rest of a batch: fewer than `limit` may come back while more are due, and the
-    /// caller claims again as long as jobs come back. An empty result means nothing is due.
+    /// ``claim(_:now:)`` would, in as few round trips as the store can (one transaction for
+    /// SQLite, one lock for the memory store, a `find` and an `update` for MongoDB when its
+    /// previous claim found a job). Fewer than `limit` may come back while more are due (the
+    /// default implementation returns one job per call, so that a claimed job never waits for
+    /// the round trips of a whole batch; MongoDB does too while nothing shows a backlog, and does
+    /// not replace jobs another process took during its batch): the caller claims again as long
+    /// as jobs come back. An empty result means nothing is due.
     func claim(_ scope: ClaimScope, now: Date, limit: Int) async throws(JobStoreError) -> [Job]
 
     /// The earliest `scheduled_for` among `pending` and `paused` jobs in `scope`, due or not;

@@ -72,11 +72,20 @@ extension Scheduler {
         }
     }
 
-    /// Hands a handler's outcome to ``handlerEnded(_:_:)`` on the loop thread. Any thread.
+    /// Hands a handler's outcome to ``handlerEnded(_:_:)`` on the loop thread, through the
+    /// ``OutcomeInbox``: one loop callback for every outcome posted until it runs. Any thread.
     func report(_ id: ObjectId, _ outcome: HandlerOutcome) {
-        do { try loop.execute { self.handlerEnded(id, outcome) } } catch {
+        guard outcomes.post(id, outcome) else { return }  // a take is already queued
+        do { try loop.execute { self.takeOutcomes() } } catch {
             // The loop stops only after every running job has ended or been abandoned.
         }
+    }
+
+    /// Ends, in the order they were posted, the handlers whose outcomes are in the inbox.
+    private func takeOutcomes() {
+        outcomes.take(into: &takenOutcomes)
+        for (id, outcome) in takenOutcomes { handlerEnded(id, outcome) }
+        takenOutcomes.removeAll(keepingCapacity: true)
     }
 
     /// Fires a running job's signal and cancels its task; if the handler has not returned after

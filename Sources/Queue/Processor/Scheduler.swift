@@ -37,6 +37,9 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
     var claiming = false
     /// Endings waiting for the store, and whether a batch of them is being written.
     var endings: [PendingEnding] = []
+    /// Handlers' outcomes posted from their threads, and the loop's buffer to take them into.
+    let outcomes = OutcomeInbox()
+    var takenOutcomes: [(id: ObjectId, outcome: HandlerOutcome)] = []
     var recordingEndings = false
     /// Endings arrived and their store write and refill claim are queued for a later pass (see
     /// ``settleAfterEndings()``).

@@ -46,4 +46,29 @@ struct MemoryJobTableTests {
         while let job = try await store.claim(scope, now: Fixture.at(20)) { order.append(job.id) }
         #expect(order == expected.map(\.id))
     }
+
+    @Test func endingsFindTheirJobsWhenMoreJobsRunThanTheRecentClaimsTableHolds() async throws {
+        let store = MemoryJobStore()
+        let scope = Fixture.scope("send-mail")
+        for _ in 0..<3_000 { _ = try await store.insert(Fixture.job(due: -1)) }
+        let claimed = try await store.claim(scope, now: Fixture.now, limit: 3_000)
+        #expect(claimed.count == 3_000)
+        let requests = claimed.reversed().map { FinishRequest($0.id, by: scope.workerId, as: .finished, output: nil, at: Fixture.now) }
+        let ended = await store.finish(requests)
+        #expect(ended.allSatisfy { (try? $0.get())??.status == .finished })
+    }
+
+    @Test func anEndingForADeletedJobDoesNotEndTheJobNowInItsSlot() async throws {
+        let store = MemoryJobStore()
+        let scope = Fixture.scope("send-mail")
+        let gone = try await store.insert(Fixture.job(due: -1))
+        _ = try #require(try await store.claim(scope, now: Fixture.now))
+        _ = try await store.finish(gone.id, by: scope.workerId, as: .finished, output: nil, at: Fixture.at(-40), resumeAt: nil)
+        #expect(try await store.deleteEnded(before: Fixture.at(-30)) == 1)
+        let next = try await store.insert(Fixture.job(due: -1))  // reuses the slot the hint points to
+        _ = try #require(try await store.claim(scope, now: Fixture.now))
+        let late = try await store.finish(gone.id, by: scope.workerId, as: .errored, output: nil, at: Fixture.now, resumeAt: nil)
+        #expect(late == nil)
+        #expect(try await store.job(id: next.id)?.status == .running)
+    }
 }

@@ -54,13 +54,13 @@ public final class MemoryJobStore: JobStore {
             var entry: Claimable
         }
 
-        /// The earliest claimable job of `name`, dropping stale entries on the way (the job is
-        /// read in its slot, not copied).
+        /// The earliest claimable job of `name`, dropping stale entries on the way (the job's
+        /// fields are read in its slot, the job is not copied).
         mutating func earliest(_ name: String) -> Earliest? {
             guard let queue = claimable.index(forKey: name) else { return nil }
             while let top = claimable.values[queue].min {
-                if let job = jobs[slot: top.slot], job.id == top.id, job.status == .pending || job.status == .paused,
-                   job.scheduledFor == top.scheduledFor
+                if jobs.holds(top.id, at: top.slot), let status = jobs.status(at: top.slot),
+                   status == .pending || status == .paused, jobs.scheduledFor(at: top.slot) == top.scheduledFor
                 {
                     return Earliest(queue: queue, entry: top)
                 }
@@ -73,6 +73,7 @@ public final class MemoryJobStore: JobStore {
         mutating func claim(_ scope: ClaimScope, now: Date) -> Job? {
             guard let earliest = earliest(in: scope.names), earliest.entry.scheduledFor <= now else { return nil }
             claimable.values[earliest.queue].popMin()
+            jobs.remember(earliest.entry.id, at: earliest.entry.slot)  // its ending will look it up
             return jobs.modify(slot: earliest.entry.slot) { job in
                 job.status = .running
                 job.workerId = scope.workerId

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The jobs of a ``MemoryJobStore``: each job in a numbered slot of one array, with a
 /// dictionary from id to slot.
 ///
@@ -11,6 +13,13 @@ struct MemoryJobTable {
     private var slotOfId: [ObjectId: Int] = [:]
     /// Slots of removed jobs, reused before the array grows.
     private var freeSlots: [Int] = []
+    /// Hints for ``slot(of:)``: the slots of recently claimed jobs, at a position given by their
+    /// id's hash (-1: none). Why: a claimed job's ending looks its slot up soon after, and the
+    /// hint is read from a small array that stays in cache, where the id's bucket in
+    /// `slotOfId` (as large as the table) usually is not. A hint is checked against the job in
+    /// the slot, so a stale or overwritten one only costs the dictionary lookup.
+    private var recentSlots = [Int](repeating: -1, count: MemoryJobTable.recentSlotCount)
+    private static let recentSlotCount = 1024
 
     /// An empty table.
     init() {}
@@ -25,7 +34,35 @@ struct MemoryJobTable {
 
     /// The slot of the job with this id, or nil. O(1).
     func slot(of id: ObjectId) -> Int? {
-        slotOfId[id]
+        let hinted = recentSlots[Self.hintPosition(id)]
+        if hinted >= 0, holds(id, at: hinted) { return hinted }
+        return slotOfId[id]
+    }
+
+    /// Notes that the job `id`, in `slot`, will be looked up by id soon (it was just claimed).
+    /// O(1).
+    mutating func remember(_ id: ObjectId, at slot: Int) {
+        recentSlots[Self.hintPosition(id)] = slot
+    }
+
+    /// Whether `slot` holds the job with this id. O(1); reads the id in place (the getters
+    /// below too: binding the whole job would copy it).
+    func holds(_ id: ObjectId, at slot: Int) -> Bool {
+        slots[slot]?.id == id
+    }
+
+    /// The status of the job in `slot`, nil for a free slot. O(1).
+    func status(at slot: Int) -> JobStatus? {
+        slots[slot]?.status
+    }
+
+    /// The due time of the job in `slot`, nil for a free slot. O(1).
+    func scheduledFor(at slot: Int) -> Date? {
+        slots[slot]?.scheduledFor
+    }
+
+    private static func hintPosition(_ id: ObjectId) -> Int {
+        id.hashValue & (recentSlotCount - 1)
     }
 
     /// The job in `slot`, or nil when the slot is free. O(1), no hashing.

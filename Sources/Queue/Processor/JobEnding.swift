@@ -73,7 +73,8 @@ enum HumanDuration {
     static func format(_ duration: Duration) -> String {
         let seconds = duration.timeInterval
         switch seconds {
-        case ..<1: return "\(Int((seconds * 1000).rounded()))ms"
+        // Concatenation, not interpolation: every job's ending formats one, mostly this case.
+        case ..<1: return String(Int((seconds * 1000).rounded())) + "ms"
         case ..<60: return String(format: "%.2fs", seconds)
         case ..<3600: return "\(Int(seconds) / 60)m \(Int(seconds) % 60)s"
         default: return "\(Int(seconds) / 3600)h \(Int(seconds) % 3600 / 60)m \(Int(seconds) % 60)s"

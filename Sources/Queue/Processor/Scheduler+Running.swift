@@ -194,7 +194,8 @@ extension Scheduler {
     /// Sends a cron task's check-in to the configured monitor, off the loop; shutdown waits for
     /// it (the monitor bounds its own time).
     private func sendCheckIn(_ entry: RunningJob, _ status: CronCheckIn.Status) {
-        guard let monitor = configuration.cronMonitor, let (cron, id) = entry.checkIn else { return }
+        // The entry first: reading the monitor copies an existential, for every job.
+        guard let (cron, id) = entry.checkIn, let monitor = configuration.cronMonitor else { return }
         let definition = cron.definition
         let checkIn = CronCheckIn(
             cronName: cron.name, status: status, checkInId: id, schedule: definition.cronString,

@@ -61,15 +61,13 @@ extension Scheduler {
         logger.debug("job started", metadata: ["job": "\(id)", "name": "\(job.name)"])
     }
 
-    /// Creates the async handlers' tasks (on the global executor, never on the loop). One is
-    /// created here; several are created by one task on the global executor, so that the loop
-    /// pays one task creation and at most one worker-thread wake-up per batch, not per job.
+    /// Creates the async handlers' tasks (on the global executor, never on the loop). The first
+    /// job's task is created here and creates the others' before it runs its handler, so that
+    /// the loop pays one task creation and at most one worker-thread wake-up per batch, not per
+    /// job, and no task is created only to create the others.
     private func launch(_ launches: [HandlerLaunch]) {
-        switch launches.count {
-        case 0: return
-        case 1: launches[0].run()
-        default: Task { for launch in launches { launch.run() } }
-        }
+        guard let first = launches.first else { return }
+        first.run(launchingFirst: launches.dropFirst())
     }
 
     /// Hands a handler's outcome to ``handlerEnded(_:_:)`` on the loop thread, through the
@@ -233,9 +231,12 @@ struct HandlerLaunch: Sendable {
     let scheduler: Scheduler
 
     /// Creates the handler's task and hands it to the signal, which cancels it when it fires.
-    func run() {
+    /// The task first creates the tasks of `others` (from the global executor), then runs the
+    /// handler, so that every handler of a batch starts at once.
+    func run(launchingFirst others: ArraySlice<HandlerLaunch> = []) {
         let (entry, handler, scheduler) = (entry, handler, scheduler)
         let task = Task {
+            for other in others { other.run() }
             let outcome: HandlerOutcome
             do { outcome = .returned(try await handler(entry.job, entry.signal)) } catch {
                 outcome = .threw(JobEnding.describe(error))

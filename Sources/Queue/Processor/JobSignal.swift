@@ -82,6 +82,17 @@ public final class JobSignal: Sendable {
         if fired { task.cancel() }
     }
 
+    /// Forgets the attached task once its handler has returned: firing no longer needs to
+    /// cancel it, and the finished task is then freed by the thread it ran on rather than
+    /// with the signal, on the loop thread.
+    func detach() {
+        let task = state.withLock { state in
+            defer { state.task = nil }
+            return state.task
+        }
+        _ = task  // released here, outside the lock
+    }
+
     /// Fires the signal, then cancels the attached task; later calls do nothing. Returns
     /// whether this call fired it.
     @discardableResult

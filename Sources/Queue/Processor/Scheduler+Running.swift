@@ -241,6 +241,7 @@ struct HandlerLaunch: Sendable {
             do { outcome = .returned(try await handler(entry.job, entry.signal)) } catch {
                 outcome = .threw(JobEnding.describe(error))
             }
+            entry.signal.detach()
             scheduler.report(entry.job.id, outcome)
         }
         entry.signal.attach(task)

@@ -61,13 +61,15 @@ extension Scheduler {
         logger.debug("job started", metadata: ["job": "\(id)", "name": "\(job.name)"])
     }
 
-    /// Creates the async handlers' tasks (on the global executor, never on the loop). The first
-    /// job's task is created here and creates the others' before it runs its handler, so that
-    /// the loop pays one task creation and at most one worker-thread wake-up per batch, not per
-    /// job, and no task is created only to create the others.
+    /// Creates the async handlers' tasks (on the global executor, never on the loop): one
+    /// handler's task here; a batch's through one ``HandlerBatch`` task, so that the loop pays
+    /// one task creation and at most one worker-thread wake-up per batch, not per job.
     private func launch(_ launches: [HandlerLaunch]) {
-        guard let first = launches.first else { return }
-        first.run(launchingFirst: launches.dropFirst())
+        switch launches.count {
+        case 0: return
+        case 1: launches[0].startTask()
+        default: HandlerBatch(launches).start()
+        }
     }
 
     /// Hands a handler's outcome to ``handlerEnded(_:_:)`` on the loop thread, through the
@@ -221,29 +223,5 @@ extension Scheduler {
                 logger.error("onJobExited failed", metadata: ["job": "\(job.id)", "error": "\(JobEnding.describe(error))"])
             }
         }
-    }
-}
-
-/// An async handler's task, ready to be created (see ``Scheduler/launch(_:)``).
-struct HandlerLaunch: Sendable {
-    let entry: RunningJob
-    let handler: JobDefinition.Handler
-    let scheduler: Scheduler
-
-    /// Creates the handler's task and hands it to the signal, which cancels it when it fires.
-    /// The task first creates the tasks of `others` (from the global executor), then runs the
-    /// handler, so that every handler of a batch starts at once.
-    func run(launchingFirst others: ArraySlice<HandlerLaunch> = []) {
-        let (entry, handler, scheduler) = (entry, handler, scheduler)
-        let task = Task {
-            for other in others { other.run() }
-            let outcome: HandlerOutcome
-            do { outcome = .returned(try await handler(entry.job, entry.signal)) } catch {
-                outcome = .threw(JobEnding.describe(error))
-            }
-            entry.signal.detach()
-            scheduler.report(entry.job.id, outcome)
-        }
-        entry.signal.attach(task)
     }
 }

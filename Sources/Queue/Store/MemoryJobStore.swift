@@ -86,14 +86,17 @@ public final class MemoryJobStore: JobStore {
         /// Records an ending, guarded by the job running on the request's worker.
         mutating func finish(_ request: FinishRequest) -> Job? {
             guard let slot = jobs.slot(of: request.id) else { return nil }
+            // The fields the change needs, taken out first: capturing the request in the
+            // closure below copied all of it (the job it carries included).
+            let (workerId, status, output, at, resumeAt) = (request.workerId, request.status, request.output, request.at, request.resumeAt)
             let job = jobs.modify(slot: slot) { (job: inout Job) -> Job? in
-                guard job.status == .running, job.workerId == request.workerId else { return nil }
-                job.status = request.status
-                job.output = request.output
-                job.updatedAt = request.at
+                guard job.status == .running, job.workerId == workerId else { return nil }
+                job.status = status
+                job.output = output
+                job.updatedAt = at
                 job.workerId = nil
-                if request.status.isTerminal { job.endedAt = request.at }
-                if let resumeAt = request.resumeAt { job.scheduledFor = resumeAt }
+                if status.isTerminal { job.endedAt = at }
+                if let resumeAt { job.scheduledFor = resumeAt }
                 return job
             }
             if let job { indexed(job, at: slot) }

@@ -1,5 +1,5 @@
-import Dispatch
 import Foundation
+import Synchronization
 import Testing
 @testable import Queue
 
@@ -39,18 +39,19 @@ struct HandlerBatchTests {
     @Test(.enabled(if: ProcessInfo.processInfo.activeProcessorCount > 1, "needs a second worker thread"))
     func aHandlerThatKeepsItsThreadBusyDoesNotHoldBackTheOthersOfItsBatch() async throws {
         let store = MemoryJobStore()
-        let othersStarted = DispatchSemaphore(value: 0)
-        let hogWaited = Recorder<Bool>()
+        let othersStarted = Atomic<Int>(0)
+        let hogSaw = Recorder<Int>()
         let configuration = QueueConfiguration.testing(store: store, jobs: [
-            // Blocks its thread (as CPU-heavy synchronous work would) until the others start.
+            // Keeps its thread busy (as a long synchronous stretch would) until the others have
+            // started, for 2 s at most, so that a starved test run is not held up longer.
             "hog": JobDefinition { _, _ in
-                var started = 0
-                while started < 3, othersStarted.wait(timeout: .now() + 10) == .success { started += 1 }
-                hogWaited.append(started == 3)
+                let deadline = ContinuousClock.now + .seconds(2)
+                while othersStarted.load(ordering: .acquiring) < 3, ContinuousClock.now < deadline {}
+                hogSaw.append(othersStarted.load(ordering: .acquiring))
                 return nil
             },
             "quick": JobDefinition { _, _ in
-                othersStarted.signal()
+                othersStarted.add(1, ordering: .releasing)
                 return nil
             },
         ], concurrency: 4)
@@ -60,6 +61,6 @@ struct HandlerBatchTests {
         let worker = try RunningProcessor(configuration)
         _ = try await store.waitFor(hog.id, [.finished], timeout: .seconds(30))
         try await worker.stop()
-        #expect(hogWaited.all == [true], "the other handlers started while the first one held its thread")
+        #expect(hogSaw.all == [3], "the other handlers started while the first one held its thread")
     }
 }

@@ -61,10 +61,6 @@ struct MemoryJobTable {
         slots[slot]?.scheduledFor
     }
 
-    private static func hintPosition(_ id: ObjectId) -> Int {
-        id.hashValue & (recentSlotCount - 1)
-    }
-
     /// The job in `slot`, or nil when the slot is free. O(1), no hashing.
     subscript(slot slot: Int) -> Job? {
         slots[slot]
@@ -106,5 +102,10 @@ struct MemoryJobTable {
     /// Every stored job, in no particular order. O(slots) to iterate.
     var all: some Sequence<Job> {
         slots.lazy.compactMap { $0 }
+    }
+
+    /// Where the hint for `id` is kept in `recentSlots`.
+    private static func hintPosition(_ id: ObjectId) -> Int {
+        id.hashValue & (recentSlotCount - 1)
     }
 }

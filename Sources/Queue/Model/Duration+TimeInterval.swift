@@ -3,6 +3,7 @@ import Foundation
 extension Duration {
     /// The duration in seconds, fractions included, for `Date` arithmetic.
     public var timeInterval: TimeInterval {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
+        let (seconds, attoseconds) = components  // once: each read divides a 128-bit value
+        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }

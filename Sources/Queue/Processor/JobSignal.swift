@@ -32,6 +32,8 @@ public final class JobSignal: Sendable {
         var waiters: [CheckedContinuation<Reason, Never>] = []
         /// The handler's task, cancelled when the signal fires.
         var task: Task<Void, Never>?
+        /// The handler has returned (``detach()``): its task is no longer kept.
+        var detached = false
     }
 
     private let state = Mutex(State())
@@ -76,10 +78,22 @@ public final class JobSignal: Sendable {
     /// signal has already fired.
     func attach(_ task: Task<Void, Never>) {
         let fired = state.withLock { state in
-            if state.reason == nil { state.task = task }
+            if state.reason == nil, !state.detached { state.task = task }
             return state.reason != nil
         }
         if fired { task.cancel() }
+    }
+
+    /// Forgets the handler's task once the handler has returned, also when the task is attached
+    /// only afterwards (a task started at once can return before ``attach(_:)``): firing no
+    /// longer needs to cancel it, and the finished task is then freed by the thread it ran on
+    /// rather than with the signal, on the loop thread.
+    func detach() {
+        let task = state.withLock { state in
+            defer { (state.task, state.detached) = (nil, true) }
+            return state.task
+        }
+        _ = task  // released here, outside the lock
     }
 
     /// Fires the signal, then cancels the attached task; later calls do nothing. Returns

@@ -61,22 +61,31 @@ extension Scheduler {
         logger.debug("job started", metadata: ["job": "\(id)", "name": "\(job.name)"])
     }
 
-    /// Creates the async handlers' tasks (on the global executor, never on the loop). One is
-    /// created here; several are created by one task on the global executor, so that the loop
-    /// pays one task creation and at most one worker-thread wake-up per batch, not per job.
+    /// Creates the async handlers' tasks (on the global executor, never on the loop): one
+    /// handler's task here; a batch's through one ``HandlerBatch`` task, so that the loop pays
+    /// one task creation and at most one worker-thread wake-up per batch, not per job.
     private func launch(_ launches: [HandlerLaunch]) {
         switch launches.count {
         case 0: return
-        case 1: launches[0].run()
-        default: Task { for launch in launches { launch.run() } }
+        case 1: launches[0].startTask()
+        default: HandlerBatch(launches).start()
         }
     }
 
-    /// Hands a handler's outcome to ``handlerEnded(_:_:)`` on the loop thread. Any thread.
+    /// Hands a handler's outcome to ``handlerEnded(_:_:)`` on the loop thread, through the
+    /// ``OutcomeInbox``: one loop callback for every outcome posted until it runs. Any thread.
     func report(_ id: ObjectId, _ outcome: HandlerOutcome) {
-        do { try loop.execute { self.handlerEnded(id, outcome) } } catch {
+        guard outcomes.post(id, outcome) else { return }  // a take is already queued
+        do { try loop.execute { self.takeOutcomes() } } catch {
             // The loop stops only after every running job has ended or been abandoned.
         }
+    }
+
+    /// Ends, in the order they were posted, the handlers whose outcomes are in the inbox.
+    private func takeOutcomes() {
+        outcomes.take(into: &takenOutcomes)
+        for (id, outcome) in takenOutcomes { handlerEnded(id, outcome) }
+        takenOutcomes.removeAll(keepingCapacity: true)
     }
 
     /// Fires a running job's signal and cancels its task; if the handler has not returned after
@@ -209,7 +218,8 @@ extension Scheduler {
     /// Sends a cron task's check-in to the configured monitor, off the loop; shutdown waits for
     /// it (the monitor bounds its own time).
     private func sendCheckIn(_ entry: RunningJob, _ status: CronCheckIn.Status) {
-        guard let monitor = configuration.cronMonitor, let (cron, id) = entry.checkIn else { return }
+        // The entry first: reading the monitor copies an existential, for every job.
+        guard let (cron, id) = entry.checkIn, let monitor = configuration.cronMonitor else { return }
         let definition = cron.definition
         let checkIn = CronCheckIn(
             cronName: cron.name, status: status, checkInId: id, schedule: definition.cronString,
@@ -237,25 +247,5 @@ extension Scheduler {
                 logger.error("onJobExited failed", metadata: ["job": "\(job.id)", "error": "\(JobEnding.describe(error))"])
             }
         }
-    }
-}
-
-/// An async handler's task, ready to be created (see ``Scheduler/launch(_:)``).
-struct HandlerLaunch: Sendable {
-    let entry: RunningJob
-    let handler: JobDefinition.Handler
-    let scheduler: Scheduler
-
-    /// Creates the handler's task and hands it to the signal, which cancels it when it fires.
-    func run() {
-        let (entry, handler, scheduler) = (entry, handler, scheduler)
-        let task = Task {
-            let outcome: HandlerOutcome
-            do { outcome = .returned(try await handler(entry.job, entry.signal)) } catch {
-                outcome = .threw(JobEnding.describe(error))
-            }
-            scheduler.report(entry.job.id, outcome)
-        }
-        entry.signal.attach(task)
     }
 }

@@ -37,6 +37,9 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
     var claiming = false
     /// Endings waiting for the store, and whether a batch of them is being written.
     var endings: [PendingEnding] = []
+    /// Handlers' outcomes posted from their threads, and the loop's buffer to take them into.
+    let outcomes = OutcomeInbox()
+    var takenOutcomes: [(id: ObjectId, outcome: HandlerOutcome)] = []
     var recordingEndings = false
     /// Endings arrived and their store write and refill claim are queued for a later pass (see
     /// ``settleAfterEndings()``).
@@ -138,16 +141,22 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
     // MARK: Store calls
 
     /// Runs a store call as a task on the loop's executor and hands its result to `then` on the
-    /// loop thread; counted in ``inFlight`` so that shutdown waits for it. A call that does not
-    /// suspend (the memory store) completes within the loop's current pass; one that waits on
-    /// I/O suspends, and the loop goes on meanwhile. Never for user code: see ``detached(_:)``.
+    /// loop thread; counted in ``inFlight`` so that shutdown waits for it. Loop thread only.
+    ///
+    /// The task starts at once, on this thread (`Task.immediate`): a call that does not suspend
+    /// (the memory store) has run, and `then` with it, when `perform` returns, without a trip
+    /// through the loop's queue; one that waits on I/O suspends, the loop goes on meanwhile,
+    /// and `then` runs when the task resumes on the loop. Callers therefore call `perform` last,
+    /// with their state already updated for either case. Never for user code: see
+    /// ``detached(_:)``.
     func perform<Value: Sendable>(
         _ operation: @escaping @Sendable () async throws(JobStoreError) -> Value,
         then: @escaping @Sendable (Result<Value, JobStoreError>) -> Void
     ) {
+        loop.preconditionInLoop()
         inFlight += 1
         let loop = loop
-        Task(executorPreference: loop) {
+        Task.immediate(executorPreference: loop) {
             let result: Result<Value, JobStoreError>
             do throws(JobStoreError) { result = .success(try await operation()) } catch { result = .failure(error) }
             let deliver: @Sendable () -> Void = {

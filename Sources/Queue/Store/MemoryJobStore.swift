@@ -1,5 +1,4 @@
 import Foundation
-import HeapModule
 import Synchronization
 
 /// A ``JobStore`` in this process's memory: for unit tests of handlers and of the processor.
@@ -8,21 +7,25 @@ import Synchronization
 /// when the process ends, and it is not shared between processes. Every operation holds one
 /// lock for its whole length, which is what makes each transition atomic.
 ///
-/// Claiming is O(k log n) for k declared names: each name keeps a heap of its claimable jobs
-/// by (`scheduled_for`, id), whose entries are checked against the job on pop and dropped when
-/// stale, the same cancel-by-marking the event loop uses for timers.
+/// Claiming is O(k) for k declared names when jobs become due in the order they were created
+/// (O(k log n) otherwise): each name keeps a ``ClaimQueue`` of its claimable jobs by
+/// (`scheduled_for`, id, slot in the ``MemoryJobTable``), whose entries are checked against the
+/// job on pop and dropped when stale, the same cancel-by-marking the event loop uses for timers.
 public final class MemoryJobStore: JobStore {
     private struct Claimable: Comparable {
         var scheduledFor: Date
         var id: ObjectId
+        /// Where the job is in ``State/jobs``: valid while the slot holds a job with this id.
+        var slot: Int
         static func < (lhs: Claimable, rhs: Claimable) -> Bool { (lhs.scheduledFor, lhs.id) < (rhs.scheduledFor, rhs.id) }
+        static func == (lhs: Claimable, rhs: Claimable) -> Bool { (lhs.scheduledFor, lhs.id) == (rhs.scheduledFor, rhs.id) }
     }
 
     private struct State {
-        var jobs: [ObjectId: Job] = [:]
+        var jobs = MemoryJobTable()
         var workers: [ObjectId: WorkerRecord] = [:]
         var signals: [SignalRecord] = []
-        var claimable: [String: Heap<Claimable>] = [:]
+        var claimable: [String: ClaimQueue<Claimable>] = [:]
         var crons: [String: CronRecord] = [:]
         /// No stored job ended before this (a lower bound: nil when none has ended), so that
         /// ``deleteEnded(before:)`` skips the scan when nothing is old enough.
@@ -30,48 +33,48 @@ public final class MemoryJobStore: JobStore {
 
         /// Stores `job`, indexing it when it can be claimed.
         mutating func put(_ job: Job) {
-            jobs[job.id] = job
-            indexed(job)
+            let slot = jobs.put(job)
+            indexed(job, at: slot)
         }
 
-        /// Adds the heap entry of a job that can be claimed, and notes its end.
-        mutating func indexed(_ job: Job) {
+        /// Adds the claim entry of a job that can be claimed, and notes its end.
+        mutating func indexed(_ job: Job, at slot: Int) {
             if job.type != .cron, job.status == .pending || job.status == .paused {
-                claimable[job.name, default: Heap()].insert(Claimable(scheduledFor: job.scheduledFor, id: job.id))
+                claimable[job.name, default: ClaimQueue()].insert(
+                    Claimable(scheduledFor: job.scheduledFor, id: job.id, slot: slot))
             }
             if let endedAt = job.endedAt, earliestEnd.map({ endedAt < $0 }) ?? true { earliestEnd = endedAt }
         }
 
-        /// Where the earliest claimable job of one name is: its heap (a position in
-        /// `claimable`), the heap's top entry, and the job's position in `jobs`.
+        /// Where the earliest claimable job of one name is: its queue (a position in
+        /// `claimable`) and the queue's first entry. The position is valid until `claimable`
+        /// gains or loses a key.
         struct Earliest {
-            var heap: Dictionary<String, Heap<Claimable>>.Index
+            var queue: Dictionary<String, ClaimQueue<Claimable>>.Index
             var entry: Claimable
-            var job: Dictionary<ObjectId, Job>.Index
         }
 
-        /// The earliest claimable job of `name`, dropping stale heap entries on the way (the job
-        /// is read in place, not copied). The positions are valid until `jobs` or `claimable`
-        /// gains or loses a key.
+        /// The earliest claimable job of `name`, dropping stale entries on the way (the job's
+        /// fields are read in its slot, the job is not copied).
         mutating func earliest(_ name: String) -> Earliest? {
-            guard let heap = claimable.index(forKey: name) else { return nil }
-            while let top = claimable.values[heap].min {
-                if let index = jobs.index(forKey: top.id) {
-                    let status = jobs.values[index].status
-                    if status == .pending || status == .paused, jobs.values[index].scheduledFor == top.scheduledFor {
-                        return Earliest(heap: heap, entry: top, job: index)
-                    }
+            guard let queue = claimable.index(forKey: name) else { return nil }
+            while let top = claimable.values[queue].min {
+                if jobs.holds(top.id, at: top.slot), let status = jobs.status(at: top.slot),
+                   status == .pending || status == .paused, jobs.scheduledFor(at: top.slot) == top.scheduledFor
+                {
+                    return Earliest(queue: queue, entry: top)
                 }
-                claimable.values[heap].removeMin()
+                claimable.values[queue].popMin()
             }
             return nil
         }
 
-        /// Claims the earliest due job in `scope`: pops its heap entry and updates it in place.
+        /// Claims the earliest due job in `scope`: pops its entry and updates the job in place.
         mutating func claim(_ scope: ClaimScope, now: Date) -> Job? {
             guard let earliest = earliest(in: scope.names), earliest.entry.scheduledFor <= now else { return nil }
-            claimable.values[earliest.heap].removeMin()
-            return Self.modify(&jobs.values[earliest.job]) { job in
+            claimable.values[earliest.queue].popMin()
+            jobs.remember(earliest.entry.id, at: earliest.entry.slot)  // its ending will look it up
+            return jobs.modify(slot: earliest.entry.slot) { job in
                 job.status = .running
                 job.workerId = scope.workerId
                 job.startedAt = job.startedAt ?? now
@@ -90,24 +93,22 @@ public final class MemoryJobStore: JobStore {
 
         /// Records an ending, guarded by the job running on the request's worker.
         mutating func finish(_ request: FinishRequest) -> Job? {
-            guard let index = jobs.index(forKey: request.id) else { return nil }
-            let job = Self.modify(&jobs.values[index]) { (job: inout Job) -> Job? in
-                guard job.status == .running, job.workerId == request.workerId else { return nil }
-                job.status = request.status
-                job.output = request.output
-                job.updatedAt = request.at
+            guard let slot = jobs.slot(of: request.id) else { return nil }
+            // The fields the change needs, taken out first: capturing the request in the
+            // closure below copied all of it (the job it carries included).
+            let (workerId, status, output, at, resumeAt) = (request.workerId, request.status, request.output, request.at, request.resumeAt)
+            let job = jobs.modify(slot: slot) { (job: inout Job) -> Job? in
+                guard job.status == .running, job.workerId == workerId else { return nil }
+                job.status = status
+                job.output = output
+                job.updatedAt = at
                 job.workerId = nil
-                if request.status.isTerminal { job.endedAt = request.at }
-                if let resumeAt = request.resumeAt { job.scheduledFor = resumeAt }
+                if status.isTerminal { job.endedAt = at }
+                if let resumeAt { job.scheduledFor = resumeAt }
                 return job
             }
-            if let job { indexed(job) }
+            if let job { indexed(job, at: slot) }
             return job
-        }
-
-        /// Runs `body` on a stored job in place (no copy of the job in and out of the dictionary).
-        private static func modify<Result>(_ job: inout Job, _ body: (inout Job) -> Result) -> Result {
-            body(&job)
         }
 
         /// The earliest claimable job among `names`.
@@ -130,7 +131,7 @@ public final class MemoryJobStore: JobStore {
         state.withLock { state in
             var stored = job
             if job.concurrency == .exclusive, JobStatus.active.contains(job.status),
-               let twin = state.jobs.values.first(where: {
+               let twin = state.jobs.all.first(where: {
                    $0.name == job.name && $0.concurrency == .exclusive && JobStatus.active.contains($0.status)
                })
             {
@@ -150,7 +151,7 @@ public final class MemoryJobStore: JobStore {
 
     public func jobs(matching query: JobQuery) async throws(JobStoreError) -> [Job] {
         state.withLock { state in
-            let matching = state.jobs.values.filter { job in
+            let matching = state.jobs.all.filter { job in
                 (query.names?.contains(job.name) ?? true) && (query.statuses?.contains(job.status) ?? true)
                     && (query.types?.contains(job.type) ?? true) && (query.workerId.map { $0 == job.workerId } ?? true)
             }
@@ -224,9 +225,8 @@ public final class MemoryJobStore: JobStore {
             }
             for name in state.crons.keys where !names.contains(name) {
                 state.crons[name] = nil
-                for job in state.jobs.values where job.name == name && job.type == .cronTask && job.status == .pending {
-                    state.jobs[job.id] = nil
-                }
+                let dropped = state.jobs.all.filter { $0.name == name && $0.type == .cronTask && $0.status == .pending }
+                for job in dropped { state.jobs.remove(job.id) }
             }
             return state.crons.values.sorted { $0.name < $1.name }
         }
@@ -259,9 +259,9 @@ public final class MemoryJobStore: JobStore {
                 state.signals.removeAll { $0.acknowledged && $0.createdAt < cutoff }
                 return 0
             }
-            let ended = state.jobs.values.filter { ($0.endedAt ?? .distantFuture) < cutoff }.map(\.id)
-            for id in ended { state.jobs[id] = nil }
-            state.earliestEnd = state.jobs.values.lazy.compactMap(\.endedAt).min()
+            let ended = state.jobs.all.filter { ($0.endedAt ?? .distantFuture) < cutoff }.map(\.id)
+            for id in ended { state.jobs.remove(id) }
+            state.earliestEnd = state.jobs.all.lazy.compactMap(\.endedAt).min()
             state.signals.removeAll { $0.acknowledged && $0.createdAt < cutoff }
             return ended.count
         }

@@ -1,0 +1,111 @@
+import Foundation
+
+/// The jobs of a ``MemoryJobStore``: each job in a numbered slot of one array, with a
+/// dictionary from id to slot.
+///
+/// Why slots: the claim index (``ClaimQueue``) refers to jobs by slot, so that checking and
+/// claiming the earliest job reads the array directly, without hashing an id and probing a
+/// large dictionary (a cache miss per claim). Jobs created one after another sit next to each
+/// other, and are claimed in that order. A slot is stable while its job is stored; slots of
+/// removed jobs are reused, so a reference by slot is only valid together with the job's id.
+struct MemoryJobTable {
+    private var slots: [Job?] = []
+    private var slotOfId: [ObjectId: Int] = [:]
+    /// Slots of removed jobs, reused before the array grows.
+    private var freeSlots: [Int] = []
+    /// Hints for ``slot(of:)``: the slots of recently claimed jobs, at a position given by their
+    /// id's hash (-1: none). Why: a claimed job's ending looks its slot up soon after, and the
+    /// hint is read from a small array that stays in cache, where the id's bucket in
+    /// `slotOfId` (as large as the table) usually is not. A hint is checked against the job in
+    /// the slot, so a stale or overwritten one only costs the dictionary lookup.
+    private var recentSlots = [Int](repeating: -1, count: MemoryJobTable.recentSlotCount)
+    private static let recentSlotCount = 1024
+
+    /// An empty table.
+    init() {}
+
+    /// The number of stored jobs. O(1).
+    var count: Int { slotOfId.count }
+
+    /// The job with this id, or nil. O(1).
+    subscript(id: ObjectId) -> Job? {
+        slotOfId[id].flatMap { slots[$0] }
+    }
+
+    /// The slot of the job with this id, or nil. O(1).
+    func slot(of id: ObjectId) -> Int? {
+        let hinted = recentSlots[Self.hintPosition(id)]
+        if hinted >= 0, holds(id, at: hinted) { return hinted }
+        return slotOfId[id]
+    }
+
+    /// Notes that the job `id`, in `slot`, will be looked up by id soon (it was just claimed).
+    /// O(1).
+    mutating func remember(_ id: ObjectId, at slot: Int) {
+        recentSlots[Self.hintPosition(id)] = slot
+    }
+
+    /// Whether `slot` holds the job with this id. O(1); reads the id in place (the getters
+    /// below too: binding the whole job would copy it).
+    func holds(_ id: ObjectId, at slot: Int) -> Bool {
+        slots[slot]?.id == id
+    }
+
+    /// The status of the job in `slot`, nil for a free slot. O(1).
+    func status(at slot: Int) -> JobStatus? {
+        slots[slot]?.status
+    }
+
+    /// The due time of the job in `slot`, nil for a free slot. O(1).
+    func scheduledFor(at slot: Int) -> Date? {
+        slots[slot]?.scheduledFor
+    }
+
+    /// The job in `slot`, or nil when the slot is free. O(1), no hashing.
+    subscript(slot slot: Int) -> Job? {
+        slots[slot]
+    }
+
+    /// Stores `job`, replacing the stored job with the same id (in its slot), and returns its
+    /// slot. O(1) amortised.
+    @discardableResult
+    mutating func put(_ job: Job) -> Int {
+        if let slot = slotOfId[job.id] {
+            slots[slot] = job
+            return slot
+        }
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            slot = free
+            slots[slot] = job
+        } else {
+            slot = slots.count
+            slots.append(job)
+        }
+        slotOfId[job.id] = slot
+        return slot
+    }
+
+    /// Runs `body` on the job in `slot` in place (no copy in and out of the array). The slot
+    /// must hold a job. O(1).
+    mutating func modify<Result>(slot: Int, _ body: (inout Job) -> Result) -> Result {
+        body(&slots[slot]!)
+    }
+
+    /// Removes the job with this id, if stored. O(1) amortised.
+    mutating func remove(_ id: ObjectId) {
+        guard let slot = slotOfId.removeValue(forKey: id) else { return }
+        slots[slot] = nil
+        freeSlots.append(slot)
+    }
+
+    /// Every stored job, in no particular order. O(slots) to iterate.
+    var all: some Sequence<Job> {
+        slots.lazy.compactMap { $0 }
+    }
+
+    /// Where the hint for `id` is kept in `recentSlots`.
+    private static func hintPosition(_ id: ObjectId) -> Int {
+        id.hashValue & (recentSlotCount - 1)
+    }
+}

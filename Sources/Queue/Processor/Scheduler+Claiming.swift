@@ -6,8 +6,11 @@ extension Scheduler {
     /// as there are free slots (one store round trip for the batch where the store can).
     /// Claimed jobs start at once and the next claim follows immediately, so a backlog drains
     /// at the store's pace. When a claim finds nothing, ``idle()`` arms the next poll
-    /// and the due-time timer.
+    /// and the due-time timer. Queued endings go with the claim at once, without the wait
+    /// ``EndingGather`` may give them: a claim that is due does not wait for them.
     func pump() {
+        // Queued endings go now, with this claim, rather than after their wait.
+        guard !endingsWaiting else { return flushEndings(mayWait: false) }
         guard let (scope, free) = claimableSlots() else { return }
         claiming = true
         recheck = false
@@ -42,7 +45,9 @@ extension Scheduler {
             if !jobs.isEmpty { pollDelay = configuration.pollInterval.lowerBound }
             flushEndings()
             if claiming { return }  // the endings' call claims
-            if !jobs.isEmpty || recheck { pump() } else { idle() }
+            if recheck { return pump() }  // a job became due meanwhile: claim now, with any queued endings
+            if endingsWaiting { return }  // their call claims, after their short wait
+            if !jobs.isEmpty { pump() } else { idle() }
         case .failure(let error):
             logger.warning("claiming failed; retrying after the poll interval", metadata: ["error": "\(error)"])
             flushEndings()

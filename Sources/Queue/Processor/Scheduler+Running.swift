@@ -18,6 +18,7 @@ extension Scheduler {
         launches.reserveCapacity(jobs.count)
         let now = loop.now
         for job in jobs { start(job, onRecorded: nil, at: now, launching: &launches) }
+        if !jobs.isEmpty { gather.started(at: now) }
         launch(launches)
     }
 
@@ -132,6 +133,7 @@ extension Scheduler {
             entry.job.id, by: workerId, as: ending.status, output: ending.output, at: Date(), resumeAt: resumeAt,
             claimed: entry.job)
         endings.append(PendingEnding(entry: entry, request: request))
+        gather.queued(at: loop.now)
         settleAfterEndings()
     }
 
@@ -146,7 +148,7 @@ extension Scheduler {
         let settle: @Sendable () -> Void = {
             self.settling = false
             self.flushEndings()
-            self.pump()
+            if !self.endingsWaiting { self.pump() }
             self.inFlight -= 1
             self.checkDrained()
         }
@@ -159,16 +161,24 @@ extension Scheduler {
     /// then they wait for it and go together in the next one (group commit: a busy worker
     /// writes its endings in batches, an idle one each at once). When slots are free, the same
     /// call claims jobs for them (``JobStore/finish(_:thenClaim:now:limit:)``): a busy worker
-    /// records endings and refills their slots in one store call.
-    func flushEndings() {
+    /// records endings and refills their slots in one store call. While other handlers run, the
+    /// endings may first wait briefly for theirs (``EndingGather``).
+    func flushEndings(mayWait: Bool = true) {
         guard !recordingEndings, !claiming, !endings.isEmpty else { return }
+        if mayWait, let deadline = gather.waitUntil(now: loop.now, othersRunning: !running.isEmpty, draining: phase != .running) {
+            waitForEndings(until: deadline)
+            return
+        }
         recordingEndings = true
+        gather.flushed()
         let batch = endings
         endings.removeAll(keepingCapacity: true)
         let store = store
         let requests = batch.map { $0.request }
+        let began = loop.now
         guard let (scope, free) = claimableSlots() else {
             perform({ () async throws(JobStoreError) in await store.finish(requests) }) { result in
+                self.gather.lastWrite = self.loop.now - began
                 let results = (try? result.get()) ?? []  // never a failure: finish(_:) reports each request
                 self.endingsRecorded(batch, results)
             }
@@ -179,6 +189,7 @@ extension Scheduler {
         perform({ () async throws(JobStoreError) in
             await store.finish(requests, thenClaim: scope, now: Date(), limit: free)
         }) { result in
+            self.gather.lastWrite = self.loop.now - began
             switch result {
             case .success(let outcome):
                 self.endingsRecorded(batch, outcome.endings)
@@ -189,6 +200,27 @@ extension Scheduler {
             }
         }
     }
+
+    /// Flushes the queued endings at `deadline`, unless a flush is already armed (it fires
+    /// earlier and waits again if it must). Counted in ``inFlight`` until it fires, so that
+    /// shutdown waits for it.
+    private func waitForEndings(until deadline: LoopInstant) {
+        guard gather.timer == nil else { return }
+        inFlight += 1
+        gather.timer = loop.schedule(at: deadline) { event in
+            self.gather.timer = nil
+            if case .fired = event {
+                self.flushEndings()
+                if !self.endingsWaiting { self.pump() }
+            }
+            self.inFlight -= 1
+            self.checkDrained()
+        }
+    }
+
+    /// Endings are queued and no call is writing them: the next write (and the claim for their
+    /// slots) is theirs.
+    var endingsWaiting: Bool { !endings.isEmpty && !recordingEndings }
 
     /// A batch of endings came back from the store; the next batch may go.
     private func endingsRecorded(_ batch: [PendingEnding], _ results: [Result<Job?, JobStoreError>]) {
@@ -249,3 +281,4 @@ extension Scheduler {
         }
     }
 }
+

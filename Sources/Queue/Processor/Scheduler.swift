@@ -41,6 +41,8 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
     let outcomes = OutcomeInbox()
     var takenOutcomes: [(id: ObjectId, outcome: HandlerOutcome)] = []
     var recordingEndings = false
+    /// Whether queued endings wait for others before they are written (see ``EndingGather``).
+    var gather = EndingGather()
     /// Endings arrived and their store write and refill claim are queued for a later pass (see
     /// ``settleAfterEndings()``).
     var settling = false

@@ -25,7 +25,7 @@ struct EndingGatherTests {
     @Test func theWaitIsCappedWhenTheStoreIsSlow() {
         let gather = gather(lastWrite: .milliseconds(30))
         #expect(gather.waitUntil(now: Self.origin, othersRunning: true, draining: false)
-                == Self.origin + EndingGather.longestWait)
+                == Self.origin + EndingGather.defaultLongestWait)
     }
 
     @Test func anEndingGoesAtOnceWhenNoOtherHandlerRuns() {

@@ -29,6 +29,8 @@ struct SQLiteBenchmark: AsyncParsableCommand {
     @Option(help: "Trickle: jobs scheduled per second.") var rate = 500
     @Option(help: "A directory for the database file (default: a new temporary one).") var directory: String?
     @Option(help: "Write each job's enqueue→start latency (µs), one per line.") var latencies: String?
+    @Option(help: "The workers' poll interval bounds in milliseconds, `low...high` (default: the worker's).")
+    var pollMilliseconds: String?
 
     func run() async throws {
         let folder = directory ?? NSTemporaryDirectory() + "sqlite-bench-\(getpid())"
@@ -42,7 +44,7 @@ struct SQLiteBenchmark: AsyncParsableCommand {
         let latencyFiles = (0..<workers).map { folder + "/latencies-\($0).txt" }
         for file in latencyFiles { try? FileManager.default.removeItem(atPath: file) }
         func spawnWorkers() throws -> [WorkerProcess] {
-            try latencyFiles.map { try WorkerProcess(sqlite: path, concurrency: concurrency, latencyFile: $0) }
+            try latencyFiles.map { try WorkerProcess(sqlite: path, concurrency: concurrency, latencyFile: $0, pollMilliseconds: pollMilliseconds) }
         }
         let spawned: Date
         var enqueueRate = Double.nan

@@ -11,16 +11,20 @@ import Loop
 /// instead of 16), and stays split that way. Waiting a little for the others keeps them in one
 /// call, and so one transaction and one claim.
 ///
-/// The wait is bounded by the last ending write's duration, at most ``longestWait``: an ending
-/// is then recorded at worst one round trip later than it would have been, the time it would
-/// have spent queued behind a call anyway. No wait when nothing else is running (an idle
+/// The wait is bounded by the last ending write's duration, at most ``longestWait`` (1 ms,
+/// ``defaultLongestWait``, unless a test widens it): an ending is then recorded at worst one
+/// round trip later than it would have been, the time it would have spent queued behind a
+/// call anyway. No wait when nothing else is running (an idle
 /// worker's ending goes at once), while draining, or when the store answers faster than
 /// ``shortestWait`` (the memory store: a timer would cost more than the call).
 struct EndingGather {
-    /// The longest an ending waits for others.
-    static let longestWait = Duration.milliseconds(1)
+    /// The longest an ending waits for others, unless configured otherwise.
+    static let defaultLongestWait = Duration.milliseconds(1)
     /// Below this store round trip, endings never wait.
     static let shortestWait = Duration.microseconds(50)
+
+    /// The longest an ending waits for others.
+    let longestWait: Duration
 
     /// When the oldest queued ending was queued; nil when none is queued.
     private(set) var oldestQueuedAt: LoopInstant?
@@ -30,6 +34,11 @@ struct EndingGather {
     var lastWrite = Duration.zero
     /// The timer that flushes waiting endings, while one is armed.
     var timer: TimerHandle?
+
+    /// A gather whose endings wait at most `longestWait`.
+    init(longestWait: Duration = Self.defaultLongestWait) {
+        self.longestWait = longestWait
+    }
 
     /// An ending was queued at `now`.
     mutating func queued(at now: LoopInstant) {
@@ -54,7 +63,7 @@ struct EndingGather {
     func waitUntil(now: LoopInstant, othersRunning: Bool, draining: Bool) -> LoopInstant? {
         guard othersRunning, !draining, let oldestQueuedAt, lastWrite >= Self.shortestWait else { return nil }
         let from = lastStart.map { max($0, oldestQueuedAt) } ?? oldestQueuedAt
-        let deadline = from + min(lastWrite, Self.longestWait)
+        let deadline = from + min(lastWrite, longestWait)
         return deadline > now ? deadline : nil
     }
 }

@@ -45,6 +45,10 @@ public struct QueueConfiguration: Sendable {
     /// Whether the processor's event loop turns SIGTERM and SIGINT into a graceful shutdown.
     /// Leave false when a swift-service-lifecycle `ServiceGroup` handles signals.
     public var handlesTerminationSignals = false
+    /// The longest an ending waits for other handlers' endings before it is written (see
+    /// ``EndingGather``). Not public: 1 ms is the product's choice; tests widen it to prove the
+    /// grouping on a loaded machine.
+    var endingWaitLimit = EndingGather.defaultLongestWait
 
     public init(
         store: any JobStore, logger: Logger, jobs: [String: JobDefinition], crons: [String: CronDefinition] = [:],

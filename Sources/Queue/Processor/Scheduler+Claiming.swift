@@ -6,11 +6,11 @@ extension Scheduler {
     /// as there are free slots (one store round trip for the batch where the store can).
     /// Claimed jobs start at once and the next claim follows immediately, so a backlog drains
     /// at the store's pace. When a claim finds nothing, ``idle()`` arms the next poll
-    /// and the due-time timer. Queued endings go with the claim at once, without the wait
-    /// ``EndingGather`` may give them: a claim that is due does not wait for them.
+    /// and the due-time timer. Queued endings claim for their slots when they are written,
+    /// after the short wait ``EndingGather`` may give them (at most 1 ms, only while other
+    /// handlers run): a claim made now would only split them from their slots' claim.
     func pump() {
-        // Queued endings go now, with this claim, rather than after their wait.
-        guard !endingsWaiting else { return flushEndings(mayWait: false) }
+        guard !endingsWaiting else { return flushEndings() }
         guard let (scope, free) = claimableSlots() else { return }
         claiming = true
         recheck = false
@@ -42,12 +42,15 @@ extension Scheduler {
                 return
             }
             start(jobs)
-            if !jobs.isEmpty { pollDelay = configuration.pollInterval.lowerBound }
+            if !jobs.isEmpty {
+                pollDelay = configuration.pollInterval.lowerBound
+                wantNewJobReports(false)  // busy: it claims again anyway
+            }
             flushEndings()
-            if claiming { return }  // the endings' call claims
-            if recheck { return pump() }  // a job became due meanwhile: claim now, with any queued endings
-            if endingsWaiting { return }  // their call claims, after their short wait
-            if !jobs.isEmpty { pump() } else { idle() }
+            // Queued endings claim for their slots when written, after their short wait (at
+            // most 1 ms): also for a job that became due meanwhile (`recheck`).
+            if claiming || endingsWaiting { return }
+            if !jobs.isEmpty || recheck { pump() } else { idle() }
         case .failure(let error):
             logger.warning("claiming failed; retrying after the poll interval", metadata: ["error": "\(error)"])
             flushEndings()
@@ -60,10 +63,19 @@ extension Scheduler {
     private func idle() {
         pollDelay = min(pollDelay * 2, configuration.pollInterval.upperBound)
         armPoll()
+        wantNewJobReports(true)  // before the read below, which covers what was written meanwhile
         let (store, scope) = (store, scope)
         perform({ () async throws(JobStoreError) in try await store.nextDue(scope) }) { result in
             if case .success(let date?) = result { self.wake(at: date) }
         }
+    }
+
+    /// Tells the store's watch whether reports of new jobs are wanted (see
+    /// ``JobWatch/setWanted(_:)``), when that changes.
+    private func wantNewJobReports(_ wanted: Bool) {
+        guard wanted != newJobReportsWanted else { return }
+        newJobReportsWanted = wanted
+        watch?.setWanted(wanted)
     }
 
     /// Polls again after ``pollDelay`` (finds jobs other processes created).

@@ -147,8 +147,7 @@ extension Scheduler {
         inFlight += 1
         let settle: @Sendable () -> Void = {
             self.settling = false
-            self.flushEndings()
-            if !self.endingsWaiting { self.pump() }
+            self.pump()  // or writes the queued endings, which claim for their slots
             self.inFlight -= 1
             self.checkDrained()
         }
@@ -163,9 +162,9 @@ extension Scheduler {
     /// call claims jobs for them (``JobStore/finish(_:thenClaim:now:limit:)``): a busy worker
     /// records endings and refills their slots in one store call. While other handlers run, the
     /// endings may first wait briefly for theirs (``EndingGather``).
-    func flushEndings(mayWait: Bool = true) {
+    func flushEndings() {
         guard !recordingEndings, !claiming, !endings.isEmpty else { return }
-        if mayWait, let deadline = gather.waitUntil(now: loop.now, othersRunning: !running.isEmpty, draining: phase != .running) {
+        if let deadline = gather.waitUntil(now: loop.now, othersRunning: !running.isEmpty, draining: phase != .running) {
             waitForEndings(until: deadline)
             return
         }
@@ -210,8 +209,7 @@ extension Scheduler {
         gather.timer = loop.schedule(at: deadline) { event in
             self.gather.timer = nil
             if case .fired = event {
-                self.flushEndings()
-                if !self.endingsWaiting { self.pump() }
+                self.pump()  // or writes the queued endings, which claim for their slots
             }
             self.inFlight -= 1
             self.checkDrained()

@@ -42,7 +42,7 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
     var takenOutcomes: [(id: ObjectId, outcome: HandlerOutcome)] = []
     var recordingEndings = false
     /// Whether queued endings wait for others before they are written (see ``EndingGather``).
-    var gather = EndingGather()
+    var gather: EndingGather
     /// Endings arrived and their store write and refill claim are queued for a later pass (see
     /// ``settleAfterEndings()``).
     var settling = false
@@ -55,6 +55,8 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
     var graceTimer: TimerHandle?
     /// The store's notification of new jobs, when it has one.
     var watch: (any JobWatch)?
+    /// Whether `watch` was last told that reports are wanted (its initial state).
+    var newJobReportsWanted = true
     /// Each cron's next tick.
     var cronTimers: [String: TimerHandle] = [:]
     /// Consecutive ticks another worker took, per cron (see `tick`).
@@ -88,6 +90,7 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
         self.cpuPool = cpuPool
         self.onStopped = onStopped
         pollDelay = configuration.pollInterval.lowerBound
+        gather = EndingGather(longestWait: configuration.endingWaitLimit)
     }
 
     var workerId: ObjectId { scope.workerId }
@@ -136,7 +139,9 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
             await store.watchNewJobs(scope) { due in try? loop.execute { self.wake(at: due) } }
         }) { result in
             guard case .success(let watch?) = result else { return }
-            if self.phase == .running { self.watch = watch } else { watch.cancel() }
+            guard self.phase == .running else { return watch.cancel() }
+            self.watch = watch
+            watch.setWanted(self.newJobReportsWanted)
         }
     }
 

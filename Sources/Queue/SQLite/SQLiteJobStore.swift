@@ -143,13 +143,32 @@ public final class SQLiteJobStore: JobStore {
     /// One read per 200 names in scope, each O(log n) per name (``SQLiteSchema``).
     public func nextDue(_ scope: ClaimScope) async throws(JobStoreError) -> Date? {
         guard !scope.names.isEmpty else { return nil }
-        return try await read("next due job") { db in
-            guard let earliest = try SQLiteSchema.earliestClaimable(db, names: scope.names, dueBy: nil) else { return nil }
-            guard case .int64(let milliseconds) = earliest.scheduledFor.storage else {
-                throw SQLiteRowReader.invalid(
-                    "scheduled_for", "should be integer milliseconds", id: earliest.id, kind: "job", operation: "next due job")
-            }
-            return SQLiteValues.date(milliseconds)
+        return try await read("next due job") { db in try Self.earliestDue(db, names: scope.names, operation: "next due job") }
+    }
+
+    /// Inside the caller's read: the `scheduled_for` of the earliest claimable job among `names`.
+    static func earliestDue(_ db: Database, names: [String], operation: String) throws -> Date? {
+        guard let earliest = try SQLiteSchema.earliestClaimable(db, names: names, dueBy: nil) else { return nil }
+        guard case .int64(let milliseconds) = earliest.scheduledFor.storage else {
+            throw SQLiteRowReader.invalid(
+                "scheduled_for", "should be integer milliseconds", id: earliest.id, kind: "job", operation: operation)
+        }
+        return SQLiteValues.date(milliseconds)
+    }
+
+    /// Watches the file for other processes' writes (``SQLiteJobWatch``) and reports the
+    /// earliest claimable job in `scope` after each, so that a job scheduled by another process
+    /// on this host starts within about a millisecond rather than at the next poll. Nil (with a
+    /// warning) where inotify cannot watch the file's directory: polling alone then finds jobs.
+    public func watchNewJobs(_ scope: ClaimScope, _ onNewJob: @escaping @Sendable (Date) -> Void) async -> (any JobWatch)? {
+        guard !scope.names.isEmpty else { return nil }
+        switch SQLiteJobWatch.open(path: path, pool: pool, scope: scope, logger: logger, onNewJob: onNewJob) {
+        case .success(let watch):
+            return watch
+        case .failure(let error):
+            logger.warning("cannot watch the database file: other processes' jobs are found by polling",
+                           metadata: ["error": "\(error)"])
+            return nil
         }
     }
 

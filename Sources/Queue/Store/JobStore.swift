@@ -143,9 +143,11 @@ public protocol JobStore: Sendable {
     // MARK: Notifications
 
     /// Starts telling `onNewJob` (from any thread) the `scheduled_for` of each job created in
-    /// `scope` by any process, so that workers need not wait for their next poll. Returns nil
-    /// when the store cannot (a standalone MongoDB has no change streams): the processor then
-    /// relies on polling alone. The default implementation returns nil.
+    /// `scope` by any process (or, where the store learns only that something was written, of
+    /// the earliest claimable job in `scope` then), so that workers need not wait for their
+    /// next poll. Returns nil when the store cannot (a standalone MongoDB has no change
+    /// streams): the processor then relies on polling alone. The default implementation
+    /// returns nil.
     func watchNewJobs(_ scope: ClaimScope, _ onNewJob: @escaping @Sendable (Date) -> Void) async -> (any JobWatch)?
 }
 
@@ -208,6 +210,18 @@ extension JobStore {
 public protocol JobWatch: Sendable {
     /// Stops the notifications; none is delivered after it returns.
     func cancel()
+
+    /// Whether the worker wants reports for now. A worker whose last claim found jobs claims
+    /// again as soon as it can and learns nothing from a report, so the watch may skip the
+    /// work of finding what to report (a read per write, for SQLite) until it is wanted
+    /// again. The worker asks for reports again before its check for the next due job, which
+    /// covers anything written meanwhile. The default implementation ignores it.
+    func setWanted(_ wanted: Bool)
+}
+
+extension JobWatch {
+    /// Ignored: the watch reports whenever it can.
+    public func setWanted(_ wanted: Bool) {}
 }
 
 /// Which jobs a worker may claim: the names declared in this process whose tag its worker tags

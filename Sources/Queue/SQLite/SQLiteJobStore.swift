@@ -18,8 +18,8 @@ import Logging
 /// - Commits survive a crash of the process (``Durability/processCrash``, SQLite's
 ///   `synchronous=NORMAL` in WAL mode, the default), or also a power cut or kernel crash
 ///   (``Durability/powerLoss``, `FULL`: one fsync per transaction, several times slower).
-/// - A process that finds the file locked waits up to ``busyTimeout`` for the lock; past it the
-///   call fails with `unavailable`.
+/// - A process that finds the file locked waits up to ``busyTimeout`` for the lock, in short
+///   sleeps first (``SQLiteBusyWait``); past it the call fails with `unavailable`.
 /// - Calls run on GRDB's own dispatch queues; callers suspend, never block the event loop or
 ///   the cooperative pool. A call, once started, completes even if the calling task is
 ///   cancelled, so that a transition that was made is never reported as failed.
@@ -66,7 +66,7 @@ public final class SQLiteJobStore: JobStore {
     ///   when the file cannot be opened (a missing directory, no permission, not a database).
     public init(path: String, logger: Logger, durability: Durability = .processCrash) throws(JobStoreError) {
         var configuration = Configuration()
-        configuration.busyMode = .timeout(Self.busyTimeout)
+        configuration.busyMode = .callback(SQLiteBusyWait.retry(afterTries:))
         configuration.label = "job-processor"
         let synchronous = durability == .powerLoss ? "FULL" : "NORMAL"
         configuration.prepareDatabase { db in

@@ -11,9 +11,7 @@ struct SQLiteJobWatchTests {
         let file = TemporarySQLiteFile()
         defer { file.remove() }
         let (watcher, writer) = try await Self.twoStores(on: file)
-        let reports = Recorder<Date>()
-        let scope = ClaimScope(workerId: ObjectId(), names: ["send-mail"])
-        let watch = try #require(await watcher.watchNewJobs(scope) { reports.append($0) })
+        let (watch, reports) = try await Self.watch(watcher)
         defer { watch.cancel() }
         let job = try await writer.insert(Fixture.job("send-mail", due: 30))
         _ = try await eventually("the watch to report the job's due time", timeout: .seconds(5)) {
@@ -25,10 +23,7 @@ struct SQLiteJobWatchTests {
         let file = TemporarySQLiteFile()
         defer { file.remove() }
         let (watcher, writer) = try await Self.twoStores(on: file)
-        let reports = Recorder<Date>()
-        let watch = try #require(await watcher.watchNewJobs(ClaimScope(workerId: ObjectId(), names: ["send-mail"])) {
-            reports.append($0)
-        })
+        let (watch, reports) = try await Self.watch(watcher)
         defer { watch.cancel() }
         _ = try await writer.insert(Fixture.job("other-name", due: 30))
         // The write is seen (the read runs) but finds nothing in scope; then a job in scope
@@ -44,17 +39,11 @@ struct SQLiteJobWatchTests {
         let file = TemporarySQLiteFile()
         defer { file.remove() }
         let (watcher, writer) = try await Self.twoStores(on: file)
-        let reports = Recorder<Date>()
-        let watch = try #require(await watcher.watchNewJobs(ClaimScope(workerId: ObjectId(), names: ["send-mail"])) {
-            reports.append($0)
-        })
+        let (watch, reports) = try await Self.watch(watcher)
         watch.cancel()
         _ = try await writer.insert(Fixture.job("send-mail"))
         // A report would come within milliseconds; the control below bounds the wait.
-        let control = Recorder<Date>()
-        let live = try #require(await watcher.watchNewJobs(ClaimScope(workerId: ObjectId(), names: ["send-mail"])) {
-            control.append($0)
-        })
+        let (live, control) = try await Self.watch(watcher)
         defer { live.cancel() }
         _ = try await writer.insert(Fixture.job("send-mail", due: 5))
         _ = try await eventually("a live watch to report", timeout: .seconds(5)) { control.count > 0 ? true : nil }
@@ -87,6 +76,15 @@ struct SQLiteJobWatchTests {
             #expect(delay < 0.2, "started \(delay) s after it was scheduled")
         }
         try await worker.stop()
+    }
+
+    /// A watch of `store` for `send-mail` jobs, and what it reports.
+    private static func watch(_ store: SQLiteJobStore) async throws -> (any JobWatch, Recorder<Date>) {
+        let reports = Recorder<Date>()
+        let watch = try #require(await store.watchNewJobs(ClaimScope(workerId: ObjectId(), names: ["send-mail"])) {
+            reports.append($0)
+        })
+        return (watch, reports)
     }
 
     private static func twoStores(on file: TemporarySQLiteFile) async throws -> (SQLiteJobStore, SQLiteJobStore) {

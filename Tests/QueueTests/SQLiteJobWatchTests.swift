@@ -35,6 +35,24 @@ struct SQLiteJobWatchTests {
         #expect(reports.all.allSatisfy { $0 == inScope.scheduledFor }, "reported: \(reports.all)")
     }
 
+    @Test func theWatchingProcesssOwnWritesAreNotReported() async throws {
+        let file = TemporarySQLiteFile()
+        defer { file.remove() }
+        let (watcher, writer) = try await Self.twoStores(on: file)
+        let (watch, reports) = try await Self.watch(watcher)
+        defer { watch.cancel() }
+        // Its own scheduling wakes its own worker directly; the watch skips its writes. A read
+        // after the own insert would report its due time at once; 100 ms leaves it time to.
+        let own = try await watcher.insert(Fixture.job("send-mail", due: 10))
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(reports.count == 0, "reported after its own write: \(reports.all)")
+        // Another connection's write is read, and then the earliest job is the own one.
+        _ = try await writer.insert(Fixture.job("other-name"))
+        _ = try await eventually("the other connection's write to be read", timeout: .seconds(5)) {
+            reports.all.contains(own.scheduledFor) ? true : nil
+        }
+    }
+
     @Test func nothingIsReportedAfterCancel() async throws {
         let file = TemporarySQLiteFile()
         defer { file.remove() }

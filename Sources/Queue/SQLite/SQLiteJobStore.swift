@@ -162,7 +162,7 @@ public final class SQLiteJobStore: JobStore {
     /// warning) where inotify cannot watch the file's directory: polling alone then finds jobs.
     public func watchNewJobs(_ scope: ClaimScope, _ onNewJob: @escaping @Sendable (Date) -> Void) async -> (any JobWatch)? {
         guard !scope.names.isEmpty else { return nil }
-        switch SQLiteJobWatch.open(path: path, pool: pool, scope: scope, logger: logger, onNewJob: onNewJob) {
+        switch await SQLiteJobWatch.open(path: path, pool: pool, scope: scope, logger: logger, onNewJob: onNewJob) {
         case .success(let watch):
             return watch
         case .failure(let error):

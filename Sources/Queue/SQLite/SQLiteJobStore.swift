@@ -85,16 +85,22 @@ public final class SQLiteJobStore: JobStore {
 
     /// Creates the tables and indexes (``SQLiteSchema``), or brings an older file up to date.
     /// Idempotent. When another process migrates the same file at the same moment, one of the
-    /// two finds the migration already recorded and tries again, finding nothing left to do.
+    /// two finds a migration already recorded and tries again from there.
     public func prepare() async throws(JobStoreError) {
         let pool = pool
-        for attempt in 1...3 {
+        // GRDB reads which migrations are applied before it takes the write lock for each one,
+        // so processes preparing one new file in step can conflict once per migration; each
+        // conflict means another process applied one. Hence a retry per migration, and more for
+        // several processes at once.
+        let migrator = SQLiteSchema.migrator
+        let attempts = 4 * migrator.migrations.count
+        for attempt in 1...attempts {
             do {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                    SQLiteSchema.migrator.asyncMigrate(pool) { result in continuation.resume(with: result.map { _ in }) }
+                    migrator.asyncMigrate(pool) { result in continuation.resume(with: result.map { _ in }) }
                 }
                 return
-            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT && attempt < 3 {
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT && attempt < attempts {
                 continue  // another process recorded the same migration first
             } catch {
                 throw JobStoreError(sqlite: error, operation: "prepare SQLite database at \(path)")

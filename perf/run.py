@@ -20,6 +20,9 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RELEASE = os.path.join(ROOT, ".build", "release")
+# libmongoc (linked into every QueueBenchmark process) keeps counters in /dev/shm/mongoc-<pid>,
+# which the crash benchmark's SIGKILLed workers would leave behind (as scripts/test explains).
+os.environ.setdefault("MONGOC_DISABLE_SHM", "1")
 VENV_PYTHON = os.path.join(ROOT, "perf", ".peers", "venv", "bin", "python")
 SWIFT_PEERS = os.path.join(ROOT, "perf", "peers", "swift-peers")
 SWIFT_PEERS_BUILD = os.path.join(ROOT, "perf", ".peers", "swift-peers-build")

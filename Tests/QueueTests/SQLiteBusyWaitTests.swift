@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Logging
+import Synchronization
 import Testing
 @testable import Queue
 
@@ -25,15 +26,17 @@ struct SQLiteBusyWaitTests {
         defer { file.remove() }
         let store = try SQLiteJobStore(path: file.path, logger: Logger.silent)
         try await store.prepare()
-        // Another process's connection holds the write lock for 50 ms.
+        // Another process's connection holds the write lock for 50 ms from when it has it.
         let other = try DatabaseQueue(path: file.path)
+        let locked = Atomic(false)
         let holding = Task.detached {
             try other.inTransaction(.immediate) { _ in
+                locked.store(true, ordering: .releasing)
                 Thread.sleep(forTimeInterval: 0.05)
                 return .commit
             }
         }
-        try await Task.sleep(for: .milliseconds(10))
+        _ = try await eventually("the other connection to hold the lock") { locked.load(ordering: .acquiring) ? true : nil }
         let job = try await store.insert(Fixture.job("send-mail"))
         try await holding.value
         #expect(try await store.job(id: job.id) == job)

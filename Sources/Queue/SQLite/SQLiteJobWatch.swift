@@ -4,7 +4,7 @@ import Glibc
 import Logging
 import Synchronization
 
-/// Tells a worker, within about a millisecond, that another process may have scheduled a job
+/// Tells a worker, within a few milliseconds, that another process may have scheduled a job
 /// in the SQLite file: SQLite's counterpart of a MongoDB change stream (SPEC §5), so that
 /// workers on one host need not poll every few milliseconds to start other processes' jobs
 /// at once.
@@ -22,9 +22,8 @@ import Synchronization
 /// connections' commits change: they cost no read (reading after each of its own writes took
 /// ~0.3 ms off an idle worker's start times, the read competing with the job being started).
 /// While the worker is busy (its last claim found jobs, see ``setWanted(_:)``) the thread
-/// reads nothing. Polling goes on
-/// regardless, so a missed event (inotify's queue overflowing) delays a job by one poll at
-/// most.
+/// reads nothing. Polling goes on regardless, so a missed event (inotify's queue overflowing)
+/// delays a job by one poll at most.
 final class SQLiteJobWatch: JobWatch {
     private let stopped = Atomic(false)
     /// Whether the worker wants reports: a busy worker's watch only drains the events, as
@@ -35,8 +34,8 @@ final class SQLiteJobWatch: JobWatch {
     /// How long one wait for events may block: how long the thread may outlive ``cancel()``.
     static let maxWaitMilliseconds: Int32 = 500
 
-    /// Starts watching the directory of `path`, or returns nil with the system's reason when
-    /// inotify cannot watch it. Writes by other connections before this call are not reported
+    /// Starts watching the directory of `path`, or fails with the system's reason when inotify
+    /// cannot watch it. Writes by other connections before this call are not reported
     /// (the worker's claims find those jobs); the ones after it are.
     static func open(
         path: String, pool: DatabasePool, scope: ClaimScope, logger: Logger,

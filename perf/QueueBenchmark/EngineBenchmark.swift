@@ -32,12 +32,15 @@ struct EngineBenchmark: AsyncParsableCommand {
         configuration.concurrency = concurrency
         let processor = try JobProcessor(configuration)
         let started: Double
+        var cpuSeconds = Double.nan
         switch mode {
         case "bulk":
             for _ in 0..<jobs { try await processor.schedule("noop") }
             started = monotonicSeconds()
+            let cpuAtStart = processCPUSeconds()
             let worker = Task { try await processor.run() }
             try await recorder.waitForAll()
+            cpuSeconds = processCPUSeconds() - cpuAtStart
             processor.stop()
             try await worker.value
         case "trickle":
@@ -61,8 +64,11 @@ struct EngineBenchmark: AsyncParsableCommand {
         let rate = Double(jobs) / (result.lastStart - started)
         let latency = Samples(result.latencies)
         try latency.write(to: latencies, scale: 1e6)
-        print(String(format: "engine (%@): %d no-op jobs, memory store, concurrency %d: %.0f jobs/s; enqueue→start p50 %.3f ms, p99 %.3f ms",
-                     mode, jobs, concurrency, rate, latency.percentile(50) * 1e3, latency.percentile(99) * 1e3))
+        // Bulk only: CPU of every thread from the worker's start to the last handler start.
+        let cpuPerJob = cpuSeconds / Double(jobs) * 1e6
+        print(String(format: "engine (%@): %d no-op jobs, memory store, concurrency %d: %.0f jobs/s; enqueue→start p50 %.3f ms, p99 %.3f ms%@",
+                     mode, jobs, concurrency, rate, latency.percentile(50) * 1e3, latency.percentile(99) * 1e3,
+                     cpuPerJob.isNaN ? "" : String(format: "; CPU %.2f µs/job", cpuPerJob)))
         try emit([
             "benchmark": "engine", "mode": mode, "jobs": jobs, "concurrency": concurrency, "jobs_per_s": rate,
             "latency_p50_ms": latency.percentile(50) * 1e3, "latency_p99_ms": latency.percentile(99) * 1e3,

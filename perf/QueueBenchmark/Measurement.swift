@@ -35,6 +35,14 @@ func monotonicSeconds() -> Double {
     return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
 }
 
+/// CPU time used so far by every thread of this process, in seconds (`CLOCK_PROCESS_CPUTIME_ID`):
+/// CPU per job is steadier than jobs/s on a shared machine, whose wall times vary by ±30%.
+func processCPUSeconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+}
+
 /// Waits for `condition` (polled every `step`), failing after `timeout` seconds.
 func waitUntil(_ what: String, timeout: Double, step: Duration = .milliseconds(20), _ condition: () async throws -> Bool) async throws {
     let deadline = monotonicSeconds() + timeout

@@ -28,9 +28,3 @@ final class RunningJob: @unchecked Sendable {  // safe: the `var`s are touched o
         self.onRecorded = onRecorded
     }
 }
-
-/// An ending waiting for the store: the job as it ran, and what to record.
-struct PendingEnding {
-    let entry: RunningJob
-    let request: FinishRequest
-}

@@ -3,7 +3,7 @@ import Loop
 
 extension Scheduler {
     /// Runs a claimed (or inline) job's handler: as a task for async handlers, on the bounded
-    /// Dispatch pool for CPU-bound ones. The outcome comes back to ``handlerEnded(_:_:)`` on the
+    /// Dispatch pool for CPU-bound ones. The outcome comes back to ``handlerEnded(_:_:now:date:)`` on the
     /// loop thread; `onRecorded` receives the job as stored after its ending (nil if it could
     /// not be recorded).
     func start(_ job: Job, onRecorded: (@Sendable (Job?) -> Void)? = nil) {
@@ -73,7 +73,7 @@ extension Scheduler {
         }
     }
 
-    /// Hands a handler's outcome to ``handlerEnded(_:_:)`` on the loop thread, through the
+    /// Hands a handler's outcome to ``handlerEnded(_:_:now:date:)`` on the loop thread, through the
     /// ``OutcomeInbox``: one loop callback for every outcome posted until it runs. Any thread.
     func report(_ id: ObjectId, _ outcome: HandlerOutcome) {
         guard outcomes.post(id, outcome) else { return }  // a take is already queued
@@ -82,10 +82,12 @@ extension Scheduler {
         }
     }
 
-    /// Ends, in the order they were posted, the handlers whose outcomes are in the inbox.
+    /// Ends, in the order they were posted, the handlers whose outcomes are in the inbox: all at
+    /// one reading of the clocks (they arrived together).
     private func takeOutcomes() {
         outcomes.take(into: &takenOutcomes)
-        for (id, outcome) in takenOutcomes { handlerEnded(id, outcome) }
+        let (now, date) = (loop.now, Date())
+        for (id, outcome) in takenOutcomes { handlerEnded(id, outcome, now: now, date: date) }
         takenOutcomes.removeAll(keepingCapacity: true)
     }
 
@@ -96,13 +98,14 @@ extension Scheduler {
         guard let entry = running[id], entry.signal.fire(reason) else { return }  // also cancels the handler's task
         entry.graceTimer = loop.schedule(after: configuration.shutdownGracePeriod) { event in
             guard case .fired = event else { return }
-            self.handlerEnded(id, .abandoned)
+            self.handlerEnded(id, .abandoned, now: self.loop.now, date: Date())
         }
     }
 
     /// A handler returned, threw, or was abandoned: decide the ending, free the slot, record it.
-    /// A late return from an abandoned handler finds no entry and is ignored.
-    func handlerEnded(_ id: ObjectId, _ outcome: HandlerOutcome) {
+    /// A late return from an abandoned handler finds no entry and is ignored. `now` and `date`
+    /// are the loop's and the wall clock's readings for the ending.
+    func handlerEnded(_ id: ObjectId, _ outcome: HandlerOutcome, now: LoopInstant, date: Date) {
         loop.preconditionInLoop()
         guard let entry = running.removeValue(forKey: id) else {
             logger.info("an abandoned handler returned after its job was recorded", metadata: ["job": "\(id)"])
@@ -116,24 +119,24 @@ extension Scheduler {
         }
         let ending = JobEnding.decide(
             outcome, signal: entry.signal.reason, resumable: entry.definition.resumable,
-            duration: loop.now - entry.startedAt)
+            duration: now - entry.startedAt)
         switch ending.status {
         case .finished: sendCheckIn(entry, .ok)
         case .errored, .killed: sendCheckIn(entry, .error)
         default: break  // paused: the task resumes later and reports then
         }
-        record(entry, ending, resumeAt: ending.status == .paused && entry.signal.reason == .maxRuntimeExceeded
-            ? resumeTime(after: entry) : nil)
+        record(entry, ending, now: now, date: date,
+               resumeAt: ending.status == .paused && entry.signal.reason == .maxRuntimeExceeded ? resumeTime(after: entry) : nil)
     }
 
     /// Queues the ending for the store (guarded by this worker still owning the job); once
     /// recorded, `onJobExited` gets the final job unless the job was only paused.
-    private func record(_ entry: RunningJob, _ ending: JobEnding, resumeAt: Date?) {
+    private func record(_ entry: RunningJob, _ ending: JobEnding, now: LoopInstant, date: Date, resumeAt: Date?) {
         let request = FinishRequest(
-            entry.job.id, by: workerId, as: ending.status, output: ending.output, at: Date(), resumeAt: resumeAt,
+            entry.job.id, by: workerId, as: ending.status, output: ending.output, at: date, resumeAt: resumeAt,
             claimed: entry.job)
-        endings.append(PendingEnding(entry: entry, request: request))
-        gather.queued(at: loop.now)
+        endings.append(entry, request)
+        gather.queued(at: now)
         settleAfterEndings()
     }
 
@@ -164,17 +167,16 @@ extension Scheduler {
     /// endings may first wait briefly for theirs (``EndingGather``).
     func flushEndings() {
         guard !recordingEndings, !claiming, !endings.isEmpty else { return }
-        if let deadline = gather.waitUntil(now: loop.now, othersRunning: !running.isEmpty, draining: phase != .running) {
+        let began = loop.now
+        if let deadline = gather.waitUntil(now: began, othersRunning: !running.isEmpty, draining: phase != .running) {
             waitForEndings(until: deadline)
             return
         }
         recordingEndings = true
         gather.flushed()
-        let batch = endings
-        endings.removeAll(keepingCapacity: true)
+        let batch = endings.takeAll()
         let store = store
-        let requests = batch.map { $0.request }
-        let began = loop.now
+        let requests = batch.requests
         guard let (scope, free) = claimableSlots() else {
             perform({ () async throws(JobStoreError) in await store.finish(requests) }) { result in
                 self.gather.lastWrite = self.loop.now - began
@@ -194,7 +196,7 @@ extension Scheduler {
                 self.endingsRecorded(batch, outcome.endings)
                 self.claimed(outcome.claimed)
             case .failure(let error):  // not thrown by the call (each part reports its own), but handled
-                self.endingsRecorded(batch, batch.map { _ in .failure(error) })
+                self.endingsRecorded(batch, batch.requests.map { _ in .failure(error) })
                 self.claimed(.failure(error))
             }
         }
@@ -221,15 +223,15 @@ extension Scheduler {
     var endingsWaiting: Bool { !endings.isEmpty && !recordingEndings }
 
     /// A batch of endings came back from the store; the next batch may go.
-    private func endingsRecorded(_ batch: [PendingEnding], _ results: [Result<Job?, JobStoreError>]) {
+    private func endingsRecorded(_ batch: QueuedEndings, _ results: [Result<Job?, JobStoreError>]) {
         recordingEndings = false
-        for (ending, outcome) in zip(batch, results) { recorded(ending, outcome) }
+        for (index, outcome) in zip(batch.entries.indices, results) { recorded(batch.entries[index], batch.requests[index], outcome) }
         flushEndings()
     }
 
     /// One ending came back from the store.
-    private func recorded(_ ending: PendingEnding, _ outcome: Result<Job?, JobStoreError>) {
-        let (entry, id) = (ending.entry, ending.request.id)
+    private func recorded(_ entry: RunningJob, _ request: FinishRequest, _ outcome: Result<Job?, JobStoreError>) {
+        let id = request.id
         entry.onRecorded?(try? outcome.get())
         switch outcome {
         case .success(let job?):
@@ -239,7 +241,7 @@ extension Scheduler {
             }
         case .success(nil):
             logger.info("job was no longer running on this worker; its ending was not recorded",
-                        metadata: ["job": "\(id)", "ending": "\(ending.request.status.rawValue)"])
+                        metadata: ["job": "\(id)", "ending": "\(request.status.rawValue)"])
         case .failure(let error):
             logger.error("could not record a job's ending", metadata: ["job": "\(id)", "error": "\(error)"])
         }

@@ -36,7 +36,7 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
     var inFlight = 0
     var claiming = false
     /// Endings waiting for the store, and whether a batch of them is being written.
-    var endings: [PendingEnding] = []
+    var endings = QueuedEndings()
     /// Handlers' outcomes posted from their threads, and the loop's buffer to take them into.
     let outcomes = OutcomeInbox()
     var takenOutcomes: [(id: ObjectId, outcome: HandlerOutcome)] = []

@@ -1,0 +1,26 @@
+/// Endings waiting for the store, in the order they were queued: each job's entry, and the
+/// request that records its ending.
+///
+/// Two arrays rather than one of pairs, so that a batch's requests go to the store as they
+/// are: picking them out of pairs copied every request, and each request carries its claimed
+/// job (measured: the largest single copy on the loop thread of a busy worker).
+struct QueuedEndings {
+    /// The running jobs whose endings these are.
+    private(set) var entries: [RunningJob] = []
+    /// What to record for each of ``entries``, at the same index.
+    private(set) var requests: [FinishRequest] = []
+
+    var isEmpty: Bool { entries.isEmpty }
+
+    /// Queues one ending.
+    mutating func append(_ entry: RunningJob, _ request: FinishRequest) {
+        entries.append(entry)
+        requests.append(request)
+    }
+
+    /// Every queued ending, leaving none queued.
+    mutating func takeAll() -> QueuedEndings {
+        defer { self = QueuedEndings() }
+        return self
+    }
+}

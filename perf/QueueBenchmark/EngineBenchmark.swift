@@ -69,10 +69,12 @@ struct EngineBenchmark: AsyncParsableCommand {
         print(String(format: "engine (%@): %d no-op jobs, memory store, concurrency %d: %.0f jobs/s; enqueue→start p50 %.3f ms, p99 %.3f ms%@",
                      mode, jobs, concurrency, rate, latency.percentile(50) * 1e3, latency.percentile(99) * 1e3,
                      cpuPerJob.isNaN ? "" : String(format: "; CPU %.2f µs/job", cpuPerJob)))
-        try emit([
+        var fields: [String: any Sendable] = [
             "benchmark": "engine", "mode": mode, "jobs": jobs, "concurrency": concurrency, "jobs_per_s": rate,
             "latency_p50_ms": latency.percentile(50) * 1e3, "latency_p99_ms": latency.percentile(99) * 1e3,
-        ])
+        ]
+        if !cpuPerJob.isNaN { fields["cpu_us_per_job"] = cpuPerJob }
+        try emit(fields)
     }
 }
 

@@ -11,6 +11,8 @@
 //   jobs/s: N / (last handler end - processor start)
 //   latency p50 ms: enqueue -> handler start, 50th percentile
 //   latency p99 ms: enqueue -> handler start, 99th percentile
+//   cpu us/job: CPU time of the whole process (CLOCK_PROCESS_CPUTIME_ID) from processor start to
+//               the last handler end, per job (bulk only; steadier than jobs/s on a shared machine)
 // All timestamps come from CLOCK_MONOTONIC.
 
 #if canImport(Glibc)
@@ -36,6 +38,12 @@ enum FileHandleStderr {
 func monotonicSeconds() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1_000_000_000
+}
+
+func processCPUSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1_000_000_000
 }
 
@@ -145,6 +153,7 @@ if options.mode == "bulk" {
 }
 
 let processorStart = monotonicSeconds()
+let cpuAtStart = processCPUSeconds()
 let processorTask = Task {
     try await processor.run()
 }
@@ -170,6 +179,7 @@ if options.mode == "trickle" {
 }
 
 for await _ in recorder.doneStream { break }
+let cpuSeconds = processCPUSeconds() - cpuAtStart
 try await pusherTask?.value
 processorTask.cancel()
 _ = await processorTask.result
@@ -181,6 +191,9 @@ print("jobs: \(options.jobs)")
 print("jobs/s: \(String(format: "%.1f", Double(options.jobs) / elapsed))")
 print("latency p50 ms: \(String(format: "%.3f", percentile(sorted, 0.50) * 1000))")
 print("latency p99 ms: \(String(format: "%.3f", percentile(sorted, 0.99) * 1000))")
+if options.mode == "bulk" {
+    print("cpu us/job: \(String(format: "%.2f", cpuSeconds / Double(options.jobs) * 1_000_000))")
+}
 
 if let path = options.latenciesPath {
     var out = ""

@@ -3,9 +3,9 @@ import Loop
 
 extension Scheduler {
     /// Runs a claimed (or inline) job's handler: as a task for async handlers, on the bounded
-    /// Dispatch pool for CPU-bound ones. The outcome comes back to ``handlerEnded(_:_:now:date:)`` on the
-    /// loop thread; `onRecorded` receives the job as stored after its ending (nil if it could
-    /// not be recorded).
+    /// Dispatch pool for CPU-bound ones. The outcome comes back to
+    /// ``handlerEnded(_:_:now:date:)`` on the loop thread; `onRecorded` receives the job as
+    /// stored after its ending (nil if it could not be recorded).
     func start(_ job: Job, onRecorded: (@Sendable (Job?) -> Void)? = nil) {
         var launches: [HandlerLaunch] = []
         start(job, onRecorded: onRecorded, at: loop.now, launching: &launches)
@@ -73,8 +73,9 @@ extension Scheduler {
         }
     }
 
-    /// Hands a handler's outcome to ``handlerEnded(_:_:now:date:)`` on the loop thread, through the
-    /// ``OutcomeInbox``: one loop callback for every outcome posted until it runs. Any thread.
+    /// Hands a handler's outcome to ``handlerEnded(_:_:now:date:)`` on the loop thread, through
+    /// the ``OutcomeInbox``: one loop callback for every outcome posted until it runs. Any
+    /// thread.
     func report(_ id: ObjectId, _ outcome: HandlerOutcome) {
         guard outcomes.post(id, outcome) else { return }  // a take is already queued
         do { try loop.execute { self.takeOutcomes() } } catch {

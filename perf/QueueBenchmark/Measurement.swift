@@ -43,6 +43,14 @@ func processCPUSeconds() -> Double {
     return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
 }
 
+/// Seconds of CPU used by this process's child processes that have exited and been reaped.
+func childrenCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+    let seconds = { (time: timeval) in Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
 /// Waits for `condition` (polled every `step`), failing after `timeout` seconds.
 func waitUntil(_ what: String, timeout: Double, step: Duration = .milliseconds(20), _ condition: () async throws -> Bool) async throws {
     let deadline = monotonicSeconds() + timeout

@@ -72,8 +72,12 @@ struct SQLiteBenchmark: AsyncParsableCommand {
         let lastEnd = try await reader.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(ended_at) FROM jobs") ?? 0 }
         let seconds = Double(lastEnd) / 1000 - spawned.timeIntervalSince1970
         let rate = Double(jobs) / seconds
+        let childrenCPUBefore = childrenCPUSeconds()
         for process in processes { process.stop() }
         processes = []
+        // The workers' CPU from start to stop (startup and the idle wait for SIGTERM included),
+        // counted once they are reaped.
+        let workerCPUPerJob = (childrenCPUSeconds() - childrenCPUBefore) / Double(jobs)
         let latency = Samples(try latencyFiles.flatMap(readMicroseconds))
         guard latency.values.count == jobs else {
             throw BenchmarkError("the workers reported \(latency.values.count) latencies for \(jobs) jobs")
@@ -81,11 +85,13 @@ struct SQLiteBenchmark: AsyncParsableCommand {
         try latency.write(to: latencies, scale: 1e6)
         let enqueue = enqueueRate.isNaN ? "" : String(format: "; enqueue %.0f jobs/s", enqueueRate)
         print(String(format: "sqlite (%@): %d no-op jobs, %d worker processes × concurrency %d: %.0f jobs/s; enqueue→start p50 %.1f ms, p99 %.1f ms",
-                     mode, jobs, workers, concurrency, rate, latency.percentile(50) * 1e3, latency.percentile(99) * 1e3) + enqueue)
+                     mode, jobs, workers, concurrency, rate, latency.percentile(50) * 1e3, latency.percentile(99) * 1e3) + enqueue
+              + String(format: "; workers' CPU %.1f µs per job", workerCPUPerJob * 1e6))
         try emit([
             "benchmark": "sqlite", "mode": mode, "jobs": jobs, "workers": workers, "concurrency": concurrency,
             "jobs_per_s": rate, "enqueue_per_s": enqueueRate.isNaN ? 0 : enqueueRate,
             "latency_p50_ms": latency.percentile(50) * 1e3, "latency_p99_ms": latency.percentile(99) * 1e3,
+            "worker_cpu_us_per_job": workerCPUPerJob * 1e6,
         ])
     }
     /// The `store` mode: claims and endings straight on the store, `concurrency` at a time.
@@ -93,6 +99,7 @@ struct SQLiteBenchmark: AsyncParsableCommand {
         for _ in 0..<jobs { try await client.schedule("noop") }
         let scope = ClaimScope(workerId: ObjectId(), names: ["noop"])
         let start = monotonicSeconds()
+        let startCPU = processCPUSeconds()
         var batch = try await store.claim(scope, now: Date(), limit: concurrency)
         var ended = 0
         while !batch.isEmpty {
@@ -104,8 +111,13 @@ struct SQLiteBenchmark: AsyncParsableCommand {
             batch = try outcome.claimed.get()
         }
         let rate = Double(ended) / (monotonicSeconds() - start)
+        let cpuPerJob = (processCPUSeconds() - startCPU) / Double(ended)
         guard ended == jobs else { throw BenchmarkError("recorded \(ended) endings for \(jobs) jobs") }
-        print(String(format: "sqlite (store): %d no-op jobs, one process, no handlers, %d per call: %.0f jobs/s", jobs, concurrency, rate))
-        try emit(["benchmark": "sqlite", "mode": mode, "jobs": jobs, "concurrency": concurrency, "jobs_per_s": rate])
+        print(String(format: "sqlite (store): %d no-op jobs, one process, no handlers, %d per call: %.0f jobs/s, %.1f µs CPU per job",
+                     jobs, concurrency, rate, cpuPerJob * 1e6))
+        try emit([
+            "benchmark": "sqlite", "mode": mode, "jobs": jobs, "concurrency": concurrency, "jobs_per_s": rate,
+            "cpu_us_per_job": cpuPerJob * 1e6,
+        ])
     }
 }

@@ -74,49 +74,88 @@ extension SQLiteJobStore {
     }
 
     /// Inside the caller's write transaction: the `limit` earliest due claimable jobs in scope
-    /// (one indexed read per 200 names, see ``SQLiteSchema``), then one `UPDATE ... RETURNING`
-    /// of those ids, guarded by their status, that sets them running and keeps `started_at`
-    /// when resuming: the jobs that `limit` consecutive single claims would take, earliest
-    /// first. A claimed row that cannot be read is recorded `errored` at once, so that the next
-    /// claim moves on to the next job (SPEC §7); it counts against the limit, so that a single
-    /// claim meeting one reports it.
+    /// (one indexed read per 200 names, see ``SQLiteSchema``); for each, one single-row `UPDATE`
+    /// by primary key, guarded by its status, that sets it running and keeps `started_at` when
+    /// resuming (``claimSQL``); then one read of the claimed rows as stored (``readJobs(_:ids:operation:)``):
+    /// the jobs that `limit` consecutive single claims would take, earliest first. A claimed row
+    /// that cannot be read is recorded `errored` at once, so that the next claim moves on to the
+    /// next job (SPEC §7); it counts against the limit, so that a single claim meeting one
+    /// reports it.
+    ///
+    /// Why an `UPDATE` per job rather than one `UPDATE ... WHERE id IN (...) RETURNING`: SQLite
+    /// runs `RETURNING` and a long `IN` list through temporary b-trees, each with its own page
+    /// cache allocated and freed at every execution, and copies the pages a multi-row write
+    /// changes into a statement journal so as to undo it alone. That memory churn (glibc
+    /// handing the freed pages back to the kernel, then faulting them in again) cost more than
+    /// the statements per job, which need none of it.
     private static func claimBatch(
         _ db: Database, _ scope: ClaimScope, at milliseconds: Int64, limit: Int
     ) throws -> (claimed: [Job], unreadable: [JobStoreError]) {
         let candidates = try SQLiteSchema.earliestClaimable(db, names: scope.names, dueBy: milliseconds, limit: limit)
         guard !candidates.isEmpty else { return ([], []) }
-        let claim = """
-            UPDATE jobs SET status = 'running', worker_id = ?, updated_at = ?, started_at = COALESCE(started_at, ?)
-            WHERE id IN (\(repeatElement("?", count: candidates.count).joined(separator: ", ")))
-            AND +status IN \(SQLiteSchema.claimable) AND +type IN \(SQLiteSchema.runnable) RETURNING \(JobRow.selection)
-            """
-        var arguments: StatementArguments = [scope.workerId.description, milliseconds, milliseconds]
-        arguments += StatementArguments(candidates.map(\.id))
-        // `+` keeps SQLite from looking the guards up in an index: without statistics, it would
-        // rather scan every pending job by status than look up a list of ids by primary key.
-        // RETURNING gives rows in no defined order: they are put back in claim order.
-        var rows: [DatabaseValue: Row] = [:]
-        for row in try Row.fetchAll(db.cachedStatement(sql: claim), arguments: arguments) {
-            rows[row[0] as DatabaseValue] = row
+        let claim = try db.cachedStatement(sql: claimSQL)
+        let workerId = scope.workerId.description
+        var taken: [DatabaseValue] = []
+        taken.reserveCapacity(candidates.count)
+        for candidate in candidates {
+            try claim.execute(arguments: [workerId, milliseconds, milliseconds, candidate.id])
+            if db.changesCount > 0 { taken.append(candidate.id) }
         }
+        let jobs = try readJobs(db, ids: taken, operation: "claim")
         var claimed: [Job] = []
         var unreadable: [JobStoreError] = []
-        claimed.reserveCapacity(rows.count)
-        for candidate in candidates {
-            guard let row = rows[candidate.id] else { continue }
-            do throws(JobStoreError) {
-                claimed.append(try JobRow.decode(row, operation: "claim"))
-            } catch {
+        claimed.reserveCapacity(taken.count)
+        for id in taken {
+            switch jobs[id] {
+            case .none:
+                continue
+            case .success(let job):
+                claimed.append(job)
+            case .failure(let error):
                 try db.execute(
                     sql: """
                         UPDATE jobs SET status = 'errored', worker_id = NULL, updated_at = ?, ended_at = ?, output = ?
                         WHERE id = ?
                         """,
-                    arguments: [milliseconds, milliseconds, JobRow.output(JobOutput(error: error.reason)), candidate.id])
+                    arguments: [milliseconds, milliseconds, JobRow.output(JobOutput(error: error.reason)), id])
                 unreadable.append(error)
             }
         }
         return (claimed, unreadable)
+    }
+
+    /// Claims the job whose id is the last argument for the worker whose id is the first, at the
+    /// milliseconds of the second and third, if it is still claimable and runnable: one row,
+    /// looked up by primary key (`+` keeps the guards out of index choice), so SQLite needs no
+    /// statement journal (a one-row change cannot be half done) and no temporary b-tree.
+    private static let claimSQL = """
+        UPDATE jobs SET status = 'running', worker_id = ?, updated_at = ?, started_at = COALESCE(started_at, ?)
+        WHERE id = ? AND +status IN \(SQLiteSchema.claimable) AND +type IN \(SQLiteSchema.runnable)
+        """
+
+    /// Inside the caller's transaction: the jobs stored with `ids` (as stored), by id; a failure
+    /// for a row that cannot be read; no entry for an id without a row. One statement: the ids
+    /// as a `VALUES` list, each looked up by primary key (SQLite reads such a list as it goes,
+    /// with no temporary b-tree, where `id IN (...)` would build one), each row decoded
+    /// straight from the statement, without a copy.
+    private static func readJobs(
+        _ db: Database, ids: [DatabaseValue], operation: String
+    ) throws -> [DatabaseValue: Result<Job, JobStoreError>] {
+        guard !ids.isEmpty else { return [:] }
+        let sql = """
+            WITH wanted(job_id) AS (VALUES \(repeatElement("(?)", count: ids.count).joined(separator: ", ")))
+            SELECT \(JobRow.selection) FROM wanted CROSS JOIN jobs ON jobs.id = wanted.job_id
+            """
+        var jobs: [DatabaseValue: Result<Job, JobStoreError>] = [:]
+        jobs.reserveCapacity(ids.count)
+        try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: StatementArguments(ids)).forEach { row in
+            do throws(JobStoreError) {
+                jobs[row[0]] = .success(try JobRow.decode(row, operation: operation))
+            } catch {
+                jobs[row[0]] = .failure(error)
+            }
+        }
+        return jobs
     }
 
     /// One transaction: ``finishOne(_:_:)``.
@@ -170,102 +209,41 @@ extension SQLiteJobStore {
         return (outcome.endings, outcome.claim.flatMap(reported))
     }
 
-    /// Inside the caller's write transaction: every ending, one statement per
-    /// ``endingsPerStatement`` of them (``finishBatch(_:_:)``). Returns one result per request.
+    /// Inside the caller's write transaction: ``finishOne(_:_:)`` for each request, in order (so
+    /// that a second ending of the same job finds it ended). Returns one result per request.
     private static func finishAll(_ db: Database, _ requests: [FinishRequest]) throws -> [Result<Job?, JobStoreError>] {
-        // Each job once per statement: UPDATE ... FROM would apply only one of two
-        // endings of the same job, where one after the other the second finds it ended.
-        guard requests.count > 1, Set(requests.map(\.id)).count == requests.count else {
-            return try requests.map { request in try Self.finishOne(db, request) }
-        }
-        var results: [Result<Job?, JobStoreError>] = []
-        results.reserveCapacity(requests.count)
-        var start = 0
-        while start < requests.count {
-            let end = min(start + Self.endingsPerStatement, requests.count)
-            results += try Self.finishBatch(db, requests[start..<end])
-            start = end
-        }
-        return results
+        try requests.map { request in try Self.finishOne(db, request) }
     }
 
-    /// The most endings one statement of ``finishBatch(_:_:)`` records (7 arguments each).
-    static let endingsPerStatement = 32
-
-    /// Inside the caller's write transaction: ``finishOne(_:_:)`` for each of `requests` (of
-    /// distinct jobs), in one `UPDATE ... FROM (VALUES ...) RETURNING`: each row guarded by its
-    /// own `id`, `status = 'running'` and `worker_id`; `ended_at` set only for a terminal status
-    /// and `scheduled_for` only with `resumeAt` (the values are NULL otherwise, and COALESCE
-    /// keeps the stored one). When every request carries its claimed job, only ids come back
-    /// and each result is ``FinishRequest/applied(to:)``. Returns one result per request, in order.
-    private static func finishBatch(
-        _ db: Database, _ requests: ArraySlice<FinishRequest>
-    ) throws -> [Result<Job?, JobStoreError>] {
-        let known = requests.allSatisfy { $0.claimed != nil }
-        // `+` keeps the guards out of index choice: each ending looks its job up by primary key.
-        let sql = """
-            WITH endings(id, worker_id, status, output, updated_at, ended_at, scheduled_for) AS \
-            (VALUES \(repeatElement("(?, ?, ?, ?, ?, ?, ?)", count: requests.count).joined(separator: ", ")))
-            UPDATE jobs SET status = endings.status, output = endings.output, updated_at = endings.updated_at,
-            worker_id = NULL, ended_at = COALESCE(endings.ended_at, jobs.ended_at),
-            scheduled_for = COALESCE(endings.scheduled_for, jobs.scheduled_for)
-            FROM endings WHERE jobs.id = endings.id AND +jobs.status = 'running' AND +jobs.worker_id = endings.worker_id
-            RETURNING \(known ? "jobs.id" : JobRow.selection)
-            """
-        var values: [(any DatabaseValueConvertible)?] = []
-        values.reserveCapacity(requests.count * 7)
-        for request in requests {
-            let milliseconds = SQLiteValues.milliseconds(request.at)
-            values += [
-                request.id.description, request.workerId.description, request.status.rawValue,
-                JobRow.output(request.output), milliseconds, request.status.isTerminal ? milliseconds : nil,
-                request.resumeAt.map(SQLiteValues.milliseconds),
-            ]
-        }
-        var rows: [DatabaseValue: Row] = [:]
-        for row in try Row.fetchAll(db.cachedStatement(sql: sql), arguments: StatementArguments(values)) {
-            rows[row[0] as DatabaseValue] = row
-        }
-        return requests.map { request in
-            guard let row = rows[request.id.description.databaseValue] else { return .success(nil) }
-            if let claimed = request.claimed { return .success(request.applied(to: claimed)) }
-            do throws(JobStoreError) {
-                return .success(try JobRow.decode(row, operation: "finish job \(request.id)"))
-            } catch {
-                return .failure(error)
-            }
-        }
-    }
-
-    /// Inside the caller's write transaction: one `UPDATE ... RETURNING` guarded by `id`,
-    /// `status = 'running'` and `worker_id`; `ended_at` is set only for a terminal status,
-    /// `scheduled_for` only with `resumeAt`; only the id comes back when the request carries its
-    /// claimed job (the result is then ``FinishRequest/applied(to:)``). Database errors are
-    /// thrown (they end the transaction); a returned row that cannot be read is this request's
-    /// failure.
+    /// Inside the caller's write transaction: one single-row `UPDATE` (``finishSQL``) guarded by
+    /// `id`, `status = 'running'` and `worker_id`; `ended_at` is set only for a terminal status,
+    /// `scheduled_for` only with `resumeAt` (the values are NULL otherwise, and COALESCE keeps
+    /// the stored one). When the request carries its claimed job the result is
+    /// ``FinishRequest/applied(to:)``, with nothing read back; otherwise the row is read by
+    /// primary key. Database errors are thrown (they end the transaction); a row that cannot be
+    /// read back is this request's failure. No `RETURNING`, for the reason given at
+    /// ``claimBatch(_:_:at:limit:)``.
     private static func finishOne(_ db: Database, _ request: FinishRequest) throws -> Result<Job?, JobStoreError> {
         let milliseconds = SQLiteValues.milliseconds(request.at)
-        var assignments = "status = ?, output = ?, updated_at = ?, worker_id = NULL"
-        var arguments: StatementArguments = [request.status.rawValue, JobRow.output(request.output), milliseconds]
-        if request.status.isTerminal {
-            assignments += ", ended_at = ?"
-            arguments += [milliseconds]
-        }
-        if let resumeAt = request.resumeAt {
-            assignments += ", scheduled_for = ?"
-            arguments += [SQLiteValues.milliseconds(resumeAt)]
-        }
-        arguments += [request.id.description, request.workerId.description]
-        let returning = request.claimed == nil ? JobRow.selection : "id"
-        let sql = "UPDATE jobs SET \(assignments) WHERE id = ? AND status = 'running' AND worker_id = ? RETURNING \(returning)"
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments) else { return .success(nil) }
+        try db.cachedStatement(sql: finishSQL).execute(arguments: [
+            request.status.rawValue, JobRow.output(request.output), milliseconds,
+            request.status.isTerminal ? milliseconds : nil, request.resumeAt.map(SQLiteValues.milliseconds),
+            request.id.description, request.workerId.description,
+        ])
+        guard db.changesCount > 0 else { return .success(nil) }
         if let claimed = request.claimed { return .success(request.applied(to: claimed)) }
-        do throws(JobStoreError) {
-            return .success(try JobRow.decode(row, operation: "finish job \(request.id)"))
-        } catch {
-            return .failure(error)
-        }
+        let id = request.id.description.databaseValue
+        return try readJobs(db, ids: [id], operation: "finish job \(request.id)")[id]?.map(Optional.some) ?? .success(nil)
     }
+
+    /// Records an ending: status, output, `updated_at`, `ended_at` and `scheduled_for` (each
+    /// kept when NULL), no worker; for the job with the given id, still running for the given
+    /// worker.
+    private static let finishSQL = """
+        UPDATE jobs SET status = ?, output = ?, updated_at = ?, worker_id = NULL, ended_at = COALESCE(?, ended_at),
+        scheduled_for = COALESCE(?, scheduled_for)
+        WHERE id = ? AND status = 'running' AND worker_id = ?
+        """
 
     /// One transaction: the job's status is read, then a pending or paused job is set `killed`
     /// (`UPDATE ... RETURNING`), or a `kill` signal is inserted for a running job's worker.

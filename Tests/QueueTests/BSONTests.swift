@@ -22,6 +22,16 @@ struct BSONTests {
         #expect(copy == Self.sample)
     }
 
+    @Test func anObjectIdIsWrittenAsItsTwentyFourHexDigitsAndParsedBack() throws {
+        for hex in ["0123456789abcdef01234567", "fedcba9876543210fedcba98", "000000000000000000000000", "ffffffffffffffffffffffff"] {
+            #expect(ObjectId(hex)?.description == hex)
+        }
+        let id = ObjectId()
+        let fromBytes = try #require(ObjectId(bytes: id.bytes))
+        #expect(fromBytes.description == id.bytes.map { String(format: "%02x", $0) }.joined())
+        #expect(ObjectId(id.description) == id)
+    }
+
     @Test func extendedJSONParsesObjectsAndRejectsOtherValues() throws {
         let document = try ExtendedJSON.parseDocument(#"{"a": 1, "b": {"$oid": "0123456789abcdef01234567"}, "c": [true]}"#)
         #expect(document == ["a": .int32(1), "b": .objectId(ObjectId("0123456789abcdef01234567")!), "c": [true]])

@@ -53,6 +53,31 @@ struct SQLiteJobWatchTests {
         }
     }
 
+    @Test func aWatchNotWantedReportsNothingAndReportsAgainOnceWanted() async throws {
+        let file = TemporarySQLiteFile()
+        defer { file.remove() }
+        let (watcher, writer) = try await Self.twoStores(on: file)
+        let (watch, reports) = try await Self.watch(watcher)
+        defer { watch.cancel() }
+        let inotify = try #require(watch as? SQLiteJobWatch).inotifyDescriptor
+        #expect(try Self.kernelWatches(inotify) == 1)
+        watch.setWanted(false)  // a busy worker: its directory watch is removed
+        #expect(try Self.kernelWatches(inotify) == 0, "writes cost the kernel nothing for this watch")
+        let unwanted = try await writer.insert(Fixture.job("send-mail", due: 60))
+        // Wanted again, as an idle worker asks before its read of the next due job: a later
+        // write is reported, and its read finds the earliest job, the one written meanwhile.
+        let (control, controlReports) = try await Self.watch(watcher)
+        defer { control.cancel() }
+        watch.setWanted(true)
+        #expect(try Self.kernelWatches(inotify) == 1)
+        _ = try await writer.insert(Fixture.job("send-mail", due: 90))
+        _ = try await eventually("the watch to report again", timeout: .seconds(5)) {
+            reports.all.contains(unwanted.scheduledFor) ? true : nil
+        }
+        #expect(reports.count == 1, "one report, after the second write: \(reports.all)")
+        #expect(controlReports.all.contains(unwanted.scheduledFor))
+    }
+
     @Test func nothingIsReportedAfterCancel() async throws {
         let file = TemporarySQLiteFile()
         defer { file.remove() }
@@ -103,6 +128,13 @@ struct SQLiteJobWatchTests {
             reports.append($0)
         })
         return (watch, reports)
+    }
+
+    /// How many watches the kernel holds for an inotify instance of this process (its
+    /// `inotify wd:` lines in `/proc/self/fdinfo`).
+    private static func kernelWatches(_ descriptor: Int32) throws -> Int {
+        let info = try String(contentsOfFile: "/proc/self/fdinfo/\(descriptor)", encoding: .utf8)
+        return info.split(separator: "\n").filter { $0.hasPrefix("inotify wd:") }.count
     }
 
     private static func twoStores(on file: TemporarySQLiteFile) async throws -> (SQLiteJobStore, SQLiteJobStore) {

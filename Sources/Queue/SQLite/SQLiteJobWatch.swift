@@ -21,15 +21,33 @@ import Synchronization
 /// by SQLite's `data_version` on the process's writing connection, which only other
 /// connections' commits change: they cost no read (reading after each of its own writes took
 /// ~0.3 ms off an idle worker's start times, the read competing with the job being started).
-/// While the worker is busy (its last claim found jobs, see ``setWanted(_:)``) the thread
-/// reads nothing. Polling goes on regardless, so a missed event (inotify's queue overflowing)
-/// delays a job by one poll at most.
+/// While the worker is busy (its last claim found jobs, see ``setWanted(_:)``) the directory
+/// is not watched at all. Polling goes on regardless, so a missed event (inotify's queue
+/// overflowing) delays a job by one poll at most.
 final class SQLiteJobWatch: JobWatch {
     private let stopped = Atomic(false)
-    /// Whether the worker wants reports: a busy worker's watch only drains the events, as
-    /// each read would cost the worker's transactions (measured: a read after every write
-    /// took 20-30% off two busy workers' jobs/s).
+    /// Whether the worker wants reports. A busy worker's watch reads nothing (a read after
+    /// every write took 20-30% off two busy workers' jobs/s) and is removed from the directory
+    /// (see ``Watching``).
     private let wanted = Atomic(true)
+
+    /// The inotify instance and its watch of the directory, while there is one.
+    ///
+    /// Why the watch is removed while the worker is busy rather than only ignored: the kernel
+    /// queues an event for every watcher at every write to the log, two writes per page
+    /// committed, and that cost the busy writers of two workers ~7% of their time (profiled:
+    /// `__fsnotify_parent` under `pwrite`); with no watch on the directory, a write skips it.
+    private struct Watching {
+        let descriptor: Int32
+        let directory: String
+        /// The watch descriptor, nil while removed.
+        var watch: Int32?
+        /// The thread has closed `descriptor`: it must not be used again (its number may have
+        /// been reused).
+        var closed = false
+    }
+
+    private let watching: Mutex<Watching>
 
     /// How long one wait for events may block: how long the thread may outlive ``cancel()``.
     static let maxWaitMilliseconds: Int32 = 500
@@ -53,14 +71,15 @@ final class SQLiteJobWatch: JobWatch {
         guard descriptor >= 0 else {
             return .failure(JobStoreError(.unavailable, operation: "watch \(path)", reason: String(cString: strerror(errno))))
         }
-        guard inotify_add_watch(descriptor, directory, UInt32(IN_MODIFY | IN_CREATE | IN_MOVED_TO)) >= 0 else {
+        let added = inotify_add_watch(descriptor, directory, Self.events)
+        guard added >= 0 else {
             let reason = String(cString: strerror(errno))
-            close(descriptor)
+            Glibc.close(descriptor)
             return .failure(JobStoreError(.unavailable, operation: "watch \(directory)", reason: reason))
         }
-        let watch = SQLiteJobWatch()
+        let watch = SQLiteJobWatch(Watching(descriptor: descriptor, directory: directory, watch: added))
         let thread = Thread { [watch] in
-            defer { close(descriptor) }
+            defer { watch.close() }
             watch.run(
                 descriptor: descriptor, log: log, pool: pool, baseline: baseline, scope: scope, logger: logger,
                 onNewJob: onNewJob)
@@ -70,7 +89,13 @@ final class SQLiteJobWatch: JobWatch {
         return .success(watch)
     }
 
-    private init() {}
+    /// What is watched in the directory: writes to files (the log), and files created or moved
+    /// in (the log, when it is created again).
+    private static let events = UInt32(IN_MODIFY | IN_CREATE | IN_MOVED_TO)
+
+    private init(_ watching: Watching) {
+        self.watching = Mutex(watching)
+    }
 
     /// Stops delivering at once, without blocking; the thread ends within
     /// ``maxWaitMilliseconds``.
@@ -78,8 +103,31 @@ final class SQLiteJobWatch: JobWatch {
         stopped.store(true, ordering: .releasing)
     }
 
+    /// Reports are wanted or not: the directory's watch is added back first, or removed. If it
+    /// cannot be added back, reports stop and polling alone finds other processes' jobs.
     func setWanted(_ wanted: Bool) {
+        watching.withLock { state in
+            guard !state.closed else { return }
+            if wanted, state.watch == nil {
+                let added = inotify_add_watch(state.descriptor, state.directory, Self.events)
+                state.watch = added >= 0 ? added : nil
+            } else if !wanted, let current = state.watch {
+                inotify_rm_watch(state.descriptor, current)
+                state.watch = nil
+            }
+        }
         self.wanted.store(wanted, ordering: .releasing)
+    }
+
+    /// The inotify instance's file descriptor (tests read its watches in `/proc`).
+    var inotifyDescriptor: Int32 { watching.withLock { $0.descriptor } }
+
+    /// Closes the inotify instance (the thread's last act).
+    private func close() {
+        watching.withLock { state in
+            state.closed = true
+            Glibc.close(state.descriptor)
+        }
     }
 
     private var isStopped: Bool { stopped.load(ordering: .acquiring) }

@@ -45,9 +45,12 @@ final class SQLiteJobWatch: JobWatch {
         /// The thread has closed `descriptor`: it must not be used again (its number may have
         /// been reused).
         var closed = false
+        /// Adding the watch back failed once already (logged once, not at every idle turn).
+        var addFailureLogged = false
     }
 
     private let watching: Mutex<Watching>
+    private let logger: Logger
 
     /// How long one wait for events may block: how long the thread may outlive ``cancel()``.
     static let maxWaitMilliseconds: Int32 = 500
@@ -77,7 +80,7 @@ final class SQLiteJobWatch: JobWatch {
             Glibc.close(descriptor)
             return .failure(JobStoreError(.unavailable, operation: "watch \(directory)", reason: reason))
         }
-        let watch = SQLiteJobWatch(Watching(descriptor: descriptor, directory: directory, watch: added))
+        let watch = SQLiteJobWatch(Watching(descriptor: descriptor, directory: directory, watch: added), logger: logger)
         let thread = Thread { [watch] in
             defer { watch.close() }
             watch.run(
@@ -93,8 +96,9 @@ final class SQLiteJobWatch: JobWatch {
     /// in (the log, when it is created again).
     private static let events = UInt32(IN_MODIFY | IN_CREATE | IN_MOVED_TO)
 
-    private init(_ watching: Watching) {
+    private init(_ watching: Watching, logger: Logger) {
         self.watching = Mutex(watching)
+        self.logger = logger
     }
 
     /// Stops delivering at once, without blocking; the thread ends within
@@ -104,13 +108,21 @@ final class SQLiteJobWatch: JobWatch {
     }
 
     /// Reports are wanted or not: the directory's watch is added back first, or removed. If it
-    /// cannot be added back, reports stop and polling alone finds other processes' jobs.
+    /// cannot be added back (logged once), polling alone finds other processes' jobs until it
+    /// can.
     func setWanted(_ wanted: Bool) {
         watching.withLock { state in
             guard !state.closed else { return }
             if wanted, state.watch == nil {
                 let added = inotify_add_watch(state.descriptor, state.directory, Self.events)
-                state.watch = added >= 0 ? added : nil
+                if added >= 0 {
+                    state.watch = added
+                } else if !state.addFailureLogged {
+                    let reason = String(cString: strerror(errno))
+                    state.addFailureLogged = true
+                    logger.warning("cannot watch the database file's directory again: other processes' jobs are found by polling",
+                                   metadata: ["directory": "\(state.directory)", "error": "\(reason)"])
+                }
             } else if !wanted, let current = state.watch {
                 inotify_rm_watch(state.descriptor, current)
                 state.watch = nil

@@ -13,6 +13,9 @@
 //   latency p99 ms: enqueue -> handler start, 99th percentile
 //   cpu us/job: CPU time of the whole process (CLOCK_PROCESS_CPUTIME_ID) from processor start to
 //               the last handler end, per job (bulk only; steadier than jobs/s on a shared machine)
+//   end to end jobs/s: N / (last handler end - first push) (bulk only: the pushes count too)
+//   end to end cpu us/job: CPU time of the whole process from the first push to the last
+//               handler end, per job (bulk only)
 // All timestamps come from CLOCK_MONOTONIC.
 
 #if canImport(Glibc)
@@ -146,6 +149,8 @@ jobQueue.registerJob(parameters: BenchJob.self, retryStrategy: .dontRetry) { par
 // swift-jobs 1.x: concurrency is configured on the processor, via JobQueueProcessorOptions(numWorkers:)
 let processor = jobQueue.processor(options: .init(numWorkers: options.workers))
 
+let pushStart = monotonicSeconds()
+let cpuAtPush = processCPUSeconds()
 if options.mode == "bulk" {
     for i in 0..<options.jobs {
         try await jobQueue.push(BenchJob(index: i, enqueuedAt: monotonicSeconds()))
@@ -179,7 +184,8 @@ if options.mode == "trickle" {
 }
 
 for await _ in recorder.doneStream { break }
-let cpuSeconds = processCPUSeconds() - cpuAtStart
+let cpuAtEnd = processCPUSeconds()
+let cpuSeconds = cpuAtEnd - cpuAtStart
 try await pusherTask?.value
 processorTask.cancel()
 _ = await processorTask.result
@@ -193,6 +199,8 @@ print("latency p50 ms: \(String(format: "%.3f", percentile(sorted, 0.50) * 1000)
 print("latency p99 ms: \(String(format: "%.3f", percentile(sorted, 0.99) * 1000))")
 if options.mode == "bulk" {
     print("cpu us/job: \(String(format: "%.2f", cpuSeconds / Double(options.jobs) * 1_000_000))")
+    print("end to end jobs/s: \(String(format: "%.1f", Double(options.jobs) / (lastEnd - pushStart)))")
+    print("end to end cpu us/job: \(String(format: "%.2f", (cpuAtEnd - cpuAtPush) / Double(options.jobs) * 1_000_000))")
 }
 
 if let path = options.latenciesPath {

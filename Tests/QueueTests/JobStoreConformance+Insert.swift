@@ -15,6 +15,21 @@ struct InsertConformanceTests {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func insertReturnsWhatAReadReturnsForInstantsFinerThanAMillisecond(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            var job = Fixture.everyField()
+            let fine = { (seconds: Double) in Fixture.at(seconds).addingTimeInterval(0.000_123_4) }  // as `Date()` reads
+            (job.scheduledFor, job.startedAt, job.endedAt) = (fine(-120), fine(-62), fine(0))
+            (job.updatedAt, job.createdAt) = (fine(0), fine(-180))
+            job.payload?["when"] = .date(fine(-3600))
+            job.output?.result = ["at": .date(fine(-1))]
+            job.output?.skipMetadata?.skippedAt = fine(-5)
+            let stored = try await store.insert(job)
+            #expect(try await store.job(id: job.id) == stored)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func aJobWithoutOptionalFieldsRoundTrips(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             let job = Fixture.job()

@@ -19,10 +19,10 @@ enum JobRow {
     /// job reads, in this order, so that ``decode(_:operation:)`` reads columns by position.
     static let selection = columns.joined(separator: ", ")
 
-    /// Inserts one job and returns it as stored.
+    /// Inserts one job. Without `RETURNING`: the row holds what ``arguments(_:)`` binds, so the
+    /// stored job is known without reading it back (see ``SQLiteJobStore/insert(_:)``).
     static let insertSQL = """
-        INSERT INTO jobs (\(selection))
-        VALUES (\(columns.map { _ in "?" }.joined(separator: ", "))) RETURNING \(selection)
+        INSERT INTO jobs (\(selection)) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))
         """
 
     /// The values of ``columns`` for `job`.

@@ -17,7 +17,7 @@ extension SQLiteJobStore {
     /// refused row aborts only its own statement, so the transaction goes on.
     static func insert(_ db: Database, _ job: Job, operation: String) throws -> Job {
         do {
-            return try insertRow(db, job, operation: operation)
+            return try insertRow(db, job)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM jobs WHERE id = ?", arguments: [job.id.description]) == true {
                 throw JobStoreError(.invalidJob, operation: operation, reason: "a job with this id is already stored")
@@ -36,7 +36,7 @@ extension SQLiteJobStore {
             skipped.output = JobOutput(skipMetadata: SkipMetadata(
                 reason: "an exclusive job named \(job.name) is already \(twinStatus)",
                 conflictingJobId: ObjectId(twinId), skippedAt: job.createdAt))
-            return try insertRow(db, skipped, operation: operation)
+            return try insertRow(db, skipped)
         }
     }
 
@@ -46,7 +46,7 @@ extension SQLiteJobStore {
     /// back: `RETURNING` cost every insert a temporary table, a row read and a decode (one job
     /// per `schedule`, 3 × 2 alternated runs of 10,000: 242 → 215 µs of CPU each, 2,596 →
     /// 2,825 jobs/s).
-    private static func insertRow(_ db: Database, _ job: Job, operation: String) throws -> Job {
+    private static func insertRow(_ db: Database, _ job: Job) throws -> Job {
         let stored = try JobDocument.asStored(job)
         try db.cachedStatement(sql: JobRow.insertSQL).execute(arguments: JobRow.arguments(job))
         return stored

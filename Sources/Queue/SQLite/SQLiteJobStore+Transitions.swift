@@ -152,7 +152,11 @@ extension SQLiteJobStore {
             """
         var jobs: [DatabaseValue: Result<Job, JobStoreError>] = [:]
         jobs.reserveCapacity(ids.count)
-        try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: StatementArguments(ids)).forEach { row in
+        // The ids as existentials: GRDB's initializer for a sequence of a concrete value type maps
+        // it with a key path, which is instantiated at run time at every call (2.7% of an idle
+        // worker's CPU, one claim per job).
+        let arguments = StatementArguments(ids.map { $0 as (any DatabaseValueConvertible)? })
+        try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments).forEach { row in
             do throws(JobStoreError) {
                 jobs[row[0]] = .success(try JobRow.decode(row, operation: operation))
             } catch {

@@ -200,6 +200,9 @@ def sqlite(results, scratch, jobs):
     peer_bulk = {key: mean_of(peer_bulk_runs, key) for key in bulk_keys}
     peer_bulk["version"] = peer_bulk_runs[0].get("version", "?")
     alone = ours("sqlite", "--mode", "store", "--jobs", str(jobs), "--directory", scratch)
+    # SQLite alone on the file the store run just prepared: its schema, our statements, nothing else.
+    floor = run([VENV_PYTHON, os.path.join(ROOT, "perf", "sqlite_floor.py"), "--schema-from",
+                 os.path.join(scratch, "jobs.sqlite"), "--dir", scratch, "--jobs", str(jobs)], 600)[1]
     trickle_path = os.path.join(scratch, "sqlite-trickle-ours.txt")
     trickle = ours("sqlite", "--mode", "trickle", "--jobs", "2000", "--rate", "500", "--workers", "2",
                    "--directory", scratch, "--latencies", trickle_path)
@@ -219,7 +222,12 @@ def sqlite(results, scratch, jobs):
                 "huey --fsync on (synchronous=FULL)")
     results.add(section, f"{jobs:,} no-op jobs: jobs/s of the store alone (one process, no handlers, "
                 "endings and claims of 16 per transaction)", fmt(alone["jobs_per_s"]), "—", "—",
-                "the SQLite ceiling for the row above on this machine")
+                "the ceiling of the row above with our store's code on this machine")
+    results.add(section, f"{jobs:,} no-op jobs: jobs/s of SQLite alone running the store's statements "
+                "(one process, 16 per transaction, nothing else)", fmt(floor["jobs_per_s"]),
+                fmt(peer_bulk["jobs_per_s"]), ratio_higher_better(floor["jobs_per_s"], peer_bulk["jobs_per_s"]),
+                f"the floor for any worker on our schema (perf/sqlite_floor.py: Python's sqlite3, same libsqlite3 "
+                f"{floor.get('sqlite', '?')}, same settings); 5× huey would be {fmt(5 * peer_bulk['jobs_per_s'])} jobs/s")
     results.add(section, "enqueue jobs/s (one process, one transaction per job)", fmt(bulk["enqueue_per_s"]),
                 fmt(peer_bulk["enqueue_per_s"]), ratio_higher_better(bulk["enqueue_per_s"], peer_bulk["enqueue_per_s"]),
                 ALTERNATED_NOTE)

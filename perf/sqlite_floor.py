@@ -1,0 +1,113 @@
+"""The SQLite floor of benchmark 2: the statements SQLiteJobStore runs per job, with nothing else.
+
+Why: the issue's goal for the SQLite row is 5x huey. This measures how fast SQLite itself runs
+the claims and endings of our store on this machine, without our worker, our store's Swift code
+or any thread hop: one process, Python's sqlite3 (a thin C binding, over the same
+libsqlite3 as our store) executing the same SQL on the same schema with the same settings.
+No job processor on this schema can run jobs faster than this, so it bounds the ratio any
+change to our code could reach.
+
+    python perf/sqlite_floor.py --schema-from DIR/jobs.sqlite --dir DIR [--jobs 20000] [--batch 16]
+
+--schema-from: a file prepared by our store (`QueueBenchmark sqlite --mode store --directory
+DIR` leaves one); its tables and indexes are copied into DIR/floor.sqlite, so the schema is
+ours as it is, not a copy that could drift. The statements below are those of
+Sources/Queue/SQLite/SQLiteJobStore+Transitions.swift and SQLiteSchema.swift (claim: the
+earliest due ids, one UPDATE per id, one read of the claimed rows; ending: one UPDATE per job;
+each transaction records the previous batch's endings, then claims in a savepoint), as in the
+store mode of `QueueBenchmark sqlite`. Prints one JSON object on its last line.
+"""
+
+import argparse
+import json
+import os
+import sqlite3
+import time
+
+CLAIMABLE = "('pending', 'paused')"
+RUNNABLE = "('simple', 'cron_task')"
+CANDIDATES = (f"SELECT id, scheduled_for FROM jobs WHERE status IN {CLAIMABLE} AND type IN {RUNNABLE} AND name = ?"
+              " AND scheduled_for <= ? ORDER BY scheduled_for, id LIMIT ?")
+CLAIM = (f"UPDATE jobs SET status = 'running', worker_id = ?, updated_at = ?, started_at = COALESCE(started_at, ?)"
+         f" WHERE id = ? AND +status IN {CLAIMABLE} AND +type IN {RUNNABLE}")
+FINISH = ("UPDATE jobs SET status = ?, output = ?, updated_at = ?, worker_id = NULL, ended_at = COALESCE(?, ended_at),"
+          " scheduled_for = COALESCE(?, scheduled_for) WHERE id = ? AND status = 'running' AND worker_id = ?")
+COLUMNS = ("id, name, type, status, payload, output, scheduled_for, started_at, ended_at, updated_at, created_at,"
+           " worker_id, sync, cron_string, concurrency_mode")
+
+
+def read_claimed(count):
+    values = ", ".join(["(?)"] * count)
+    return (f"WITH wanted(job_id) AS (VALUES {values}) SELECT {COLUMNS} FROM wanted CROSS JOIN jobs"
+            " ON jobs.id = wanted.job_id")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--schema-from", required=True)
+    parser.add_argument("--dir", required=True)
+    parser.add_argument("--jobs", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=16)
+    options = parser.parse_args()
+
+    source = sqlite3.connect(f"file:{options.schema_from}?mode=ro", uri=True)
+    schema = [sql for (sql,) in source.execute(
+        "SELECT sql FROM sqlite_master WHERE type IN ('table', 'index') AND sql IS NOT NULL"
+        " AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%' ORDER BY type = 'index', rowid")]
+    source.close()
+    path = os.path.join(options.dir, "floor.sqlite")
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(path + suffix):
+            os.remove(path + suffix)
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = NORMAL")  # our store's default durability (.processCrash)
+    for statement in schema:
+        db.execute(statement)
+
+    # The jobs, as `schedule("noop")` stores them (no payload), in one transaction: setup, untimed.
+    now = int(time.time() * 1000)
+    db.execute("BEGIN")
+    base = int.from_bytes(os.urandom(5), "big") << 56
+    db.executemany(
+        "INSERT INTO jobs (id, name, type, status, payload, output, scheduled_for, started_at, ended_at,"
+        " updated_at, created_at, worker_id, sync, cron_string, concurrency_mode)"
+        " VALUES (?, 'noop', 'simple', 'pending', NULL, NULL, ?, NULL, NULL, ?, ?, NULL, 0, NULL, 'concurrent')",
+        ((format(base + index, "024x"), now, now, now) for index in range(options.jobs)))
+    db.execute("COMMIT")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    worker = os.urandom(12).hex()
+    started, started_cpu = time.monotonic(), time.process_time()
+    batch, ended = [], 0
+    while True:
+        milliseconds = int(time.time() * 1000)
+        db.execute("BEGIN IMMEDIATE")
+        for job_id in batch:
+            db.execute(FINISH, ("finished", None, milliseconds, milliseconds, None, job_id, worker))
+            ended += 1
+        db.execute("SAVEPOINT claim")
+        ids = [job_id for job_id, _ in db.execute(CANDIDATES, ("noop", milliseconds, options.batch))]
+        claimed = []
+        for job_id in ids:
+            if db.execute(CLAIM, (worker, milliseconds, milliseconds, job_id)).rowcount > 0:
+                claimed.append(job_id)
+        if claimed:
+            rows = db.execute(read_claimed(len(claimed)), claimed).fetchall()
+            assert len(rows) == len(claimed)
+        db.execute("RELEASE claim")
+        db.execute("COMMIT")
+        if not claimed:
+            break
+        batch = claimed
+    seconds, cpu = time.monotonic() - started, time.process_time() - started_cpu
+    finished = db.execute("SELECT COUNT(*) FROM jobs WHERE status = 'finished'").fetchone()[0]
+    if finished != options.jobs or ended != options.jobs:
+        raise SystemExit(f"sqlite_floor: {finished} jobs finished, {ended} endings, for {options.jobs} jobs")
+    print(json.dumps({"benchmark": "sqlite floor", "jobs": options.jobs, "batch": options.batch,
+                      "jobs_per_s": ended / seconds, "cpu_us_per_job": cpu / ended * 1e6,
+                      "sqlite": sqlite3.sqlite_version}))
+
+
+if __name__ == "__main__":
+    main()

@@ -30,6 +30,21 @@ struct InsertConformanceTests {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func insertingAJobWhoseIdIsStoredIsRefusedAndKeepsTheStoredJob(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let job = Fixture.job()
+            let stored = try await store.insert(job)
+            var twin = Fixture.job("other")
+            twin.id = job.id
+            let error = await #expect(throws: JobStoreError.self) { try await store.insert(twin) }
+            #expect(error?.code == .invalidJob)
+            #expect(error?.reason == "a job with this id is already stored")
+            #expect(try await store.job(id: job.id) == stored)
+            #expect(try await store.claim(Fixture.scope("other"), now: Fixture.now) == nil)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func aJobWithoutOptionalFieldsRoundTrips(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             let job = Fixture.job()

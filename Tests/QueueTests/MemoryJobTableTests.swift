@@ -18,6 +18,24 @@ struct MemoryJobTableTests {
         #expect(Set(table.all.map(\.id)) == [second.id, third.id])
     }
 
+    @Test func insertTakesAFreedSlotFirstAndRefusesAStoredIdLeavingItsJob() {
+        var table = MemoryJobTable()
+        let first = Fixture.job(), second = Fixture.job()
+        #expect(table.insert(first) == 0)
+        #expect(table.insert(second) == 1)
+        var twin = Fixture.job("other")
+        twin.id = second.id
+        #expect(table.insert(twin) == nil)
+        #expect(table[second.id] == second)
+        #expect(table.count == 2)
+        table.remove(first.id)
+        let third = Fixture.job()
+        #expect(table.insert(third) == 0)
+        #expect(table[slot: 0] == third)
+        #expect(table.insert(Fixture.job()) == 2)
+        #expect(table.count == 3)
+    }
+
     @Test func puttingAStoredIdReplacesTheJobInItsSlot() {
         var table = MemoryJobTable()
         var job = Fixture.job()

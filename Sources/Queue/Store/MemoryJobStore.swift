@@ -31,6 +31,14 @@ public final class MemoryJobStore: JobStore {
         /// ``deleteEnded(before:)`` skips the scan when nothing is old enough.
         var earliestEnd: Date?
 
+        /// Stores `job` under a new id, indexing it when it can be claimed; false, with nothing
+        /// changed, when a job with this id is stored.
+        mutating func insert(_ job: Job) -> Bool {
+            guard let slot = jobs.insert(job) else { return false }
+            indexed(job, at: slot)
+            return true
+        }
+
         /// Stores `job`, indexing it when it can be claimed.
         mutating func put(_ job: Job) {
             let slot = jobs.put(job)
@@ -127,8 +135,9 @@ public final class MemoryJobStore: JobStore {
 
     public func prepare() async throws(JobStoreError) {}
 
+    /// - Throws: ``JobStoreError`` with code `invalidJob` when a job with this id is stored.
     public func insert(_ job: Job) async throws(JobStoreError) -> Job {
-        state.withLock { state in
+        try state.withLock { state throws(JobStoreError) in
             var stored = job
             if job.concurrency == .exclusive, JobStatus.active.contains(job.status),
                let twin = state.jobs.all.first(where: {
@@ -140,7 +149,9 @@ public final class MemoryJobStore: JobStore {
                     reason: "an exclusive job named \(job.name) is already \(twin.status.rawValue)",
                     conflictingJobId: twin.id, skippedAt: job.createdAt))
             }
-            state.put(stored)
+            guard state.insert(stored) else {
+                throw JobStoreError(.invalidJob, operation: "insert job \(job.id)", reason: "a job with this id is already stored")
+            }
             return stored
         }
     }

@@ -226,7 +226,7 @@ def sqlite(results, scratch, jobs):
     results.add(section, f"{jobs:,} no-op jobs: jobs/s of SQLite alone running the store's statements "
                 "(one process, 16 per transaction, nothing else)", fmt(floor["jobs_per_s"]),
                 fmt(peer_bulk["jobs_per_s"]), ratio_higher_better(floor["jobs_per_s"], peer_bulk["jobs_per_s"]),
-                f"the floor for any worker on our schema (perf/sqlite_floor.py: Python's sqlite3, same libsqlite3 "
+                f"the most any worker on our schema can run: SQLite's own cost, the floor under ours (perf/sqlite_floor.py: Python's sqlite3, same libsqlite3 "
                 f"{floor.get('sqlite', '?')}, same settings); 5× huey would be {fmt(5 * peer_bulk['jobs_per_s'])} jobs/s")
     results.add(section, "enqueue jobs/s (one process, one transaction per job)", fmt(bulk["enqueue_per_s"]),
                 fmt(peer_bulk["enqueue_per_s"]), ratio_higher_better(bulk["enqueue_per_s"], peer_bulk["enqueue_per_s"]),

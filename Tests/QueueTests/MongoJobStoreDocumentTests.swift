@@ -88,14 +88,21 @@ struct MongoJobStoreDocumentTests {
         }
     }
 
-    @Test func aMalformedWorkerFailsTheListWithAnErrorNamingIt() async throws {
+    @Test func aMalformedWorkerIsListedAsNeverSeenSoThatRecoveryCanTakeItOver() async throws {
         try await withMongoStore { store, database in
-            let id = ObjectId()
-            try await insertRaw(["_id": .objectId(id), "hostname": "h", "lastSeen": "today"],
+            let (unreadableTime, numericHost) = (ObjectId(), ObjectId())
+            try await insertRaw(["_id": .objectId(unreadableTime), "hostname": "h", "lastSeen": "today"],
                                 into: MongoJobStore.workersCollection, database)
-            let error = await #expect(throws: JobStoreError.self) { try await store.workers() }
-            #expect(error?.reason == "worker \(id): field \"lastSeen\" should be a date, not string")
-            #expect(try await store.heartbeat(id, at: Fixture.now), "the heartbeat does not read the document")
+            try await insertRaw(["_id": .objectId(numericHost), "hostname": 42, "lastSeen": .date(Fixture.now), "tags": nil],
+                                into: MongoJobStore.workersCollection, database)
+            let workers = try await store.workers()
+            #expect(workers.map(\.id) == [unreadableTime, numericHost].sorted())
+            #expect(workers.first { $0.id == unreadableTime }?.lastSeen == .distantPast, "never seen: dead")
+            #expect(workers.first { $0.id == numericHost }?.hostname == "?")
+            #expect(workers.first { $0.id == numericHost }?.lastSeen == Fixture.now, "its heartbeat still counts")
+            #expect(try await store.declareDead(unreadableTime, seenBefore: Fixture.now), "an unreadable lastSeen is old")
+            #expect(try await store.declareDead(numericHost, seenBefore: Fixture.now) == false)
+            #expect(try await store.heartbeat(numericHost, at: Fixture.now), "the heartbeat does not read the document")
         }
     }
 }

@@ -73,7 +73,10 @@ extension MongoJobStore {
     /// One `delete` guarded by `lastSeen`: only one caller removes the document.
     public func declareDead(_ workerId: ObjectId, seenBefore: Date) async throws(JobStoreError) -> Bool {
         let deleted = try await on(Self.workersCollection, "declare worker \(workerId) dead") { workers throws(MongoError) in
-            try workers.deleteMany(["_id": .objectId(workerId), "lastSeen": ["$lt": .date(seenBefore)]])
+            // A `lastSeen` that is not a date was written by no live worker: it counts as never seen.
+            try workers.deleteMany(["_id": .objectId(workerId), "$or": [
+                ["lastSeen": ["$lt": .date(seenBefore)]], ["lastSeen": ["$not": ["$type": "date"]]],
+            ]])
         }
         return deleted == 1
     }

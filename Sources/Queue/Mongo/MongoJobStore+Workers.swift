@@ -34,7 +34,15 @@ extension MongoJobStore {
             try workers.find(sort: ["_id": 1])
         }
         var result: [WorkerRecord] = []
-        for document in documents { result.append(try WorkerDocument.decode(document, operation: operation)) }
+        for document in documents {
+            do throws(JobStoreError) {
+                result.append(try WorkerDocument.decode(document, operation: operation))
+            } catch {
+                // One bad worker document must not hide the others from crash recovery.
+                logger.error("a worker document cannot be read; listing what can be", metadata: ["error": "\(error)"])
+                if let worker = WorkerDocument.salvage(document) { result.append(worker) }
+            }
+        }
         return result
     }
 
@@ -66,6 +74,19 @@ enum WorkerDocument {
             "lastSeen": .date(worker.lastSeen),
             "tags": worker.tags.map { .array($0.map { .string($0) }) } ?? .null,
         ]
+    }
+
+    /// What can be read of a worker document that ``decode(_:operation:)`` refuses, so that
+    /// crash recovery still sees it: nil without an ObjectId `_id`; an unreadable `hostname`
+    /// reads as `?`, unreadable `tags` as none, and an unreadable `lastSeen` as never seen, so
+    /// that the worker counts as dead (no live worker of ours or the Node version's writes
+    /// anything but a date there) and its jobs are recovered.
+    static func salvage(_ document: BSONDocument) -> WorkerRecord? {
+        guard let id = document["_id"]?.objectIdValue else { return nil }
+        let tags = document["tags"]?.arrayValue.map { $0.compactMap(\.stringValue) }
+        return WorkerRecord(
+            id: id, hostname: document["hostname"]?.stringValue ?? "?", tags: tags,
+            lastSeen: document["lastSeen"]?.dateValue ?? .distantPast)
     }
 
     /// The worker stored as `document`.

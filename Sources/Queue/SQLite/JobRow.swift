@@ -187,6 +187,23 @@ enum WorkerRow {
         [worker.id.description, worker.hostname, worker.tags.map(SQLiteValues.json), SQLiteValues.milliseconds(worker.lastSeen)]
     }
 
+    /// What can be read of a worker row that ``decode(_:operation:)`` refuses, by the rules of
+    /// ``WorkerDocument/salvage(_:)``: nil without an ObjectId id; an unreadable `last_seen`
+    /// reads as never seen.
+    static func salvage(_ row: Row) -> WorkerRecord? {
+        func column(_ name: String) -> DatabaseValue.Storage {
+            row.hasColumn(name) ? (row[name] as DatabaseValue).storage : .null
+        }
+        guard case .string(let idText) = column("id"), let id = ObjectId(idText) else { return nil }
+        var document: BSONDocument = ["_id": .objectId(id)]
+        if case .string(let hostname) = column("hostname") { document["hostname"] = .string(hostname) }
+        if case .string(let tags) = column("tags"), let strings = SQLiteValues.strings(fromJSON: tags) {
+            document["tags"] = .array(strings.map { .string($0) })
+        }
+        if case .int64(let milliseconds) = column("last_seen") { document["lastSeen"] = .date(SQLiteValues.date(milliseconds)) }
+        return WorkerDocument.salvage(document)
+    }
+
     /// The worker stored in `row`.
     static func decode(_ row: Row, operation: String) throws(JobStoreError) -> WorkerRecord {
         let columns = SQLiteRowReader(row, kind: "worker", operation: operation)

@@ -74,7 +74,10 @@ extension SQLiteJobStore {
     public func declareDead(_ workerId: ObjectId, seenBefore: Date) async throws(JobStoreError) -> Bool {
         let arguments: StatementArguments = [workerId.description, SQLiteValues.milliseconds(seenBefore)]
         return try await write("declare worker \(workerId) dead") { db in
-            try db.execute(sql: "DELETE FROM workers WHERE id = ? AND last_seen < ?", arguments: arguments)
+            // A `last_seen` that is not an integer was written by no live worker: never seen.
+            try db.execute(
+                sql: "DELETE FROM workers WHERE id = ? AND (last_seen < ? OR typeof(last_seen) != 'integer')",
+                arguments: arguments)
             return db.changesCount == 1
         }
     }

@@ -171,7 +171,9 @@ extension SQLiteJobStore {
         _ id: ObjectId, by workerId: ObjectId, as status: JobStatus, output: JobOutput?, at now: Date, resumeAt: Date?
     ) async throws(JobStoreError) -> Job? {
         let request = FinishRequest(id, by: workerId, as: status, output: output, at: now, resumeAt: resumeAt)
-        return try await write("finish job \(id)") { db in try Self.finishOne(db, request).get() }
+        // The result leaves the transaction before it is unwrapped: an ending recorded on a row
+        // that cannot be read back stays recorded (throwing inside would roll it back).
+        return try await write("finish job \(id)") { db in try Self.finishOne(db, request) }.get()
     }
 
     /// One transaction for every ending: one lock and one commit for the batch

@@ -30,13 +30,24 @@ extension SQLiteJobStore {
     /// Every worker, by id.
     public func workers() async throws(JobStoreError) -> [WorkerRecord] {
         let operation = "list workers"
-        return try await read(operation) { db in
+        let (workers, unreadable) = try await read(operation) { db in
             var workers: [WorkerRecord] = []
+            var unreadable: [JobStoreError] = []
             for row in try Row.fetchAll(db, sql: "SELECT * FROM workers ORDER BY id") {
-                workers.append(try WorkerRow.decode(row, operation: operation))
+                do throws(JobStoreError) {
+                    workers.append(try WorkerRow.decode(row, operation: operation))
+                } catch {
+                    // One bad worker row must not hide the others from crash recovery.
+                    unreadable.append(error)
+                    if let worker = WorkerRow.salvage(row) { workers.append(worker) }
+                }
             }
-            return workers
+            return (workers, unreadable)
         }
+        for error in unreadable {
+            logger.error("a worker row cannot be read; listing what can be", metadata: ["error": "\(error)"])
+        }
+        return workers
     }
 
     /// The unacknowledged signals of `workerId`, oldest first (by `created_at`, then id).

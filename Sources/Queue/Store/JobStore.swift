@@ -85,6 +85,12 @@ public protocol JobStore: Sendable {
     /// ended job is left as it is.
     func kill(_ id: ObjectId, at now: Date) async throws(JobStoreError) -> KillOutcome
 
+    /// Running jobs chosen by `selection`, least recently updated first, at most `limit`,
+    /// each read field by field (``RunningJobReference``): a document whose other fields cannot
+    /// be read is listed all the same, so that crash recovery can end it. Documents without an
+    /// ObjectId `_id` are left out: no ending could name them.
+    func runningJobs(_ selection: RunningJobSelection, limit: Int) async throws(JobStoreError) -> [RunningJobReference]
+
     // MARK: Crons
 
     /// Makes the stored crons match `declared` (SPEC §4 "Crons"): a cron with no document gets

@@ -173,6 +173,22 @@ public final class MemoryJobStore: JobStore {
         }
     }
 
+    public func runningJobs(_ selection: RunningJobSelection, limit: Int) async throws(JobStoreError) -> [RunningJobReference] {
+        state.withLock { state in
+            let running = state.jobs.all.filter { job in
+                guard job.status == .running else { return false }
+                switch selection {
+                case .ownedBy(let workerId): return job.workerId == workerId
+                case .orphaned(let live, let cutoff):
+                    return job.updatedAt < cutoff && !(job.workerId.map(live.contains) ?? false)
+                }
+            }
+            return running.sorted { ($0.updatedAt, $0.id) < ($1.updatedAt, $1.id) }.prefix(max(0, limit)).map { job in
+                RunningJobReference(id: job.id, name: job.name, workerId: job.workerId, updatedAt: job.updatedAt, sync: job.sync)
+            }
+        }
+    }
+
     public func claim(_ scope: ClaimScope, now: Date) async throws(JobStoreError) -> Job? {
         state.withLock { $0.claim(scope, now: now) }
     }

@@ -53,6 +53,9 @@ final class EndingWriteRecorder: JobStore {
         try await base.claim(scope, now: now, limit: limit)
     }
     func nextDue(_ scope: ClaimScope) async throws(JobStoreError) -> Date? { try await base.nextDue(scope) }
+    func runningJobs(_ selection: RunningJobSelection, limit: Int) async throws(JobStoreError) -> [RunningJobReference] {
+        try await base.runningJobs(selection, limit: limit)
+    }
     func kill(_ id: ObjectId, at now: Date) async throws(JobStoreError) -> KillOutcome { try await base.kill(id, at: now) }
     func syncCrons(_ declared: [CronRecord], at now: Date) async throws(JobStoreError) -> [CronRecord] {
         try await base.syncCrons(declared, at: now)

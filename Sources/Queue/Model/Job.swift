@@ -5,6 +5,11 @@ import Foundation
 /// Field names follow the seed's MongoDB schema (`scheduled_for`, `worker_id`, ...), mapped to
 /// Swift names here. Values are snapshots: the store holds the truth.
 public struct Job: Sendable, Hashable, Identifiable {
+    /// The instants a job's dates may take: years 1 to 9999 (UTC), as MongoDB stores dates and
+    /// every store and the event loop can hold them.
+    public static let storableDates = Date(timeIntervalSince1970: -62_135_596_800)
+        ... Date(timeIntervalSince1970: 253_402_300_799.999)
+
     public var id: ObjectId
     /// The job definition's name (a key of ``QueueConfiguration/jobs``, or a cron's name).
     public var name: String

@@ -129,6 +129,9 @@ extension JobProcessor {
                 throw QueueError(.invalidPayload, "the payload of \"\(name)\" is \(size) bytes; the limit is \(Self.maxPayloadBytes)")
             }
         }
+        if let date, !Job.storableDates.contains(date) {
+            throw QueueError(.invalidDate, "\"\(name)\" is due at \(date), outside years 1 to 9999, the dates a store holds")
+        }
         let now = Date()
         return Job(name: name, payload: payload, scheduledFor: date ?? now, updatedAt: now, createdAt: now,
                    concurrency: definition.concurrency)

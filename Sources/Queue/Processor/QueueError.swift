@@ -9,6 +9,8 @@ public struct QueueError: Error, Sendable, CustomStringConvertible {
         public static let unknownJob = Code(name: "unknown job")
         /// The payload cannot be stored (not an object, too large).
         public static let invalidPayload = Code(name: "invalid payload")
+        /// A date no store can hold (SPEC §7: years 1 to 9999, as MongoDB allows).
+        public static let invalidDate = Code(name: "invalid date")
         /// The store failed (see the message for the underlying error).
         public static let store = Code(name: "store error")
         /// The processor is not running, or is stopping.

@@ -12,6 +12,7 @@ extension Scheduler {
     func pump() {
         guard !endingsWaiting else { return flushEndings() }
         guard let (scope, free) = claimableSlots() else { return }
+        if needsReconcile { return reconcile() }
         claiming = true
         recheck = false
         let store = store
@@ -41,6 +42,8 @@ extension Scheduler {
                 flushEndings()
                 return
             }
+            claimBackoff.succeeded()
+            storeAnswered()
             start(jobs)
             if !jobs.isEmpty {
                 pollDelay = configuration.pollInterval.lowerBound
@@ -52,9 +55,52 @@ extension Scheduler {
             if claiming || endingsWaiting { return }
             if !jobs.isEmpty || recheck { pump() } else { idle() }
         case .failure(let error):
-            logger.warning("claiming failed; retrying after the poll interval", metadata: ["error": "\(error)"])
+            // A claim that failed in the store may have been applied with its reply lost.
+            if StoreOutage.counts(error) { needsReconcile = true }
+            storeFailed(error, "claiming failed")
             flushEndings()
-            armPoll()
+            armPoll(after: claimBackoff.failed(random: Double.random(in: 0..<1)))
+        }
+    }
+
+    /// Releases the jobs the store shows running on this worker that it never started: claims
+    /// whose reply was lost in an outage, which nothing else would ever end while this worker
+    /// lives (SPEC §7). Runs in place of a claim, so that no claim of this worker can take a
+    /// job meanwhile; inline runs (`sync`) are started by their own call, never by a claim, and
+    /// are left alone.
+    func reconcile() {
+        claiming = true
+        let known = unrecordedEndings.union(running.keys)
+        let (store, workerId, logger) = (store, workerId, logger)
+        perform({ () async throws(JobStoreError) -> Int in
+            var released = 0
+            for job in try await store.runningJobs(.ownedBy(workerId), limit: Self.recoveryBatch)
+            where !known.contains(job.id) && !job.sync {
+                do throws(JobStoreError) {
+                    if try await store.finish(job.id, by: workerId, as: .pending, output: nil, at: Date()) != nil {
+                        released += 1
+                    }
+                } catch {
+                    logger.error("could not release a job claimed while the store was failing",
+                                 metadata: ["job": "\(job.id)", "error": "\(error)"])
+                }
+            }
+            return released
+        }) { result in
+            self.claiming = false
+            switch result {
+            case .success(let released):
+                self.needsReconcile = false
+                if released > 0 {
+                    self.logger.notice("released jobs whose claim was lost while the store was failing",
+                                       metadata: ["count": "\(released)"])
+                }
+                self.pump()
+            case .failure(let error):
+                self.storeFailed(error, "could not look for jobs claimed while the store was failing")
+                self.armPoll(after: self.claimBackoff.failed(random: Double.random(in: 0..<1)))
+            }
+            self.flushEndings()
         }
     }
 
@@ -78,11 +124,11 @@ extension Scheduler {
         watch?.setWanted(wanted)
     }
 
-    /// Polls again after ``pollDelay`` (finds jobs other processes created).
-    func armPoll() {
+    /// Polls again after `delay`, ``pollDelay`` by default (finds jobs other processes created).
+    func armPoll(after delay: Duration? = nil) {
         guard phase == .running else { return }
         if let pollTimer { loop.cancel(pollTimer) }
-        pollTimer = loop.schedule(after: pollDelay) { event in
+        pollTimer = loop.schedule(after: delay ?? pollDelay) { event in
             guard case .fired = event else { return }
             self.pollTimer = nil
             self.pump()
@@ -112,16 +158,11 @@ extension Scheduler {
         dueTimer = (handle, deadline)
     }
 
-    /// A job claimed while shutting down goes back to `pending` unrun.
+    /// A job claimed while shutting down goes back to `pending` unrun: an ending like any
+    /// other, written (and retried) with them, with no `onJobExited`.
     func release(_ job: Job) {
-        let (store, workerId) = (store, workerId)
-        perform({ () async throws(JobStoreError) in
-            try await store.finish(job.id, by: workerId, as: .pending, output: nil, at: Date())
-        }) { result in
-            if case .failure(let error) = result {
-                self.logger.error("could not release a job claimed during shutdown",
-                                  metadata: ["job": "\(job.id)", "error": "\(error)"])
-            }
-        }
+        guard let definition = definitions[job.name] else { return }
+        let entry = RunningJob(job: job, definition: definition, signal: JobSignal(), startedAt: loop.now, onRecorded: nil)
+        queue(entry, FinishRequest(job.id, by: workerId, as: .pending, output: nil, at: Date(), claimed: job), now: loop.now)
     }
 }

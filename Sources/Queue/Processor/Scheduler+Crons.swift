@@ -16,7 +16,7 @@ extension Scheduler {
             case .success(let stored):
                 for record in stored { self.armCron(record.name, at: record.scheduledFor) }
             case .failure(let error):
-                self.logger.error("could not declare the crons; retrying", metadata: ["error": "\(error)"])
+                self.storeFailed(error, "could not declare the crons; retrying")
                 self.retryLater { self.startCrons() }
             }
         }
@@ -29,6 +29,8 @@ extension Scheduler {
         cronTimers[name] = loop.schedule(at: deadline(for: due)) { event in
             guard case .fired = event else { return }
             self.cronTimers[name] = nil
+            // A tick further away than the loop's longest wait: wait again for what is left.
+            if due.timeIntervalSinceNow > 0.5 { return self.armCron(name, at: due) }
             self.tick(name, due: due)
         }
     }
@@ -78,7 +80,7 @@ extension Scheduler {
                 self.cronMisses[name] = misses
                 if misses >= 3 { self.followStoredCron(name) } else { self.armCron(name, at: next) }
             case .failure(let error):
-                self.logger.error("cron tick failed; retrying", metadata: ["cron": "\(name)", "error": "\(error)"])
+                self.storeFailed(error, "cron tick failed; retrying", metadata: ["cron": "\(name)"])
                 self.retryLater { self.tick(name, due: due) }
             }
         }
@@ -93,7 +95,7 @@ extension Scheduler {
                 self.cronMisses[name] = 0
                 if let record = stored.first(where: { $0.name == name }) { self.armCron(name, at: record.scheduledFor) }
             case .failure(let error):
-                self.logger.warning("could not read the crons; retrying", metadata: ["error": "\(error)"])
+                self.storeFailed(error, "could not read the crons; retrying")
                 self.retryLater { self.followStoredCron(name) }
             }
         }

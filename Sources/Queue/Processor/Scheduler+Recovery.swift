@@ -15,48 +15,74 @@ extension Scheduler {
         let nextScan: Date
     }
 
+    /// The most running jobs one recovery scan reads per query; more wait for the next scan,
+    /// which then comes at the next heartbeat.
+    static let recoveryBatch = 1_000
+
     /// Takes over the running jobs of workers not seen for the dead-worker timeout (SPEC §4):
     /// the store's guarded delete makes one live worker the owner of each dead one; its
     /// resumable jobs go back to `paused`, the others end `errored` ("Worker crashed
     /// unexpectedly") and get their `onJobExited` here. Running jobs whose worker document is
     /// gone (a takeover interrupted by another crash) are recovered the same way.
     ///
+    /// Nothing one document holds can stop a scan (SPEC §7): jobs are listed by their id,
+    /// name and owner alone (``JobStore/runningJobs(_:limit:)``), a worker document that cannot
+    /// be read is listed as never seen, and each worker and each job is taken over on its own,
+    /// a failure logged and the scan going on.
+    ///
     /// Runs on a heartbeat once ``nextRecoveryScan`` has come (``RecoveryScanSchedule``: no
     /// worker can be found dead before), rather than on every heartbeat; a failed scan leaves it
     /// as it was, so the next heartbeat scans again.
     func recoverDeadWorkers() {
-        let (store, workerId, definitions) = (store, workerId, definitions)
+        let (store, workerId, definitions, logger) = (store, workerId, definitions, logger)
         let (timeout, heartbeat) = (configuration.deadWorkerTimeout, configuration.heartbeatInterval)
         let start = Date()
         let cutoff = start.addingTimeInterval(-timeout.timeInterval)
+        let batch = Self.recoveryBatch
         perform({ () async throws(JobStoreError) -> RecoveryScan in
             let workers = try await store.workers()
-            var orphaned: [(job: Job, owner: ObjectId)] = []
+            var orphaned: [(job: RunningJobReference, owner: ObjectId)] = []
+            var more = false
             for worker in workers where worker.id != workerId && worker.lastSeen < cutoff {
-                guard try await store.declareDead(worker.id, seenBefore: cutoff) else { continue }
-                let jobs = try await store.jobs(matching: JobQuery(statuses: [.running], workerId: worker.id, limit: 10_000))
-                orphaned += jobs.map { ($0, worker.id) }
+                do throws(JobStoreError) {
+                    guard try await store.declareDead(worker.id, seenBefore: cutoff) else { continue }
+                    let jobs = try await store.runningJobs(.ownedBy(worker.id), limit: batch)
+                    more = more || jobs.count == batch
+                    orphaned += jobs.map { ($0, worker.id) }
+                } catch {
+                    // Its jobs are found by the orphan query below once its document is gone.
+                    logger.warning("could not take over a dead worker", metadata: ["worker": "\(worker.id)", "error": "\(error)"])
+                }
             }
-            let live = Set(workers.map(\.id))
-            let running = try await store.jobs(matching: JobQuery(statuses: [.running], limit: 500))
-            for job in running {
-                guard let owner = job.workerId, !live.contains(owner), job.updatedAt < cutoff,
-                      !orphaned.contains(where: { $0.job.id == job.id })
-                else { continue }
+            let taken = Set(orphaned.map(\.job.id))
+            let gone = try await store.runningJobs(.orphaned(liveWorkers: workers.map(\.id), updatedBefore: cutoff), limit: batch)
+            more = more || gone.count == batch
+            for job in gone where !taken.contains(job.id) {
+                guard let owner = job.workerId else {
+                    logger.error("a running job has no readable worker_id; it cannot be recovered",
+                                 metadata: ["job": "\(job.id)"])
+                    continue
+                }
                 orphaned.append((job, owner))
             }
             var recovered: [Recovered] = []
             for (job, owner) in orphaned {
-                let definition = definitions[job.name]
+                let definition = job.name.flatMap { definitions[$0] }
                 let resumable = definition?.resumable ?? false
                 let output = resumable ? nil : JobOutput(error: "Worker crashed unexpectedly")
-                guard let ended = try await store.finish(
-                    job.id, by: owner, as: resumable ? .paused : .errored, output: output, at: Date())
-                else { continue }
-                if !resumable { recovered.append(Recovered(job: ended, onJobExited: definition?.onJobExited)) }
+                do throws(JobStoreError) {
+                    guard let ended = try await store.finish(
+                        job.id, by: owner, as: resumable ? .paused : .errored, output: output, at: Date())
+                    else { continue }
+                    if !resumable { recovered.append(Recovered(job: ended, onJobExited: definition?.onJobExited)) }
+                } catch {
+                    // An ending written but not read back (a document the store cannot read) lands here too.
+                    logger.error("could not recover a job from a dead worker", metadata: ["job": "\(job.id)", "error": "\(error)"])
+                }
             }
             let others = workers.filter { $0.id != workerId }.map(\.lastSeen)
-            let next = RecoveryScanSchedule.next(after: start, lastSeen: others, timeout: timeout, heartbeat: heartbeat)
+            let next = more ? start
+                : RecoveryScanSchedule.next(after: start, lastSeen: others, timeout: timeout, heartbeat: heartbeat)
             return RecoveryScan(recovered: recovered, nextScan: next)
         }) { result in
             switch result {
@@ -67,8 +93,7 @@ extension Scheduler {
                     if let handler = item.onJobExited { self.callExitHandler(handler, item.job) }
                 }
             case .failure(let error):
-                self.logger.warning("dead-worker recovery failed; retrying at the next heartbeat",
-                                    metadata: ["error": "\(error)"])
+                self.storeFailed(error, "dead-worker recovery failed; retrying at the next heartbeat")
             }
         }
     }

@@ -9,6 +9,7 @@ extension Scheduler {
         loop.preconditionInLoop()
         guard phase == .running else { return }
         phase = .draining
+        shutdownBegan = loop.now
         let timers = [pollTimer, dueTimer?.handle, heartbeatTimer, signalTimer, retentionTimer].compactMap { $0 }
         for timer in timers + cronTimers.values { loop.cancel(timer) }
         (pollTimer, dueTimer, heartbeatTimer, signalTimer, retentionTimer) = (nil, nil, nil, nil, nil)

@@ -41,6 +41,25 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
     let outcomes = OutcomeInbox()
     var takenOutcomes: [(id: ObjectId, outcome: HandlerOutcome)] = []
     var recordingEndings = false
+    /// The batch of endings being written, while one is.
+    var writingEndings = QueuedEndings()
+    /// Endings whose write failed, waiting for ``endingRetryTimer`` to be written again.
+    var retryingEndings = QueuedEndings()
+    /// Endings whose write failed, by job, until the store takes them.
+    var failedEndings: [ObjectId: FailedEnding] = [:]
+    /// Armed while failed endings wait to be written again.
+    var endingRetryTimer: TimerHandle?
+    /// The delays between retries of failed endings.
+    var endingBackoff = RetryBackoff.store
+    /// The delays between failed claims.
+    var claimBackoff = RetryBackoff.store
+    /// Whether the store has been failing (logged once per outage, not per retry).
+    var outage = StoreOutage()
+    /// A claim failed with its outcome unknown: before the next claim, jobs the store shows
+    /// running here that this worker never started go back to `pending` (``reconcile()``).
+    var needsReconcile = false
+    /// When shutdown began, on the loop clock.
+    var shutdownBegan: LoopInstant?
     /// Whether queued endings wait for others before they are written (see ``EndingGather``).
     var gather: EndingGather
     /// Endings arrived and their store write and refill claim are queued for a later pass (see
@@ -121,7 +140,7 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
                 self.logger.info("deleted jobs older than the retention period", metadata: ["count": "\(deleted)"])
             case .success: break
             case .failure(let error):
-                self.logger.warning("could not delete old jobs", metadata: ["error": "\(error)"])
+                self.storeFailed(error, "could not delete old jobs")
             }
         }
         retentionTimer = loop.schedule(after: Self.retentionInterval) { event in
@@ -156,8 +175,12 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
     /// and `then` runs when the task resumes on the loop. Callers therefore call `perform` last,
     /// with their state already updated for either case. Never for user code: see
     /// ``detached(_:)``.
+    ///
+    /// A success ends a store outage (``storeAnswered()``), unless `reportsOutcomes`: a call whose
+    /// value holds results of its own (a batch of endings) says that itself.
     func perform<Value: Sendable>(
         _ operation: @escaping @Sendable () async throws(JobStoreError) -> Value,
+        reportsOutcomes: Bool = false,
         then: @escaping @Sendable (Result<Value, JobStoreError>) -> Void
     ) {
         loop.preconditionInLoop()
@@ -168,6 +191,7 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
             do throws(JobStoreError) { result = .success(try await operation()) } catch { result = .failure(error) }
             let deliver: @Sendable () -> Void = {
                 self.inFlight -= 1
+                if !reportsOutcomes, case .success = result { self.storeAnswered() }
                 then(result)
                 self.checkDrained()
             }
@@ -197,10 +221,39 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
         }
     }
 
-    /// Converts a wall-clock date to a loop deadline.
+    /// The longest a loop timer waits for a date: a later date's timer fires then and is armed
+    /// again for what is left (SPEC §7: deadlines beyond the loop's range are clamped).
+    static let longestWait = Duration.seconds(86_400)
+
+    /// Converts a wall-clock date to a loop deadline, at most ``longestWait`` from now: any date,
+    /// year 9999 or the distant future included, without trapping.
     func deadline(for date: Date) -> LoopInstant {
-        let delay = date.timeIntervalSinceNow
-        return loop.now + .nanoseconds(Int64((max(0, delay) * 1e9).rounded(.up)))
+        let delay = min(max(date.timeIntervalSinceNow, 0), Self.longestWait.timeInterval)  // NaN reads as 0
+        return loop.now + .nanoseconds(Int64((delay * 1e9).rounded(.up)))
+    }
+
+    // MARK: Outages
+
+    /// Logs a failed store call: the first failure of an outage as a warning (with `what` and
+    /// the error), later ones of the same outage at debug level only; a failure that concerns
+    /// one document (``StoreOutage/counts(_:)``) as an error each time.
+    func storeFailed(_ error: JobStoreError, _ what: String, metadata: Logger.Metadata = [:]) {
+        var metadata = metadata
+        metadata["error"] = "\(error)"
+        guard StoreOutage.counts(error) else { return logger.error("\(what)", metadata: metadata) }
+        if outage.failed(at: loop.now) {
+            logger.warning("the store is failing; retrying with back-off until it answers: \(what)", metadata: metadata)
+        } else {
+            logger.debug("\(what)", metadata: metadata)
+        }
+    }
+
+    /// A store call succeeded: ends an outage, if one was under way, with one log line.
+    func storeAnswered() {
+        guard let ended = outage.answered(at: loop.now) else { return }
+        logger.notice("the store answers again", metadata: [
+            "after": "\(HumanDuration.format(ended.lasted))", "failedCalls": "\(ended.failures)",
+        ])
     }
 
     // MARK: Heartbeat
@@ -225,7 +278,7 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
                                   metadata: ["worker": "\(workerId)"])
                 self.beginShutdown()
             case .failure(let error):
-                self.logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
+                self.storeFailed(error, "heartbeat failed")
             }
             if self.phase == .running { self.scheduleHeartbeat() }
         }

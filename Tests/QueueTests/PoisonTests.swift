@@ -61,6 +61,38 @@ struct PoisonTests {
             }
         }
 
+        /// A signal document of `type` for `worker`, created a second ago.
+        func insertSignal(_ id: ObjectId, worker: ObjectId, type: String, job: ObjectId = ObjectId()) async throws {
+            let created = Date().addingTimeInterval(type == "kill" ? 0 : -1)
+            if let mongo {
+                return try await insertRaw([
+                    "_id": .objectId(id), "type": .string(type), "job_id": .objectId(job), "worker_id": .objectId(worker),
+                    "created_at": .date(created), "ack": false,
+                ], into: MongoJobStore.signalsCollection, mongo)
+            }
+            let sqlite = try #require(store as? SQLiteJobStore)
+            try await sqlite.pool.write { db in
+                try db.execute(
+                    sql: "INSERT INTO signals (id, type, job_id, worker_id, created_at, ack) VALUES (?, ?, ?, ?, ?, 0)",
+                    arguments: [id.description, type, job.description, worker.description, SQLiteValues.milliseconds(created)])
+            }
+        }
+
+        /// Whether signal `id` is acknowledged, read past the store's decoding.
+        func signalAcknowledged(_ id: ObjectId) async throws -> Bool? {
+            if let mongo {
+                let name = mongo.name
+                let document = try await mongo.run("raw signal") { client throws(MongoError) in
+                    try client.collection(MongoJobStore.signalsCollection, in: name).find(["_id": .objectId(id)]).first
+                }
+                return document?["ack"]?.boolValue
+            }
+            let sqlite = try #require(store as? SQLiteJobStore)
+            return try await sqlite.pool.read { db in
+                try Bool.fetchOne(db, sql: "SELECT ack FROM signals WHERE id = ?", arguments: [id.description])
+            }
+        }
+
         /// The stored status of job `id`, read past the store's decoding.
         func status(_ id: ObjectId) async throws -> String? {
             if let mongo { return try await rawJob(id, mongo)?["status"]?.stringValue }
@@ -104,6 +136,18 @@ struct PoisonTests {
             }
             try await worker.stop()
             #expect(recovered.output?.error == "Worker crashed unexpectedly")
+        }
+    }
+
+    @Test(arguments: [StoreKind.mongo, .sqlite])
+    func anUnreadableSignalIsAcknowledgedOnceAndTheOthersStillArrive(_ kind: StoreKind) async throws {
+        try await withHostileStore(kind) { store, raw in
+            let (worker, job, unreadable) = (ObjectId(), ObjectId(), ObjectId())
+            try await raw.insertSignal(unreadable, worker: worker, type: "explode")
+            try await raw.insertSignal(ObjectId(), worker: worker, type: "kill", job: job)
+            #expect(try await store.pendingSignals(for: worker).map(\.jobId) == [job])
+            #expect(try await raw.signalAcknowledged(unreadable) == true)
+            #expect(try await store.pendingSignals(for: worker).map(\.jobId) == [job], "reported once")
         }
     }
 

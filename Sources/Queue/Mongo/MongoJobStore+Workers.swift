@@ -53,7 +53,18 @@ extension MongoJobStore {
             try signals.find(["worker_id": .objectId(workerId), "ack": ["$ne": true]], sort: ["created_at": 1, "_id": 1])
         }
         var result: [SignalRecord] = []
-        for document in documents { result.append(try SignalDocument.decode(document, operation: operation)) }
+        for document in documents {
+            do throws(JobStoreError) {
+                result.append(try SignalDocument.decode(document, operation: operation))
+            } catch {
+                // Acknowledged, so that it is reported once rather than block the others for ever.
+                logger.error("a signal cannot be read; acknowledging it unread", metadata: ["error": "\(error)"])
+                guard let id = document["_id"] else { continue }
+                try await on(Self.signalsCollection, "acknowledge unreadable signal") { signals throws(MongoError) in
+                    try signals.updateOne(["_id": id], ["$set": ["ack": true]])
+                }
+            }
+        }
         return result
     }
 

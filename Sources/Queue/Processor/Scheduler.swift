@@ -248,9 +248,12 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
         }
     }
 
-    /// A store call succeeded: ends an outage, if one was under way, with one log line.
+    /// A store call succeeded: ends an outage, if one was under way, with one log line. Other
+    /// workers' heartbeats failed too while the store was away: none is declared dead before it
+    /// has had a whole dead-worker timeout to be seen again.
     func storeAnswered() {
         guard let ended = outage.answered(at: loop.now) else { return }
+        nextRecoveryScan = max(nextRecoveryScan, Date().addingTimeInterval(configuration.deadWorkerTimeout.timeInterval))
         logger.notice("the store answers again", metadata: [
             "after": "\(HumanDuration.format(ended.lasted))", "failedCalls": "\(ended.failures)",
         ])

@@ -53,14 +53,27 @@ extension SQLiteJobStore {
     /// The unacknowledged signals of `workerId`, oldest first (by `created_at`, then id).
     public func pendingSignals(for workerId: ObjectId) async throws(JobStoreError) -> [SignalRecord] {
         let operation = "pending signals of worker \(workerId)"
-        return try await read(operation) { db in
+        let (signals, unreadable) = try await read(operation) { db in
             let sql = "SELECT * FROM signals WHERE worker_id = ? AND ack = 0 ORDER BY created_at, id"
             var signals: [SignalRecord] = []
+            var unreadable: [(id: DatabaseValue, error: JobStoreError)] = []
             for row in try Row.fetchAll(db, sql: sql, arguments: [workerId.description]) {
-                signals.append(try SignalRow.decode(row, operation: operation))
+                do throws(JobStoreError) {
+                    signals.append(try SignalRow.decode(row, operation: operation))
+                } catch {
+                    unreadable.append((row["id"], error))
+                }
             }
-            return signals
+            return (signals, unreadable)
         }
+        for (id, error) in unreadable {
+            // Acknowledged, so that it is reported once rather than block the others for ever.
+            logger.error("a signal cannot be read; acknowledging it unread", metadata: ["error": "\(error)"])
+            try await write("acknowledge unreadable signal") { db in
+                try db.execute(sql: "UPDATE signals SET ack = 1 WHERE id = ?", arguments: [id])
+            }
+        }
+        return signals
     }
 
     /// One `UPDATE` setting `ack`; an unknown signal is no error.

@@ -19,7 +19,11 @@ final class WorkerProcess {
     }
 
     /// Starts a worker on `database` that records into `record`.
-    init(label: String, database: String, record: String, tags: [String]? = nil, concurrency: Int = 8, cron: Bool = false) throws {
+    /// `environment` is added to this process's own (e.g. `MONGODB_URI` for another server).
+    init(
+        label: String, database: String, record: String, tags: [String]? = nil, concurrency: Int = 8, cron: Bool = false,
+        environment: [String: String] = [:]
+    ) throws {
         self.label = label
         process = Process()
         process.executableURL = Self.executable
@@ -27,7 +31,7 @@ final class WorkerProcess {
         if let tags { arguments += ["--tags", tags.joined(separator: ",")] }
         if cron { arguments += ["--cron", "yes"] }
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = FileHandle.nullDevice
         try process.run()
     }

@@ -6,9 +6,9 @@ import Foundation
 /// next N occurrences, one per line, in RFC 3339 with seconds and the zone's offset at that
 /// instant (`2026-03-29T03:00:00+02:00`).
 ///
-/// A bad expression, unknown zone or bad `--from` prints the error on one line to standard
-/// error and exits with status 1.
-struct CronNextCommand: ParsableCommand {
+/// A bad expression, unknown zone, bad `--from` or `--count` prints the error on one line to
+/// standard error and exits with status 1.
+struct CronNextCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "next",
         abstract: "Print the next occurrences of a cron expression."
@@ -26,39 +26,31 @@ struct CronNextCommand: ParsableCommand {
     @Option(name: .long, help: "How many occurrences to print.")
     var count: Int = 5
 
-    func run() throws {
-        do {
+    func run() async throws {
+        try await reportingFailures {
             for line in try occurrences() {
                 print(line)
             }
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
-            throw ExitCode.failure
         }
     }
 
-    /// A user mistake, reported as one line.
-    private struct Failure: Error {
-        let message: String
-    }
-
-    private func occurrences() throws(Failure) -> [String] {
+    private func occurrences() throws(CommandFailure) -> [String] {
         let parsed: CronExpression
         do {
             parsed = try CronExpression(expression)
         } catch {
-            throw Failure(message: error.description)
+            throw CommandFailure(error.description)
         }
         guard let zone = TimeZone(identifier: tz) else {
-            throw Failure(message: "--tz: \(tz) is not a known IANA time zone")
+            throw CommandFailure("--tz \(UserText.quoted(tz)): not a known IANA time zone")
         }
         guard count >= 1 else {
-            throw Failure(message: "--count: \(count) is not a positive number")
+            throw CommandFailure("--count \(count): expected at least 1")
         }
         var start = Date()
         if let from {
             guard let date = Self.parseRFC3339(from) else {
-                throw Failure(message: "--from: \(from) is not an RFC 3339 instant (e.g. 2026-03-29T00:00:00Z)")
+                throw CommandFailure("--from \(UserText.escaped(from)): not an RFC 3339 instant (e.g. 2026-03-29T00:00:00Z)")
             }
             start = date
         }

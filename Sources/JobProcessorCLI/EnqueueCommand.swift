@@ -24,18 +24,19 @@ struct EnqueueCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures {
             // Check everything that can be checked before touching the store.
+            try UserText.requireNoControls(name, "job name")
             let document = try payload.map { text in
                 do { return try ExtendedJSON.parseDocument(text) } catch { throw CommandFailure("--payload: \(error)") }
             }
             let due = try at.map { text in
                 guard let date = ISO8601DateFormatter().date(from: text) else {
-                    throw CommandFailure("--at \(text): expected an RFC 3339 instant such as 2026-11-29T12:00:00Z")
+                    throw CommandFailure("--at \(UserText.escaped(text)): expected an RFC 3339 instant such as 2026-11-29T12:00:00Z")
                 }
                 return date
             }
             guard count >= 1 else { throw CommandFailure("--count \(count): expected at least 1") }
             guard DemoJobs.jobs()[name] != nil else {
-                throw CommandFailure("no job named \"\(name)\" (demo jobs: \(DemoJobs.jobs().keys.sorted().joined(separator: ", ")))")
+                throw CommandFailure("no job named \(UserText.quoted(name)) (demo jobs: \(DemoJobs.jobs().keys.sorted().joined(separator: ", ")))")
             }
             let logger = try storeOptions.logger("job-processor.enqueue")
             let opened = try await storeOptions.open(logger: logger)

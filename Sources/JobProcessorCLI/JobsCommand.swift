@@ -25,10 +25,11 @@ struct JobsCommand: AsyncParsableCommand {
         try await reportingFailures {
             let statuses = try status.map { text in
                 guard let status = JobStatus(rawValue: text) else {
-                    throw CommandFailure("--status \(text): expected one of \(JobStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw CommandFailure("--status \(UserText.escaped(text)): expected one of \(JobStatus.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 return [status]
             }
+            if let name { try UserText.requireNoControls(name, "--name") }
             guard limit >= 1 else { throw CommandFailure("--limit \(limit): expected at least 1") }
             let logger = try storeOptions.logger("job-processor.jobs")
             let opened = try await storeOptions.open(logger: logger)
@@ -55,11 +56,12 @@ enum Table {
         }.joined(separator: "\n")
     }
 
+    /// One row per job; names and errors escaped so that each row stays one line.
     static func jobs(_ jobs: [Job]) -> String {
         render(["ID", "NAME", "STATUS", "SCHEDULED", "DURATION", "ERROR"], jobs.map { job in
             [
-                "\(job.id)", job.name, job.status.rawValue, time(job.scheduledFor), job.output?.duration ?? "",
-                String((job.output?.error ?? "").prefix(60)).replacingOccurrences(of: "\n", with: " "),
+                "\(job.id)", UserText.escaped(job.name), job.status.rawValue, time(job.scheduledFor), job.output?.duration ?? "",
+                UserText.escaped(String((job.output?.error ?? "").prefix(60)).replacingOccurrences(of: "\n", with: " ")),
             ]
         })
     }

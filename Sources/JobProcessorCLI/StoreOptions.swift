@@ -17,7 +17,7 @@ struct StoreOptions: ParsableArguments {
     /// The logger commands use, at `--log-level`.
     func logger(_ label: String) throws -> Logger {
         guard let level = Logger.Level(rawValue: logLevel) else {
-            throw CommandFailure("--log-level \(logLevel): expected trace, debug, info, notice, warning, error or critical")
+            throw CommandFailure("--log-level \(UserText.escaped(logLevel)): expected trace, debug, info, notice, warning, error or critical")
         }
         var logger = Logger(label: label)
         logger.logLevel = level
@@ -29,7 +29,7 @@ struct StoreOptions: ParsableArguments {
     func open(logger: Logger) async throws -> OpenedStore {
         if store.hasPrefix("sqlite:") {
             let path = String(store.dropFirst("sqlite:".count))
-            guard !path.isEmpty else { throw CommandFailure("--store \(store): the SQLite path is empty") }
+            guard !path.isEmpty else { throw CommandFailure("--store \(UserText.escaped(store)): the SQLite path is empty") }
             do {
                 let sqlite = try SQLiteJobStore(path: path, logger: logger)
                 try await sqlite.prepare()
@@ -39,7 +39,7 @@ struct StoreOptions: ParsableArguments {
             }
         }
         guard store.hasPrefix("mongodb://") || store.hasPrefix("mongodb+srv://") else {
-            throw CommandFailure("--store \(store): expected sqlite:PATH or a mongodb:// connection string")
+            throw CommandFailure("--store \(UserText.escaped(MongoConnectionString.redacting(store))): expected sqlite:PATH or a mongodb:// connection string")
         }
         do {
             let database = try MongoDatabase.connect(MongoConnectionString(store), database: self.database)
@@ -65,26 +65,4 @@ struct OpenedStore: Sendable {
     /// For messages: which store, without secrets.
     let describe: String
     let close: @Sendable () -> Void
-}
-
-/// A command that failed for a reason the user can act on: printed as one line on standard
-/// error, exit status 1.
-struct CommandFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-extension AsyncParsableCommand {
-    /// Runs `body`, turning a ``CommandFailure`` or any other error into one line on standard
-    /// error and exit status 1.
-    func reportingFailures(_ body: () async throws -> Void) async throws {
-        do {
-            try await body()
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode.failure
-        }
-    }
 }

@@ -4,7 +4,8 @@ import Queue
 import Testing
 
 /// The command line refuses what it cannot mean (names with control characters, unknown
-/// options), each with exactly one line on standard error, a non-zero status and nothing stored.
+/// options, malformed connection strings), each with exactly one line on standard error, a
+/// non-zero status and nothing stored.
 @Suite("job-processor refuses bad input in one line")
 struct CommandLineStrictnessTests {
     /// Runs the tool on a fresh SQLite store that already exists, and expects a refusal: a
@@ -62,5 +63,59 @@ struct CommandLineStrictnessTests {
         #expect(output.stdout.isEmpty)
         #expect(output.stderr.contains(expected), "stderr: \(output.stderr)")
         #expect(output.stderr.split(separator: "\n").count == 1, "one line: \(output.stderr.debugDescription)")
+    }
+
+    /// Malformed connection strings fail before any connection, with libmongoc's reason (and
+    /// what it logged while parsing) in our one line, never in a log line of its own, and never
+    /// with the password.
+    @Test(arguments: [
+        ("mongodb://a:s3cret@/x?foo=", "Empty hostname in URI"),
+        ("mongodb://[::1", "Port could not be parsed"),
+        ("mongodb://user:s3cret@db:99999", "Port could not be parsed"),
+        ("mongodb://%zz@db", "Invalid % escape sequence"),
+        ("mongodb://db,/", "Empty hostname in URI"),
+        ("mongodb://user:s3cret/x@db", "Invalid host string in URI"),
+        ("mongodb://db/?tls=maybe", #"Unsupported value for "tls": "maybe""#),
+        ("mongodb+srv://db", "Invalid service name in URI"),
+        ("mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=300&foo=1", #"Unsupported URI option "foo" (refused rather than ignored)"#),
+        ("mongodb://127.0.0.1:9/?w=1&w=2", "Overwriting previously provided value for 'w'"),
+    ])
+    func malformedConnectionStringsFailInOneLineWithLibmongocsReason(_ uri: String, _ expected: String) async throws {
+        let output = try await CommandLineTool.run(["jobs", "--store", uri])
+        #expect(output.status == 1)
+        #expect(output.stderr.hasPrefix("error: --store "), "stderr: \(output.stderr)")
+        #expect(output.stderr.contains(expected), "stderr: \(output.stderr)")
+        #expect(output.stderr.split(separator: "\n").count == 1, "one line: \(output.stderr.debugDescription)")
+        #expect(!output.stderr.contains("s3cret"))
+    }
+
+    @Test(arguments: [
+        ("a.b", #"--database "a.b": MongoDB database names cannot hold ".""#),
+        ("", "--database: the name is empty"),
+        ("jobs\nx", #"--database "jobs\nx" holds a control character (U+000A)"#),
+        (String(repeating: "d", count: 64), "64 bytes; MongoDB takes at most 63"),
+    ])
+    func badDatabaseNamesAreRefusedBeforeConnecting(_ name: String, _ expected: String) async throws {
+        let output = try await CommandLineTool.run(["jobs", "--store", "mongodb://127.0.0.1:9/", "--database", name])
+        #expect(output.status == 1)
+        #expect(output.stderr.contains(expected), "stderr: \(output.stderr)")
+        #expect(output.stderr.split(separator: "\n").count == 1, "one line: \(output.stderr.debugDescription)")
+    }
+
+    /// On a reachable MongoDB (the test server, `MONGODB_URI`), a command that succeeds prints
+    /// nothing on standard error: libmongoc's log stays below the default level.
+    @Test func mongoDBCommandsAreSilentOnStandardError() async throws {
+        let uri = try #require(ProcessInfo.processInfo.environment["MONGODB_URI"], "run with scripts/test, which sets MONGODB_URI")
+        let database = "cli_\(ObjectId())"
+        let store = ["--store", uri, "--database", database]
+        let enqueued = try await CommandLineTool.run(["enqueue", "demo.echo", "--at", "2026-03-01T00:00:00Z"] + store)
+        #expect(enqueued.status == 0)
+        #expect(enqueued.stderr.isEmpty, "stderr: \(enqueued.stderr)")
+        let listed = try await CommandLineTool.run(["jobs", "--json"] + store)
+        #expect(listed.status == 0)
+        #expect(listed.stderr.isEmpty, "stderr: \(listed.stderr)")
+        let lines = listed.stdout.split(separator: "\n")
+        #expect(lines.count == 1, "\(listed.stdout)")
+        #expect(lines.first?.contains("2026-03-01T00:00:00") == true, "\(listed.stdout)")
     }
 }

@@ -20,7 +20,7 @@ struct CronNextCommand: AsyncParsableCommand {
     @Option(name: .long, help: "IANA time zone the expression is read in.")
     var tz: String = "UTC"
 
-    @Option(name: .long, help: "Start instant in RFC 3339, e.g. 2026-03-29T00:00:00Z (default: now).")
+    @Option(name: .long, help: "Start instant, an RFC 3339 date-time, e.g. 2026-03-29T00:00:00Z (default: now).")
     var from: String?
 
     @Option(name: .long, help: "How many occurrences to print.")
@@ -49,23 +49,13 @@ struct CronNextCommand: AsyncParsableCommand {
         }
         var start = Date()
         if let from {
-            guard let date = Self.parseRFC3339(from) else {
-                throw CommandFailure("--from \(UserText.escaped(from)): not an RFC 3339 instant (e.g. 2026-03-29T00:00:00Z)")
+            do {
+                start = try RFC3339Parser.parse(from)
+            } catch {
+                throw CommandFailure("--from \(UserText.escaped(from)): \(error)")
             }
-            start = date
         }
         return parsed.next(after: start, in: zone, count: count).map { Self.formatRFC3339($0, in: zone) }
-    }
-
-    /// RFC 3339 with or without fractional seconds.
-    static func parseRFC3339(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        if let date = formatter.date(from: text) {
-            return date
-        }
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.date(from: text)
     }
 
     /// `2026-03-29T03:00:00+02:00`: local time in `zone` and its offset at `date` (offsets

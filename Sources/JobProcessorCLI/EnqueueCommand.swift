@@ -15,7 +15,7 @@ struct EnqueueCommand: AsyncParsableCommand {
     @Option(help: "The payload: a JSON object (Extended JSON accepted).")
     var payload: String?
 
-    @Option(help: "When the job is due, RFC 3339 (default: now).")
+    @Option(help: "When the job is due: an RFC 3339 date-time, e.g. 2026-11-29T12:00:00Z or 2026-11-29T13:00:00+01:00, years 0001-9999 (default: now).")
     var at: String?
 
     @Option(help: "How many identical jobs to store.")
@@ -29,10 +29,7 @@ struct EnqueueCommand: AsyncParsableCommand {
                 do { return try ExtendedJSON.parseDocument(text) } catch { throw CommandFailure("--payload: \(error)") }
             }
             let due = try at.map { text in
-                guard let date = ISO8601DateFormatter().date(from: text) else {
-                    throw CommandFailure("--at \(UserText.escaped(text)): expected an RFC 3339 instant such as 2026-11-29T12:00:00Z")
-                }
-                return date
+                do { return try RFC3339Parser.parse(text) } catch { throw CommandFailure("--at \(UserText.escaped(text)): \(error)") }
             }
             guard count >= 1 else { throw CommandFailure("--count \(count): expected at least 1") }
             guard DemoJobs.jobs()[name] != nil else {

@@ -3,9 +3,9 @@ import Logging
 import Queue
 import Testing
 
-/// The command line refuses what it cannot mean (names with control characters, unknown
-/// options, malformed connection strings), each with exactly one line on standard error, a
-/// non-zero status and nothing stored.
+/// The command line refuses what it cannot mean (impossible dates, offsets past ±14:00, names
+/// with control characters, unknown options, malformed connection strings), each with exactly
+/// one line on standard error, a non-zero status and nothing stored.
 @Suite("job-processor refuses bad input in one line")
 struct CommandLineStrictnessTests {
     /// Runs the tool on a fresh SQLite store that already exists, and expects a refusal: a
@@ -22,6 +22,33 @@ struct CommandLineStrictnessTests {
         #expect(output.stderr.hasSuffix("\n") && output.stderr.split(separator: "\n").count == 1,
                 "one line: \(output.stderr.debugDescription)")
         #expect(try await reader.jobs(matching: JobQuery(limit: 10)).isEmpty, "nothing stored")
+    }
+
+    @Test(arguments: [
+        ("2026-02-30T00:00:00Z", "--at 2026-02-30T00:00:00Z: February 2026 has 28 days"),
+        ("2026-01-01T00:00:00+99:00", "--at 2026-01-01T00:00:00+99:00: offset +99:00 is beyond ±14:00"),
+        ("2026-01-01T00:00:00Z\nx", "--at 2026-01-01T00:00:00Z\\nx: unexpected \"\\nx\" after the time zone offset"),
+        ("2026-06-30T23:59:60Z", "second 60 (a leap second) is not accepted"),
+    ])
+    func enqueueAtAnImpossibleInstantIsRefused(_ at: String, _ expected: String) async throws {
+        try await Self.expectRefusal(["enqueue", "demo.echo", "--at", at], naming: expected)
+    }
+
+    /// Years 1 to 9999 are accepted, as MongoDB accepts them, and stored as the instant named.
+    @Test(arguments: [
+        ("0001-01-01T00:00:00Z", -62_135_596_800.0),
+        ("9999-12-31T23:59:59Z", 253_402_300_799.0),
+        ("2024-02-29t12:00:00.25+14:00", 1_709_157_600.25),
+    ])
+    func enqueueAtStoresTheInstantNamed(_ at: String, _ seconds: Double) async throws {
+        let store = TemporaryStore()
+        defer { store.remove() }
+        let output = try await CommandLineTool.run(["enqueue", "demo.echo", "--at", at, "--store", store.option])
+        #expect(output.status == 0, "stderr: \(output.stderr)")
+        let id = try #require(ObjectId(output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let reader = try SQLiteJobStore(path: store.path, logger: Logger(label: "test"))
+        let job = try #require(try await reader.job(id: id))
+        #expect(job.scheduledFor.timeIntervalSince1970 == seconds)
     }
 
     @Test(arguments: [
@@ -53,7 +80,8 @@ struct CommandLineStrictnessTests {
     }
 
     @Test(arguments: [
-        (["cron", "next", "* * * * *", "--from", "2026-01-01\n"], #"--from 2026-01-01\n: not an RFC 3339 instant"#),
+        (["cron", "next", "* * * * *", "--from", "2026-02-30T00:00:00Z"], "--from 2026-02-30T00:00:00Z: February 2026 has 28 days"),
+        (["cron", "next", "* * * * *", "--from", "2026-01-01T00:00:00Z\n"], #"--from 2026-01-01T00:00:00Z\n: unexpected "\n" after"#),
         (["cron", "next", "* * * * *", "--tz", "Europe/Paris\nx"], #"--tz "Europe/Paris\nx": not a known IANA time zone"#),
         (["cron", "next", "61 * *\n* *"], #"minute: 61 is outside 0-59 in "61 * *\n* *""#),
     ])
@@ -103,11 +131,15 @@ struct CommandLineStrictnessTests {
     }
 
     /// On a reachable MongoDB (the test server, `MONGODB_URI`), a command that succeeds prints
-    /// nothing on standard error: libmongoc's log stays below the default level.
-    @Test func mongoDBCommandsAreSilentOnStandardError() async throws {
+    /// nothing on standard error: libmongoc's log stays below the default level; and a bad
+    /// `--at` stores nothing there either.
+    @Test func mongoDBCommandsAreSilentOnStandardErrorAndBadInputStoresNothing() async throws {
         let uri = try #require(ProcessInfo.processInfo.environment["MONGODB_URI"], "run with scripts/test, which sets MONGODB_URI")
         let database = "cli_\(ObjectId())"
         let store = ["--store", uri, "--database", database]
+        let refused = try await CommandLineTool.run(["enqueue", "demo.echo", "--at", "2026-02-30T00:00:00Z"] + store)
+        #expect(refused.status == 1)
+        #expect(refused.stderr == "error: --at 2026-02-30T00:00:00Z: February 2026 has 28 days\n")
         let enqueued = try await CommandLineTool.run(["enqueue", "demo.echo", "--at", "2026-03-01T00:00:00Z"] + store)
         #expect(enqueued.status == 0)
         #expect(enqueued.stderr.isEmpty, "stderr: \(enqueued.stderr)")
@@ -115,7 +147,7 @@ struct CommandLineStrictnessTests {
         #expect(listed.status == 0)
         #expect(listed.stderr.isEmpty, "stderr: \(listed.stderr)")
         let lines = listed.stdout.split(separator: "\n")
-        #expect(lines.count == 1, "\(listed.stdout)")
+        #expect(lines.count == 1, "only the good job: \(listed.stdout)")
         #expect(lines.first?.contains("2026-03-01T00:00:00") == true, "\(listed.stdout)")
     }
 }

@@ -14,6 +14,10 @@ struct CronNextCommand: AsyncParsableCommand {
         abstract: "Print the next occurrences of a cron expression."
     )
 
+    /// The most occurrences printed (said in `--help` and the README): each is a search, and
+    /// a typo of a few zeros must not run for hours or exhaust memory.
+    static let maximumCount = 10_000
+
     @Argument(help: "The cron expression: 5 fields, 6 with leading seconds, or a macro such as @daily.")
     var expression: String
 
@@ -23,7 +27,7 @@ struct CronNextCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Start instant, an RFC 3339 date-time, e.g. 2026-03-29T00:00:00Z (default: now).")
     var from: String?
 
-    @Option(name: .long, help: "How many occurrences to print.")
+    @Option(name: .long, help: "How many occurrences to print: 1 to 10,000.")
     var count: Int = 5
 
     func run() async throws {
@@ -44,8 +48,8 @@ struct CronNextCommand: AsyncParsableCommand {
         guard let zone = TimeZone(identifier: tz) else {
             throw CommandFailure("--tz \(UserText.quoted(tz)): not a known IANA time zone")
         }
-        guard count >= 1 else {
-            throw CommandFailure("--count \(count): expected at least 1")
+        guard (1...Self.maximumCount).contains(count) else {
+            throw CommandFailure("--count \(count): expected 1 to \(Self.maximumCount)")
         }
         var start = Date()
         if let from {

@@ -15,8 +15,12 @@ struct JobsCommand: AsyncParsableCommand {
     @Option(help: "Only jobs with this name.")
     var name: String?
 
-    @Option(help: "The most jobs listed.")
+    @Option(help: "The most jobs listed: 1 to 10,000.")
     var limit: Int = 50
+
+    /// The largest `--limit` (said in `--help` and the README): a listing is for reading, and
+    /// the stores answer it in one reply.
+    static let maximumLimit = 10_000
 
     @Flag(help: "One JSON document per line (the MongoDB schema's field names).")
     var json = false
@@ -30,7 +34,9 @@ struct JobsCommand: AsyncParsableCommand {
                 return [status]
             }
             if let name { try UserText.requireNoControls(name, "--name") }
-            guard limit >= 1 else { throw CommandFailure("--limit \(limit): expected at least 1") }
+            guard (1...Self.maximumLimit).contains(limit) else {
+                throw CommandFailure("--limit \(limit): expected 1 to \(Self.maximumLimit)")
+            }
             let logger = try storeOptions.logger("job-processor.jobs")
             let opened = try await storeOptions.open(logger: logger)
             defer { opened.close() }

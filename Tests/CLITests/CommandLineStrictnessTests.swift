@@ -3,9 +3,10 @@ import Logging
 import Queue
 import Testing
 
-/// The command line refuses what it cannot mean (impossible dates, offsets past ±14:00, names
-/// with control characters, unknown options, malformed connection strings), each with exactly
-/// one line on standard error, a non-zero status and nothing stored.
+/// The command line refuses what it cannot mean (impossible dates, offsets past ±14:00, counts
+/// past their documented maximum, names with control characters, unknown options, malformed
+/// connection strings), each with exactly one line on standard error, a non-zero status and
+/// nothing stored.
 @Suite("job-processor refuses bad input in one line")
 struct CommandLineStrictnessTests {
     /// Runs the tool on a fresh SQLite store that already exists, and expects a refusal: a
@@ -51,6 +52,11 @@ struct CommandLineStrictnessTests {
         #expect(job.scheduledFor.timeIntervalSince1970 == seconds)
     }
 
+    @Test(arguments: ["100001", "1000000000000", "0", "-1"])
+    func enqueueCountBeyondTheDocumentedMaximumIsRefused(_ count: String) async throws {
+        try await Self.expectRefusal(["enqueue", "demo.echo", "--count=\(count)"], naming: "--count \(count): expected 1 to 100000")
+    }
+
     @Test(arguments: [
         (["enqueue", "demo\necho"], #"job name "demo\necho" holds a control character (U+000A)"#),
         (["enqueue", "demo.echo\u{1B}[2K"], #"job name "demo.echo\u{1B}[2K" holds a control character (U+001B)"#),
@@ -63,6 +69,18 @@ struct CommandLineStrictnessTests {
         (["worker", "--tags", "eu,gpu\n"], #"--tags "eu,gpu\n" holds a control character (U+000A)"#),
     ])
     func namesWithControlCharactersAreRefusedAndShownEscapedOnOneLine(_ arguments: [String], _ expected: String) async throws {
+        try await Self.expectRefusal(arguments, naming: expected)
+    }
+
+    @Test(arguments: [
+        (["jobs", "--limit", "10001"], "--limit 10001: expected 1 to 10000"),
+        (["jobs", "--limit", "10000000000"], "--limit 10000000000: expected 1 to 10000"),
+        (["jobs", "--limit=-5"], "--limit -5: expected 1 to 10000"),
+        (["jobs", "--limit", "0"], "--limit 0: expected 1 to 10000"),
+        (["demo", "--duration", "9223372036854775807"], "--duration 9223372036854775807: expected 1 to 86400 seconds"),
+        (["demo", "--concurrency", "0"], "--concurrency 0: expected at least 1"),
+    ])
+    func numbersOutsideTheirDocumentedRangeAreRefused(_ arguments: [String], _ expected: String) async throws {
         try await Self.expectRefusal(arguments, naming: expected)
     }
 
@@ -80,6 +98,8 @@ struct CommandLineStrictnessTests {
     }
 
     @Test(arguments: [
+        (["cron", "next", "* * * * *", "--count", "10001"], "--count 10001: expected 1 to 10000"),
+        (["cron", "next", "* * * * *", "--count", "1000000000000"], "--count 1000000000000: expected 1 to 10000"),
         (["cron", "next", "* * * * *", "--from", "2026-02-30T00:00:00Z"], "--from 2026-02-30T00:00:00Z: February 2026 has 28 days"),
         (["cron", "next", "* * * * *", "--from", "2026-01-01T00:00:00Z\n"], #"--from 2026-01-01T00:00:00Z\n: unexpected "\n" after"#),
         (["cron", "next", "* * * * *", "--tz", "Europe/Paris\nx"], #"--tz "Europe/Paris\nx": not a known IANA time zone"#),
@@ -91,6 +111,26 @@ struct CommandLineStrictnessTests {
         #expect(output.stdout.isEmpty)
         #expect(output.stderr.contains(expected), "stderr: \(output.stderr)")
         #expect(output.stderr.split(separator: "\n").count == 1, "one line: \(output.stderr.debugDescription)")
+    }
+
+    @Test func cronNextPrintsUpToItsDocumentedMaximum() async throws {
+        let output = try await CommandLineTool.run(["cron", "next", "* * * * *", "--from", "2026-01-01T00:00:00Z", "--count", "10000"])
+        #expect(output.status == 0, "stderr: \(output.stderr)")
+        let lines = output.stdout.split(separator: "\n")
+        #expect(lines.count == 10_000)
+        #expect(lines.last == "2026-01-07T22:40:00+00:00")
+    }
+
+    @Test(arguments: [
+        (["enqueue", "--help"], "1 to 100,000"),
+        (["jobs", "--help"], "1 to 10,000"),
+        (["cron", "next", "--help"], "1 to 10,000"),
+        (["demo", "--help"], "1 to 86,400"),
+    ])
+    func helpStatesTheMaximum(_ arguments: [String], _ expected: String) async throws {
+        let output = try await CommandLineTool.run(arguments)
+        #expect(output.status == 0)
+        #expect(output.stdout.contains(expected), "\(output.stdout)")
     }
 
     /// Malformed connection strings fail before any connection, with libmongoc's reason (and

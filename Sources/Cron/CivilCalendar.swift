@@ -8,9 +8,12 @@
 ///
 /// Day numbers count days since 1970-01-01 (day 0, a Thursday); "wall seconds" are
 /// `dayNumber * 86_400 + secondOfDay` in some zone's local time.
-enum CivilCalendar {
+///
+/// Package access: the command-line tool's strict date parser checks and converts dates
+/// with the same arithmetic; it is not part of the Cron library's public API.
+package enum CivilCalendar {
     /// Seconds in a civil day (wall-clock days never have leap seconds here).
-    static let secondsPerDay = 86_400
+    package static let secondsPerDay = 86_400
 
     /// A calendar date.
     struct Date: Hashable, Sendable {
@@ -30,12 +33,12 @@ enum CivilCalendar {
     }
 
     /// Whether `year` is a Gregorian leap year. O(1).
-    static func isLeapYear(_ year: Int) -> Bool {
+    package static func isLeapYear(_ year: Int) -> Bool {
         year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
     }
 
     /// The number of days in `month` (1...12) of `year`. O(1).
-    static func daysInMonth(year: Int, month: Int) -> Int {
+    package static func daysInMonth(year: Int, month: Int) -> Int {
         switch month {
         case 2: return isLeapYear(year) ? 29 : 28
         case 4, 6, 9, 11: return 30
@@ -44,7 +47,7 @@ enum CivilCalendar {
     }
 
     /// Days since 1970-01-01 for a civil date (month 1...12, day 1...31). O(1).
-    static func dayNumber(year: Int, month: Int, day: Int) -> Int {
+    package static func dayNumber(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yearOfEra = y - era * 400

@@ -6,13 +6,17 @@ import Foundation
 /// next N occurrences, one per line, in RFC 3339 with seconds and the zone's offset at that
 /// instant (`2026-03-29T03:00:00+02:00`).
 ///
-/// A bad expression, unknown zone or bad `--from` prints the error on one line to standard
-/// error and exits with status 1.
-struct CronNextCommand: ParsableCommand {
+/// A bad expression, unknown zone, bad `--from` or `--count` prints the error on one line to
+/// standard error and exits with status 1.
+struct CronNextCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "next",
         abstract: "Print the next occurrences of a cron expression."
     )
+
+    /// The most occurrences printed (said in `--help` and the README): each is a search, and
+    /// a typo of a few zeros must not run for hours or exhaust memory.
+    static let maximumCount = 10_000
 
     @Argument(help: "The cron expression: 5 fields, 6 with leading seconds, or a macro such as @daily.")
     var expression: String
@@ -20,60 +24,42 @@ struct CronNextCommand: ParsableCommand {
     @Option(name: .long, help: "IANA time zone the expression is read in.")
     var tz: String = "UTC"
 
-    @Option(name: .long, help: "Start instant in RFC 3339, e.g. 2026-03-29T00:00:00Z (default: now).")
+    @Option(name: .long, help: "Start instant, an RFC 3339 date-time, e.g. 2026-03-29T00:00:00Z (default: now).")
     var from: String?
 
-    @Option(name: .long, help: "How many occurrences to print.")
+    @Option(name: .long, help: "How many occurrences to print: 1 to 10,000.")
     var count: Int = 5
 
-    func run() throws {
-        do {
+    func run() async throws {
+        try await reportingFailures {
             for line in try occurrences() {
                 print(line)
             }
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
-            throw ExitCode.failure
         }
     }
 
-    /// A user mistake, reported as one line.
-    private struct Failure: Error {
-        let message: String
-    }
-
-    private func occurrences() throws(Failure) -> [String] {
+    private func occurrences() throws(CommandFailure) -> [String] {
         let parsed: CronExpression
         do {
             parsed = try CronExpression(expression)
         } catch {
-            throw Failure(message: error.description)
+            throw CommandFailure(error.description)
         }
         guard let zone = TimeZone(identifier: tz) else {
-            throw Failure(message: "--tz: \(tz) is not a known IANA time zone")
+            throw CommandFailure("--tz \(UserText.quoted(tz)): not a known IANA time zone")
         }
-        guard count >= 1 else {
-            throw Failure(message: "--count: \(count) is not a positive number")
+        guard (1...Self.maximumCount).contains(count) else {
+            throw CommandFailure("--count \(count): expected 1 to \(Self.maximumCount)")
         }
         var start = Date()
         if let from {
-            guard let date = Self.parseRFC3339(from) else {
-                throw Failure(message: "--from: \(from) is not an RFC 3339 instant (e.g. 2026-03-29T00:00:00Z)")
+            do {
+                start = try RFC3339Parser.parse(from)
+            } catch {
+                throw CommandFailure("--from \(UserText.escaped(from)): \(error)")
             }
-            start = date
         }
         return parsed.next(after: start, in: zone, count: count).map { Self.formatRFC3339($0, in: zone) }
-    }
-
-    /// RFC 3339 with or without fractional seconds.
-    static func parseRFC3339(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        if let date = formatter.date(from: text) {
-            return date
-        }
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.date(from: text)
     }
 
     /// `2026-03-29T03:00:00+02:00`: local time in `zone` and its offset at `date` (offsets

@@ -11,8 +11,12 @@ struct DemoCommand: AsyncParsableCommand {
 
     @OptionGroup var storeOptions: StoreOptions
 
-    @Option(help: "Seconds to run before shutting down.")
+    @Option(help: "Seconds to run before shutting down: 1 to 86,400.")
     var duration: Int = 15
+
+    /// The longest `--duration`, a day (said in `--help`): the demo is for watching, and a
+    /// longer sleep overflows the clock's nanoseconds.
+    static let maximumDuration = 86_400
 
     @Option(help: "The most jobs run at once.")
     var concurrency: Int = 8
@@ -30,7 +34,10 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingFailures {
-            guard duration >= 1, concurrency >= 1 else { throw CommandFailure("--duration and --concurrency must be at least 1") }
+            guard (1...Self.maximumDuration).contains(duration) else {
+                throw CommandFailure("--duration \(duration): expected 1 to \(Self.maximumDuration) seconds")
+            }
+            guard concurrency >= 1 else { throw CommandFailure("--concurrency \(concurrency): expected at least 1") }
             let logger = try storeOptions.logger("job-processor.demo")
             let opened = try await storeOptions.open(logger: logger)
             defer { opened.close() }

@@ -7,6 +7,10 @@ import Queue
 struct EnqueueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "enqueue", abstract: "Store a job; print its id.")
 
+    /// The most jobs one command stores (said in `--help` and the README): more is a script's
+    /// or the library's work, and a typo of a few zeros must not run for hours.
+    static let maximumCount = 100_000
+
     @OptionGroup var storeOptions: StoreOptions
 
     @Argument(help: "The job's name (one of the demo jobs: demo.echo, demo.sleep, demo.block, demo.fail, demo.cpu).")
@@ -15,27 +19,27 @@ struct EnqueueCommand: AsyncParsableCommand {
     @Option(help: "The payload: a JSON object (Extended JSON accepted).")
     var payload: String?
 
-    @Option(help: "When the job is due, RFC 3339 (default: now).")
+    @Option(help: "When the job is due: an RFC 3339 date-time, e.g. 2026-11-29T12:00:00Z or 2026-11-29T13:00:00+01:00, years 0001-9999 (default: now).")
     var at: String?
 
-    @Option(help: "How many identical jobs to store.")
+    @Option(help: "How many identical jobs to store: 1 to 100,000.")
     var count: Int = 1
 
     func run() async throws {
         try await reportingFailures {
             // Check everything that can be checked before touching the store.
+            try UserText.requireNoControls(name, "job name")
             let document = try payload.map { text in
                 do { return try ExtendedJSON.parseDocument(text) } catch { throw CommandFailure("--payload: \(error)") }
             }
             let due = try at.map { text in
-                guard let date = ISO8601DateFormatter().date(from: text) else {
-                    throw CommandFailure("--at \(text): expected an RFC 3339 instant such as 2026-11-29T12:00:00Z")
-                }
-                return date
+                do { return try RFC3339Parser.parse(text) } catch { throw CommandFailure("--at \(UserText.escaped(text)): \(error)") }
             }
-            guard count >= 1 else { throw CommandFailure("--count \(count): expected at least 1") }
+            guard (1...Self.maximumCount).contains(count) else {
+                throw CommandFailure("--count \(count): expected 1 to \(Self.maximumCount)")
+            }
             guard DemoJobs.jobs()[name] != nil else {
-                throw CommandFailure("no job named \"\(name)\" (demo jobs: \(DemoJobs.jobs().keys.sorted().joined(separator: ", ")))")
+                throw CommandFailure("no job named \(UserText.quoted(name)) (demo jobs: \(DemoJobs.jobs().keys.sorted().joined(separator: ", ")))")
             }
             let logger = try storeOptions.logger("job-processor.enqueue")
             let opened = try await storeOptions.open(logger: logger)

@@ -15,8 +15,12 @@ struct JobsCommand: AsyncParsableCommand {
     @Option(help: "Only jobs with this name.")
     var name: String?
 
-    @Option(help: "The most jobs listed.")
+    @Option(help: "The most jobs listed: 1 to 10,000.")
     var limit: Int = 50
+
+    /// The largest `--limit` (said in `--help` and the README): a listing is for reading, and
+    /// the stores answer it in one reply.
+    static let maximumLimit = 10_000
 
     @Flag(help: "One JSON document per line (the MongoDB schema's field names).")
     var json = false
@@ -25,11 +29,14 @@ struct JobsCommand: AsyncParsableCommand {
         try await reportingFailures {
             let statuses = try status.map { text in
                 guard let status = JobStatus(rawValue: text) else {
-                    throw CommandFailure("--status \(text): expected one of \(JobStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw CommandFailure("--status \(UserText.escaped(text)): expected one of \(JobStatus.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 return [status]
             }
-            guard limit >= 1 else { throw CommandFailure("--limit \(limit): expected at least 1") }
+            if let name { try UserText.requireNoControls(name, "--name") }
+            guard (1...Self.maximumLimit).contains(limit) else {
+                throw CommandFailure("--limit \(limit): expected 1 to \(Self.maximumLimit)")
+            }
             let logger = try storeOptions.logger("job-processor.jobs")
             let opened = try await storeOptions.open(logger: logger)
             defer { opened.close() }
@@ -55,11 +62,12 @@ enum Table {
         }.joined(separator: "\n")
     }
 
+    /// One row per job; names and errors escaped so that each row stays one line.
     static func jobs(_ jobs: [Job]) -> String {
         render(["ID", "NAME", "STATUS", "SCHEDULED", "DURATION", "ERROR"], jobs.map { job in
             [
-                "\(job.id)", job.name, job.status.rawValue, time(job.scheduledFor), job.output?.duration ?? "",
-                String((job.output?.error ?? "").prefix(60)).replacingOccurrences(of: "\n", with: " "),
+                "\(job.id)", UserText.escaped(job.name), job.status.rawValue, time(job.scheduledFor), job.output?.duration ?? "",
+                UserText.escaped(String((job.output?.error ?? "").prefix(60)).replacingOccurrences(of: "\n", with: " ")),
             ]
         })
     }

@@ -14,7 +14,9 @@ struct KillCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingFailures {
-            guard let jobId = ObjectId(id) else { throw CommandFailure("\(id) is not a job id (24 hexadecimal digits)") }
+            guard let jobId = ObjectId(id) else {
+                throw CommandFailure("\(UserText.quoted(id)) is not a job id (24 hexadecimal digits)")
+            }
             let logger = try storeOptions.logger("job-processor.kill")
             let opened = try await storeOptions.open(logger: logger)
             defer { opened.close() }

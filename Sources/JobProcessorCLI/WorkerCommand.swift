@@ -20,6 +20,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingFailures {
+            if let tags { try UserText.requireNoControls(tags, "--tags") }
             let logger = try storeOptions.logger("job-processor.worker")
             let opened = try await storeOptions.open(logger: logger)
             defer { opened.close() }

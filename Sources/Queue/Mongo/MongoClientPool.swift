@@ -10,26 +10,18 @@ final class MongoClientPool: @unchecked Sendable {  // the pool is thread-safe, 
     /// Commands sent through this pool.
     let commands = MongoCommandCounter()
 
-    /// libmongoc's global initialisation, run once per process (thread-safe in libmongoc 1.x,
-    /// which guards it with pthread_once), with its log lines routed to swift-log.
-    private static let initialized: Void = {
-        MongoLog.install()
-        mongoc_init()
-    }()
-
     /// Creates the pool. Connects lazily: an unreachable server is reported by the first call.
     /// - Parameters:
     ///   - maxSize: the most clients (connections) open at once: one per I/O thread is enough.
     ///   - serverSelectionTimeoutMS: how long a call waits for a reachable server when the
     ///     connection string does not say (libmongoc's default is 30 s).
     init(_ uri: MongoConnectionString, maxSize: Int, serverSelectionTimeoutMS: Int32 = 5_000) throws(MongoError) {
-        _ = Self.initialized
-        var error = bson_error_t()
-        guard let parsed = mongoc_uri_new_with_error(uri.raw, &error) else {
-            throw MongoError(.invalidURI, operation: "parsing \(uri.redacted)",
-                             message: MongoError(error, operation: "").message)
-        }
+        let (parsed, warnings) = try uri.parsed()
         defer { mongoc_uri_destroy(parsed) }
+        for warning in warnings {
+            MongoLog.logger.warning("\(warning)", metadata: ["uri": "\(uri.redacted)"])
+        }
+        var error = bson_error_t()
         if !mongoc_uri_has_option(parsed, MONGOC_URI_SERVERSELECTIONTIMEOUTMS) {
             mongoc_uri_set_option_as_int32(parsed, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, serverSelectionTimeoutMS)
         }

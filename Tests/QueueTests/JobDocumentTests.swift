@@ -28,13 +28,14 @@ struct JobDocumentTests {
         #expect(try JobDocument.decode(BSONReader.decode(bytes), operation: "test") == job)
     }
 
-    @Test func unsetFieldsAreNullAtTheTopLevelAndLeftOutOfOutput() {
+    @Test func unsetFieldsAreNullAsTheNodeVersionWritesThem() {
         let document = JobDocument.encode(Fixture.job(), exclusiveKeyField: true)
-        for field in ["payload", "output", "started_at", "ended_at", "worker_id", "cron_string"] {
+        for field in ["payload", "output", "started_at", "ended_at", "worker_id"] {
             #expect(document[field] == .null, "\(field)")
         }
+        #expect(document["cron_string"] == nil, "the Node version's simple jobs have none")
         #expect(document[JobDocument.exclusiveKey] == nil, "a concurrent job has no exclusive key")
-        #expect(JobDocument.encode(JobOutput(error: "boom")) == ["error": "boom"])
+        #expect(JobDocument.encode(JobOutput(error: "boom")) == ["duration": "--", "result": nil, "error": "boom"])
         let exclusive = JobDocument.encode(Fixture.job("report", concurrency: .exclusive), exclusiveKeyField: true)
         #expect(exclusive[JobDocument.exclusiveKey] == "report")
     }
@@ -53,9 +54,27 @@ struct JobDocumentTests {
             createdAt: Fixture.now))
     }
 
-    @Test func aNullResultIsKeptAsAResult() throws {
-        let job = try JobDocument.decode(Self.minimal.merging(["output": ["result": nil]]), operation: "test")
-        #expect(job.output?.result == .null)
+    @Test func aNullResultIsKeptAsTheResultOfAFinishedJobOnly() throws {
+        let output: BSON = ["duration": "--", "result": nil, "error": nil]
+        let finished = try JobDocument.decode(Self.minimal.merging(["status": "finished", "output": output]), operation: "test")
+        #expect(finished.output == JobOutput(result: .null), "null returned by a handler is a result")
+        let errored = try JobDocument.decode(Self.minimal.merging(["status": "errored", "output": output]), operation: "test")
+        #expect(errored.output == JobOutput(), "the Node version writes a null result and a \"--\" duration for none")
+    }
+
+    @Test func eachTypeIsWrittenWithTheFieldsOfItsNodeValidatorBranch() throws {
+        var task = Fixture.job("nightly", type: .cronTask, payload: ["ignored": true])
+        task.cronString = "0 3 * * *"
+        #expect(JobDocument.encode(task, exclusiveKeyField: false).keys == [
+            "_id", "name", "type", "status", "output", "scheduled_for", "started_at", "ended_at", "updated_at",
+            "created_at", "worker_id", "concurrency",
+        ])
+        let cron = Job(name: "nightly", type: .cron, scheduledFor: Fixture.now, updatedAt: Fixture.now,
+                       createdAt: Fixture.now, cronString: "0 3 * * *")
+        let document = JobDocument.encode(cron, exclusiveKeyField: false)
+        #expect(document.keys == ["_id", "name", "type", "status", "cron_string", "scheduled_for", "updated_at", "created_at"])
+        #expect(document["status"] == "active")
+        #expect(try JobDocument.decode(document, operation: "test").status == .pending, "read as waiting for its tick")
     }
 
     @Test(arguments: [

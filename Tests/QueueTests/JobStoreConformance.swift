@@ -74,7 +74,7 @@ enum Fixture {
     /// A job with every field set, nested payload and output included.
     static func everyField() -> Job {
         Job(
-            name: "rebuild-export", type: .cronTask, status: .finished,
+            name: "rebuild-export", type: .simple, status: .finished,
             payload: [
                 "to": "a@example.com", "tries": 3, "big": .int64(1 << 40), "ratio": 0.25, "flag": true, "nothing": nil,
                 "when": .date(at(-3600)), "ref": .objectId(ObjectId()),
@@ -82,9 +82,9 @@ enum Fixture {
             ],
             output: JobOutput(
                 duration: "1m 2s", result: ["rows": 42, "files": ["a.csv", "b.csv"]], error: "warning: slow",
-                skipMetadata: SkipMetadata(reason: "test", conflictingJobId: ObjectId(), skippedAt: at(-5))),
+                skipMetadata: SkipMetadata(reason: "other", conflictingJobId: ObjectId(), skippedAt: at(-5))),
             scheduledFor: at(-120), startedAt: at(-62), endedAt: at(0), updatedAt: at(0), createdAt: at(-180),
-            workerId: ObjectId(), sync: true, cronString: "*/5 * * * *", concurrency: .exclusive)
+            workerId: ObjectId(), sync: true, concurrency: .exclusive)
     }
 
     /// A worker seen at ``now``.

@@ -93,7 +93,7 @@ struct MongoJobStoreTests {
             let raw = try #require(try await rawJob(job.id, database))
             #expect(raw.keys == [
                 "_id", "name", "type", "status", "payload", "output", "scheduled_for", "started_at", "ended_at",
-                "updated_at", "created_at", "worker_id", "sync", "cron_string", "concurrency",
+                "updated_at", "created_at", "worker_id", "sync", "concurrency",
             ])
             #expect(raw["_id"] == .objectId(job.id) && raw["scheduled_for"] == .date(Fixture.now))
             #expect(raw["payload"] == .null && raw["worker_id"] == .null && raw["started_at"] == .null)

@@ -30,7 +30,8 @@ public struct Job: Sendable, Hashable, Identifiable {
     public var workerId: ObjectId?
     /// Whether it was added to run inline in the calling process.
     public var sync: Bool
-    /// For cron tasks: the cron expression of the tick that created it.
+    /// For a cron's own document (`type: cron`): its expression. Jobs and cron tasks have none
+    /// (the Node version's schema forbids `cron_string` on them).
     public var cronString: String?
     public var concurrency: ConcurrencyMode
 

@@ -1,14 +1,24 @@
 import Foundation
 
-/// The MongoDB form of a ``Job``: a document of `job_processor.jobs` with the seed's snake_case
-/// field names (SPEC §5), so that tools built for the Node version read ours and we read theirs.
+/// The MongoDB form of a ``Job``: a document of `job_processor.jobs` in the Node version's
+/// shape (SPEC §5; `shared/node-compat/`), so that a database can be shared with Node workers or
+/// handed back to them: every document passes the `$jsonSchema` validator the Node version
+/// installs, whose objects are all closed.
 ///
-/// Writing: every top-level field is present, unset ones as null (`payload`, `output`,
-/// `started_at`, `ended_at`, `worker_id`, `cron_string`), as the Node version stores them, so
-/// every job has the same shape. Inside `output` (and `output.skip_metadata`) only what the run
-/// produced is written. Reading accepts absent and null alike for every optional field, and
-/// defaults `sync` to false and `concurrency.mode` to `concurrent` when they are missing.
-/// `output.result` is arbitrary BSON: null there is a result, kept as `.null`.
+/// Writing, per type (the validator's three branches):
+/// - `simple`: `_id`, `name`, `type`, `status`, `payload` (or null), `output` (or null),
+///   `scheduled_for`, `started_at`, `ended_at` (or null), `updated_at`, `created_at`,
+///   `worker_id` (or null, always present), `sync`, `concurrency`.
+/// - `cron_task`: the same without `payload` and `sync`, which that branch forbids.
+/// - `cron`: `_id`, `name`, `type`, `status: "active"`, `cron_string`, `scheduled_for`,
+///   `updated_at`, `created_at`.
+/// `output` always holds `duration` (`"--"` when the run has none), `result` and `error` (null
+/// when absent), and `skip_metadata` when skipped, its `reason` one of the validator's values.
+///
+/// Reading accepts absent and null alike for every optional field, defaults `sync` to false
+/// and `concurrency.mode` to `concurrent`, and reads a cron's `active` as pending. In `output`,
+/// `"--"` reads as no duration and a null `result` as no result unless the job finished (null
+/// returned by a handler is a result, kept as `.null`).
 enum JobDocument {
     /// The field that carries the name of an active exclusive job when exclusivity is enforced by
     /// the fallback index (see ``MongoJobStore/ExclusivityEnforcement/exclusiveKeyField``).
@@ -22,43 +32,61 @@ enum JobDocument {
     /// The statuses during which an exclusive name admits no second job, as a BSON array.
     static let active: BSON = .array(JobStatus.active.map { .string($0.rawValue) })
 
-    /// The document for `job`. With `exclusiveKeyField`, an exclusive job in an active status
-    /// also gets `exclusive_key` set to its name.
+    /// The status every cron document has in the Node version's schema.
+    static let cronStatus = "active"
+    /// What `output.duration` holds for a run that has none (skipped, recovered), as the Node
+    /// version writes it.
+    static let noDuration = "--"
+    /// The `skip_metadata.reason` of a job skipped for its active exclusive twin.
+    static let exclusiveConflict = "noConcurrent_conflict"
+
+    /// The document for `job`, in its type's shape. With `exclusiveKeyField`, an exclusive job
+    /// in an active status also gets `exclusive_key` set to its name.
     static func encode(_ job: Job, exclusiveKeyField: Bool) -> BSONDocument {
+        if job.type == .cron {
+            return [
+                "_id": .objectId(job.id), "name": .string(job.name), "type": .string(JobType.cron.rawValue),
+                "status": .string(cronStatus), "cron_string": .string(job.cronString ?? ""),
+                "scheduled_for": .date(job.scheduledFor), "updated_at": .date(job.updatedAt),
+                "created_at": .date(job.createdAt),
+            ]
+        }
         var document: BSONDocument = [
             "_id": .objectId(job.id),
             "name": .string(job.name),
             "type": .string(job.type.rawValue),
             "status": .string(job.status.rawValue),
-            "payload": job.payload.map { .document($0) } ?? .null,
-            "output": job.output.map { .document(encode($0)) } ?? .null,
-            "scheduled_for": .date(job.scheduledFor),
-            "started_at": job.startedAt.map { .date($0) } ?? .null,
-            "ended_at": job.endedAt.map { .date($0) } ?? .null,
-            "updated_at": .date(job.updatedAt),
-            "created_at": .date(job.createdAt),
-            "worker_id": job.workerId.map { .objectId($0) } ?? .null,
-            "sync": .bool(job.sync),
-            "cron_string": job.cronString.map { .string($0) } ?? .null,
-            "concurrency": ["mode": .string(job.concurrency.rawValue)],
         ]
+        if job.type == .simple { document["payload"] = job.payload.map { .document($0) } ?? .null }
+        document["output"] = job.output.map { .document(encode($0)) } ?? .null
+        document["scheduled_for"] = .date(job.scheduledFor)
+        document["started_at"] = job.startedAt.map { .date($0) } ?? .null
+        document["ended_at"] = job.endedAt.map { .date($0) } ?? .null
+        document["updated_at"] = .date(job.updatedAt)
+        document["created_at"] = .date(job.createdAt)
+        document["worker_id"] = job.workerId.map { .objectId($0) } ?? .null
+        if job.type == .simple { document["sync"] = .bool(job.sync) }
+        document["concurrency"] = ["mode": .string(job.concurrency.rawValue)]
         if exclusiveKeyField, job.concurrency == .exclusive, JobStatus.active.contains(job.status) {
             document[exclusiveKey] = .string(job.name)
         }
         return document
     }
 
-    /// The `output` subdocument: only the parts the run produced.
+    /// The `output` subdocument: `duration`, `result` and `error` always (null when absent),
+    /// `skip_metadata` when skipped.
     static func encode(_ output: JobOutput) -> BSONDocument {
-        var document = BSONDocument()
-        document["duration"] = output.duration.map { .string($0) }
-        document["result"] = output.result
-        document["error"] = output.error.map { .string($0) }
+        var document: BSONDocument = [
+            "duration": .string(output.duration ?? noDuration),
+            "result": output.result ?? .null,
+            "error": output.error.map { .string($0) } ?? .null,
+        ]
         if let skip = output.skipMetadata {
-            var metadata: BSONDocument = ["reason": .string(skip.reason)]
-            metadata["conflicting_job_id"] = skip.conflictingJobId.map { .objectId($0) }
-            metadata["skipped_at"] = .date(skip.skippedAt)
-            document["skip_metadata"] = .document(metadata)
+            document["skip_metadata"] = [
+                "reason": .string(skip.reason),
+                "conflicting_job_id": skip.conflictingJobId.map { .objectId($0) } ?? .null,
+                "skipped_at": .date(skip.skippedAt),
+            ]
         }
         return document
     }
@@ -68,13 +96,18 @@ enum JobDocument {
     ///   field, when a field is missing or of the wrong type.
     static func decode(_ document: BSONDocument, operation: String) throws(JobStoreError) -> Job {
         let fields = StoredDocumentReader(document, kind: "job", operation: operation)
+        let type = try fields.value("type", as: JobType.self)
+        let status = type == .cron && fields.raw("status") == .string(cronStatus)
+            ? JobStatus.pending : try fields.value("status", as: JobStatus.self)
         return Job(
             id: try fields.objectId("_id"),
             name: try fields.string("name"),
-            type: try fields.value("type", as: JobType.self),
-            status: try fields.value("status", as: JobStatus.self),
+            type: type,
+            status: status,
             payload: try fields.optionalDocument("payload"),
-            output: try fields.nested("output").map { output throws(JobStoreError) in try decodeOutput(output) },
+            output: try fields.nested("output").map { output throws(JobStoreError) in
+                try decodeOutput(output, finished: status == .finished)
+            },
             scheduledFor: try fields.date("scheduled_for"),
             startedAt: try fields.optionalDate("started_at"),
             endedAt: try fields.optionalDate("ended_at"),
@@ -99,10 +132,13 @@ enum JobDocument {
         return try decode(reread, operation: operation)
     }
 
-    static func decodeOutput(_ output: StoredDocumentReader) throws(JobStoreError) -> JobOutput {
-        JobOutput(
-            duration: try output.optionalString("duration"),
-            result: output.raw("result"),
+    /// The output read by `output`; `finished` tells whether a null `result` is a result.
+    static func decodeOutput(_ output: StoredDocumentReader, finished: Bool) throws(JobStoreError) -> JobOutput {
+        let duration = try output.optionalString("duration")
+        let result = output.raw("result")
+        return JobOutput(
+            duration: duration == noDuration ? nil : duration,
+            result: result == .null && !finished ? nil : result,
             error: try output.optionalString("error"),
             skipMetadata: try output.nested("skip_metadata").map { skip throws(JobStoreError) in
                 SkipMetadata(

@@ -50,7 +50,7 @@ extension Scheduler {
         let runHere = scope.names.contains(name) && running.count < configuration.concurrency
         var task = Job(
             name: name, type: .cronTask, scheduledFor: due, updatedAt: now, createdAt: now,
-            cronString: cron.definition.cronString, concurrency: cron.definition.concurrency)
+            concurrency: cron.definition.concurrency)
         if runHere {
             task.status = .running
             task.workerId = workerId

@@ -46,6 +46,19 @@ enum JobRow {
         ]
     }
 
+    /// `job` as its row keeps it: dates cut to whole milliseconds, those in the payload and
+    /// output too, as the BSON they are stored in. Every field is kept, whatever the type: the
+    /// row has a column for each (MongoDB's cron tasks have no `payload`, `sync` or
+    /// `cron_string`).
+    static func asStored(_ job: Job) throws(JobStoreError) -> Job {
+        var shaped = job
+        shaped.type = .simple  // the document shape that holds every field but `cron_string`
+        var stored = try JobDocument.asStored(shaped)
+        stored.type = job.type
+        stored.cronString = job.cronString
+        return stored
+    }
+
     /// The `output` column: the BSON bytes of the MongoDB `output` subdocument, or NULL.
     static func output(_ output: JobOutput?) -> Data? {
         output.map { SQLiteValues.blob(JobDocument.encode($0)) }
@@ -98,7 +111,9 @@ enum JobRow {
         if let outputDocument {
             // The same reader as the MongoDB decoder's, so the same rules for the subdocument.
             let fields = StoredDocumentReader(["_id": .objectId(id), "output": .document(outputDocument)], kind: "job", operation: operation)
-            guard let reader = try? fields.nested("output"), let decoded = try? JobDocument.decodeOutput(reader) else { return nil }
+            guard let reader = try? fields.nested("output"),
+                  let decoded = try? JobDocument.decodeOutput(reader, finished: status == .finished)
+            else { return nil }
             output = decoded
         }
         return Job(

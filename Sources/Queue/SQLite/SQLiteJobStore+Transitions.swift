@@ -47,7 +47,7 @@ extension SQLiteJobStore {
     /// per `schedule`, 3 × 2 alternated runs of 10,000: 242 → 215 µs of CPU each, 2,596 →
     /// 2,825 jobs/s).
     private static func insertRow(_ db: Database, _ job: Job) throws -> Job {
-        let stored = try JobDocument.asStored(job)
+        let stored = try JobRow.asStored(job)
         try db.cachedStatement(sql: JobRow.insertSQL).execute(arguments: JobRow.arguments(job))
         return stored
     }

@@ -1,7 +1,8 @@
 // A worker process for the multi-process tests (Tests/QueueTests/MultiProcessTests.swift).
 //
 // Usage: QueueTestWorker --database NAME --label L --record FILE [--tags a,b] [--concurrency N]
-// MONGODB_URI names the server. Every handler run appends a line to FILE (O_APPEND, one write
+//        [--sqlite PATH]
+// MONGODB_URI names the server; with --sqlite the worker uses that SQLite file instead. Every handler run appends a line to FILE (O_APPEND, one write
 // per line, so lines from several processes never interleave):
 //   worker <label> <workerId>          once, when the worker has started
 //   run <label> <jobId> <jobName>      each time a handler starts
@@ -21,6 +22,7 @@ struct Arguments {
     var tags: [String]?
     var concurrency = 8
     var cron = false
+    var sqlite: String?
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -33,6 +35,7 @@ struct Arguments {
             case "--tags": tags = value.split(separator: ",").map(String.init)
             case "--concurrency": concurrency = Int(value) ?? 8
             case "--cron": cron = value == "yes"
+            case "--sqlite": sqlite = value
             default: fatalError("unknown argument \(flag)")
             }
         }
@@ -64,9 +67,17 @@ func runWorker() async throws {
     var logger = Logger(label: "worker.\(label)")
     logger.logLevel = .info
 
-    let database = try MongoDatabase.connect(
-        MongoConnectionString(ProcessInfo.processInfo.environment["MONGODB_URI"] ?? ""), database: arguments.database)
-    let store = MongoJobStore(database: database, logger: logger)
+    let database: MongoDatabase?
+    let store: any JobStore
+    if let path = arguments.sqlite {
+        database = nil
+        store = try SQLiteJobStore(path: path, logger: logger)
+    } else {
+        let mongo = try MongoDatabase.connect(
+            MongoConnectionString(ProcessInfo.processInfo.environment["MONGODB_URI"] ?? ""), database: arguments.database)
+        database = mongo
+        store = MongoJobStore(database: mongo, logger: logger)
+    }
 
     let recordRun: JobDefinition.Handler = { job, _ in
         record.append("run \(label) \(job.id) \(job.name)")
@@ -90,6 +101,11 @@ func runWorker() async throws {
         "chaos": JobDefinition(resumable: true, onJobExited: recordExit, handler: sleeper),
         "chaos-plain": JobDefinition(onJobExited: recordExit, handler: sleeper),
         "work": JobDefinition(handler: recordRun),
+        // Returns its payload as its result: what a store read is written back.
+        "echo": JobDefinition(onJobExited: recordExit) { job, _ in
+            record.append("run \(label) \(job.id) \(job.name)")
+            return job.payload.map { .document($0) }
+        },
         "tagged": JobDefinition(tag: "x", handler: recordRun),
         // Holds its exclusive slot until killed or `ms` elapse.
         "exclusive": JobDefinition(concurrency: .exclusive) { job, signal in
@@ -126,7 +142,7 @@ func runWorker() async throws {
     let processor = try JobProcessor(configuration)
     record.append("worker \(label) \(processor.workerId)")
     try await processor.run()
-    database.close()
+    database?.close()
 }
 
 // The loop's signalfd receives SIGTERM only if no thread accepts it: runMain blocks the signals

@@ -37,7 +37,7 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
             defer { database.close() }
             let store = MongoJobStore(
                 database: database, logger: Logger.silent,
-                exclusivity: self == .mongo ? .partialIndex : .exclusiveKeyField, retention: .fixtureSafe)
+                exclusivity: self == .mongo ? .partialIndex : .exclusiveKeyField, retention: .fixtureSafe, workerExpiry: .fixtureSafe)
             try await store.prepare()
             try await body(store)
         case .sqlite:

@@ -41,6 +41,13 @@ public final class MongoJobStore: JobStore {
     /// job). It only picks the commands, never which jobs are claimed, so one flag for every
     /// worker on the store will do. An `Atomic`: a lone flag, read and written whole.
     let previousClaimFoundJob = Atomic(false)
+    /// Whether ``prepare()`` found the Node version's `$jsonSchema` validator on the jobs
+    /// collection: every document written must then pass it (no field the Node version lacks).
+    let nodeValidator = Atomic(false)
+
+    /// Whether the Node version's validator is installed on `job_processor.jobs` (known after
+    /// ``prepare()``): the database is shared with, or handed back to, the Node version.
+    public var nodeValidatorInstalled: Bool { nodeValidator.load(ordering: .relaxed) }
 
     /// A store over `database`. Does no I/O: call ``prepare()`` before the first operation.
     /// - Parameters:
@@ -49,15 +56,22 @@ public final class MongoJobStore: JobStore {
     ///     unique index and falls back by itself when the server refuses it.
     ///   - retention: how long ended jobs are kept (a TTL index on `ended_at`; SPEC §4
     ///     "Retention"). Changing it needs the index dropped first: the server keeps the first.
+    ///   - workerExpiry: how long after its last heartbeat the server deletes a worker document
+    ///     (the TTL of the Node version's `lastSeen_1` index, 5 minutes); an index already on
+    ///     `lastSeen` keeps its own.
     public init(
         database: MongoDatabase, logger: Logger, exclusivity: ExclusivityEnforcement = .partialIndex,
-        retention: Duration = .seconds(90 * 24 * 3600)
+        retention: Duration = .seconds(90 * 24 * 3600), workerExpiry: Duration = .seconds(300)
     ) {
         self.database = database
         self.logger = logger
         enforcement = Mutex(exclusivity)
         retentionSeconds = Int(retention.components.seconds)
+        workerExpirySeconds = Int(workerExpiry.components.seconds)
     }
+
+    /// How long worker documents outlive their last heartbeat, in seconds.
+    let workerExpirySeconds: Int
 
     /// How long ended jobs are kept, in seconds.
     let retentionSeconds: Int

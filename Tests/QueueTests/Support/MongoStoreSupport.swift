@@ -11,7 +11,7 @@ func withMongoStore(
 ) async throws {
     let database = try TestMongo.database()
     defer { database.close() }
-    let store = MongoJobStore(database: database, logger: Logger.silent, exclusivity: exclusivity, retention: .fixtureSafe)
+    let store = MongoJobStore(database: database, logger: Logger.silent, exclusivity: exclusivity, retention: .fixtureSafe, workerExpiry: .fixtureSafe)
     try await store.prepare()
     try await body(store, database)
 }

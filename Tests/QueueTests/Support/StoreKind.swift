@@ -16,7 +16,7 @@ extension StoreKind {
             let database = try TestMongo.database(ioThreads: 4)
             let store = MongoJobStore(
                 database: database, logger: Logger(label: "test.store"),
-                exclusivity: self == .mongo ? .partialIndex : .exclusiveKeyField, retention: .fixtureSafe)
+                exclusivity: self == .mongo ? .partialIndex : .exclusiveKeyField, retention: .fixtureSafe, workerExpiry: .fixtureSafe)
             try await store.prepare()
             return (store, { database.close() })
         case .sqlite:

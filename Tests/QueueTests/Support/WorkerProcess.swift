@@ -22,7 +22,7 @@ final class WorkerProcess {
     /// `environment` is added to this process's own (e.g. `MONGODB_URI` for another server).
     init(
         label: String, database: String, record: String, tags: [String]? = nil, concurrency: Int = 8, cron: Bool = false,
-        environment: [String: String] = [:]
+        environment: [String: String] = [:], sqlite: String? = nil
     ) throws {
         self.label = label
         process = Process()
@@ -30,6 +30,7 @@ final class WorkerProcess {
         var arguments = ["--database", database, "--label", label, "--record", record, "--concurrency", "\(concurrency)"]
         if let tags { arguments += ["--tags", tags.joined(separator: ",")] }
         if cron { arguments += ["--cron", "yes"] }
+        if let sqlite { arguments += ["--sqlite", sqlite] }
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = FileHandle.nullDevice

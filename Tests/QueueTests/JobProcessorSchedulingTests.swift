@@ -100,6 +100,33 @@ struct JobProcessorSchedulingTests {
     }
 
     @Test(arguments: StoreKind.processorKinds)
+    func anInlineRunInAProcessWithNoWorkerIsKilledFromAnotherProcess(_ kind: StoreKind) async throws {
+        let (store, close) = try await kind.make()
+        defer { close() }
+        let started = Recorder<ObjectId>()
+        let release = JobSignal()  // the handler's way out: its own signal, or the test's at the end
+        let jobs = ["long": JobDefinition { job, signal in
+            signal.onCancel { _ = release.fire($0) }
+            started.append(job.id)
+            throw JobSignal.Cancelled(reason: await release.cancelled())
+        }]
+        let inline = try JobProcessor(.testing(store: store, jobs: jobs))
+        // Another process: a processor of its own on the same store, sharing no runtime with the
+        // first (neither runs a worker).
+        let other = try JobProcessor(.testing(store: store, jobs: jobs))
+        let run = Task { try await inline.runInline("long") }
+        let id = try await eventually("the inline handler to start") { started.all.first }
+        let owner = try #require(try await store.job(id: id)?.workerId)
+        #expect(try await other.kill(id) == .signalled(workerId: owner))
+        let killed = try? await store.waitFor(id, [.killed], timeout: .seconds(5))
+        _ = release.fire(.shutdown)  // ends the handler if the kill never reached it
+        #expect(killed != nil, "the inline job was not killed within 5 s")
+        #expect(try await run.value == .interrupted)
+        #expect(try await store.job(id: id)?.status == .killed)
+        #expect(try await store.workers().isEmpty, "the temporary inline worker is removed")
+    }
+
+    @Test(arguments: StoreKind.processorKinds)
     func aWorkerWhoseDocumentDisappearedStopsClaimingAndExits(_ kind: StoreKind) async throws {
         let (store, close) = try await kind.make()
         defer { close() }

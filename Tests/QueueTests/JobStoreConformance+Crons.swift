@@ -69,6 +69,22 @@ struct CronConformanceTests {
     }
 
     @Test(arguments: StoreKind.allCases)
+    func aTickWhosePreviousTaskIsActiveStoresItsExclusiveTaskSkippedAndEnded(_ kind: StoreKind) async throws {
+        try await kind.withStore { store throws in
+            _ = try await store.syncCrons([Self.cron("export", due: 0)], at: Fixture.now)
+            let active = try await store.insert(Fixture.job("export", concurrency: .exclusive, type: .cronTask))
+            let task = Fixture.job("export", concurrency: .exclusive, type: .cronTask, createdAt: 1)
+            let created = try #require(
+                try await store.advanceCron("export", from: Fixture.at(0), to: Fixture.at(300), creating: task))
+            #expect(created.status == .skipped)
+            #expect(created.output?.skipMetadata?.conflictingJobId == active.id)
+            #expect(created.endedAt == Fixture.at(1))
+            #expect(try await store.deleteEnded(before: Fixture.at(2)) == 1)
+            #expect(try await store.job(id: created.id) == nil)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func cronDocumentsAreNeverClaimedAsJobs(_ kind: StoreKind) async throws {
         try await kind.withStore { store throws in
             _ = try await store.syncCrons([Self.cron("nightly", due: -60)], at: Fixture.now)

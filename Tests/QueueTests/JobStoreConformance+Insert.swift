@@ -83,6 +83,21 @@ struct InsertConformanceTests {
         }
     }
 
+    @Test(arguments: StoreKind.allCases)
+    func aSkippedJobEndsWhenItIsCreatedSoThatRetentionDeletesIt(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let twin = try await store.insert(Fixture.job("report", concurrency: .exclusive))
+            let skipped = try await store.insert(Fixture.job("report", concurrency: .exclusive, createdAt: 30))
+            #expect(skipped.status == .skipped)
+            #expect(skipped.endedAt == Fixture.at(30))
+            #expect(try await store.job(id: skipped.id)?.endedAt == Fixture.at(30))
+            #expect(try await store.deleteEnded(before: Fixture.at(30)) == 0, "not before it ended")
+            #expect(try await store.deleteEnded(before: Fixture.at(31)) == 1)
+            #expect(try await store.job(id: skipped.id) == nil)
+            #expect(try await store.job(id: twin.id)?.status == .pending, "the active twin stays")
+        }
+    }
+
     @Test(arguments: StoreKind.allCases, [JobStatus.finished, .errored, .killed])
     func theExclusiveNameIsFreedOnceTheTwinEnds(_ kind: StoreKind, ending: JobStatus) async throws {
         try await kind.withStore { store in

@@ -55,6 +55,7 @@ extension MongoJobStore {
         let fields = StoredDocumentReader(twin, kind: "job", operation: operation)
         var skipped = job
         skipped.status = .skipped
+        skipped.endedAt = job.createdAt
         skipped.output = JobOutput(skipMetadata: SkipMetadata(
             reason: "an exclusive job named \(job.name) is already \(try fields.value("status", as: JobStatus.self).rawValue)",
             conflictingJobId: try fields.objectId("_id"), skippedAt: job.createdAt))

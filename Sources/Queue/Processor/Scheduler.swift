@@ -114,15 +114,17 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
 
     var workerId: ObjectId { scope.workerId }
 
-    /// Starts claiming and heartbeats. The worker document is already stored.
+    /// Starts claiming and heartbeats. The worker document is already stored. Every scheduler
+    /// checks its signals, an inline run's too: a kill from another process reaches a job only
+    /// through the signals stored for the worker running it.
     func start() {
         loop.preconditionInLoop()
         scheduleHeartbeat()
+        scheduleSignalCheck()
         pump()
         guard isWorker else { return }
         watchNewJobs()
         startCrons()
-        scheduleSignalCheck()
         applyRetention()
     }
 

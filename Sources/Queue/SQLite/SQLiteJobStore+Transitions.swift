@@ -33,6 +33,7 @@ extension SQLiteJobStore {
             else { throw error }
             var skipped = job
             skipped.status = .skipped
+            skipped.endedAt = job.createdAt
             skipped.output = JobOutput(skipMetadata: SkipMetadata(
                 reason: "an exclusive job named \(job.name) is already \(twinStatus)",
                 conflictingJobId: ObjectId(twinId), skippedAt: job.createdAt))

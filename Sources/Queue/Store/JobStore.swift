@@ -18,7 +18,9 @@ public protocol JobStore: Sendable {
     /// Stores a new job (status `pending`, or `running` for an inline job that carries its
     /// `workerId`). For an `exclusive` job whose name already has a `pending`, `running` or
     /// `paused` job, the new job is stored `skipped` instead, with `output.skip_metadata`
-    /// (reason, conflicting job id, time); the database decides, not a read-then-write.
+    /// (reason, conflicting job id, time) and `ended_at` at its `created_at` (a skipped job has
+    /// ended, so that retention deletes it like any other); the database decides, not a
+    /// read-then-write.
     /// - Returns: the job as stored.
     func insert(_ job: Job) async throws(JobStoreError) -> Job
 

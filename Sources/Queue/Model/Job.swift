@@ -81,6 +81,11 @@ public struct JobOutput: Sendable, Hashable {
 
 /// Why a job was stored `skipped`: an exclusive twin was active when it was created.
 public struct SkipMetadata: Sendable, Hashable {
+    /// The reason of a job skipped because an exclusive job of its name was active, as the Node
+    /// version's schema spells it (its only other reason is `other`).
+    public static let exclusiveConflict = "noConcurrent_conflict"
+
+    /// Why: ``exclusiveConflict``, or `other`.
     public var reason: String
     public var conflictingJobId: ObjectId?
     public var skippedAt: Date

@@ -37,8 +37,6 @@ enum JobDocument {
     /// What `output.duration` holds for a run that has none (skipped, recovered), as the Node
     /// version writes it.
     static let noDuration = "--"
-    /// The `skip_metadata.reason` of a job skipped for its active exclusive twin.
-    static let exclusiveConflict = "noConcurrent_conflict"
 
     /// The document for `job`, in its type's shape. With `exclusiveKeyField`, an exclusive job
     /// in an active status also gets `exclusive_key` set to its name.

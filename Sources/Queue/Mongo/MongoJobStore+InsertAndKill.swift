@@ -57,7 +57,7 @@ extension MongoJobStore {
         skipped.status = .skipped
         skipped.endedAt = job.createdAt
         skipped.output = JobOutput(skipMetadata: SkipMetadata(
-            reason: "an exclusive job named \(job.name) is already \(try fields.value("status", as: JobStatus.self).rawValue)",
+            reason: SkipMetadata.exclusiveConflict,
             conflictingJobId: try fields.objectId("_id"), skippedAt: job.createdAt))
         let document = JobDocument.encode(skipped, exclusiveKeyField: false)
         try await onJobs(operation) { jobs throws(MongoError) in try jobs.insertOne(document) }

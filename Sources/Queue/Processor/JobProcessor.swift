@@ -45,6 +45,13 @@ public final class JobProcessor: Service, Sendable {
     /// ``stop()``; returns once the worker has shut down.
     public func run() async throws {
         do { try await store.prepare() } catch { throw QueueError(error) }
+        if let mongo = store as? MongoJobStore, mongo.nodeValidatorInstalled,
+           configuration.deadWorkerTimeout < .seconds(90)
+        {
+            logger.warning(
+                "this database is the Node version's, whose workers beat every 30 s: with this dead-worker timeout they would be declared dead (see QueueConfiguration.useNodeVersionDefaults())",
+                metadata: ["deadWorkerTimeout": "\(configuration.deadWorkerTimeout)"])
+        }
         let runtime = try await ProcessorRuntime.start(configuration, workerId: workerId, claiming: true, cpuPool: cpuPool)
         let stopEarly = phase.withLock { phase in
             if case .stopRequested = phase { return true }

@@ -61,6 +61,17 @@ public struct QueueConfiguration: Sendable {
         self.workerTags = workerTags
     }
 
+    /// Switches to the Node version's defaults where ours differ, for a fleet that shares its
+    /// database with Node workers or moves from them (README, "Moving from the Node version"):
+    /// crons without a zone run in Europe/Paris; a worker beats every 30 s and is dead after
+    /// 5 minutes without a beat (with our 10 s, Node workers, which beat every 30 s, would be
+    /// declared dead and their jobs taken over).
+    public mutating func useNodeVersionDefaults() {
+        defaultTimeZone = TimeZone(identifier: "Europe/Paris")!
+        heartbeatInterval = .seconds(30)
+        deadWorkerTimeout = .seconds(300)
+    }
+
     /// Checks the configuration; called by the processor before it starts.
     func validate() throws(QueueError) {
         if let workerTags, workerTags.isEmpty {

@@ -23,19 +23,18 @@ extension SQLiteJobStore {
                 throw JobStoreError(.invalidJob, operation: operation, reason: "a job with this id is already stored")
             }
             let twinSQL = """
-                SELECT id, status FROM jobs
+                SELECT id FROM jobs
                 WHERE name = ? AND concurrency_mode = 'exclusive' AND status IN \(SQLiteSchema.active) LIMIT 1
                 """
             guard job.concurrency == .exclusive,
                   let twin = try Row.fetchOne(db, sql: twinSQL, arguments: [job.name]),
-                  case .string(let twinId) = (twin["id"] as DatabaseValue).storage,
-                  case .string(let twinStatus) = (twin["status"] as DatabaseValue).storage
+                  case .string(let twinId) = (twin["id"] as DatabaseValue).storage
             else { throw error }
             var skipped = job
             skipped.status = .skipped
             skipped.endedAt = job.createdAt
             skipped.output = JobOutput(skipMetadata: SkipMetadata(
-                reason: "an exclusive job named \(job.name) is already \(twinStatus)",
+                reason: SkipMetadata.exclusiveConflict,
                 conflictingJobId: ObjectId(twinId), skippedAt: job.createdAt))
             return try insertRow(db, skipped)
         }

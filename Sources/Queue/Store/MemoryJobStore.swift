@@ -147,7 +147,7 @@ public final class MemoryJobStore: JobStore {
                 stored.status = .skipped
                 stored.endedAt = job.createdAt
                 stored.output = JobOutput(skipMetadata: SkipMetadata(
-                    reason: "an exclusive job named \(job.name) is already \(twin.status.rawValue)",
+                    reason: SkipMetadata.exclusiveConflict,
                     conflictingJobId: twin.id, skippedAt: job.createdAt))
             }
             guard state.insert(stored) else {

@@ -67,10 +67,11 @@ extension Scheduler {
     /// whose reply was lost in an outage, which nothing else would ever end while this worker
     /// lives (SPEC §7). Runs in place of a claim, so that no claim of this worker can take a
     /// job meanwhile; inline runs (`sync`) are started by their own call, never by a claim, and
-    /// are left alone.
+    /// the tasks of cron ticks under way are the ticks' (``cronTicksUnderWay``): both are left
+    /// alone.
     func reconcile() {
         claiming = true
-        let known = unrecordedEndings.union(running.keys)
+        let known = unrecordedEndings.union(running.keys).union(cronTicksUnderWay)
         let (store, workerId, logger) = (store, workerId, logger)
         perform({ () async throws(JobStoreError) -> Int in
             var released = 0

@@ -12,6 +12,18 @@ struct CronConformanceTests {
         Fixture.job(name, due: due, type: .cronTask)
     }
 
+    /// The task of cron `name`'s tick at `due` as a worker makes it at `createdAt`: stored
+    /// `running` for `worker` when that worker will run it itself, `pending` without one.
+    static func task(_ name: String, due: Double, createdAt: Double, runningOn worker: ObjectId?) -> Job {
+        Fixture.job(name, due: due, status: worker == nil ? .pending : .running, type: .cronTask, createdAt: createdAt,
+                    workerId: worker)
+    }
+
+    /// The cron tasks of `name`, as stored.
+    static func tasks(_ name: String, in store: any JobStore) async throws -> [Job] {
+        try await store.jobs(matching: JobQuery(names: [name], types: [.cronTask]))
+    }
+
     @Test(arguments: StoreKind.allCases)
     func declaringCronsCreatesOneDocumentEachAndKeepsTheirDueTimes(_ kind: StoreKind) async throws {
         try await kind.withStore { store throws in
@@ -65,6 +77,82 @@ struct CronConformanceTests {
             #expect(created.count == 1)
             #expect(try await store.crons().first?.scheduledFor == Fixture.at(300))
             #expect(try await store.jobs(matching: JobQuery(names: ["tick"], types: [.cronTask])).count == 1)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func exactlyOneCallerTakesATickWhoseTaskEachWouldRunItself(_ kind: StoreKind) async throws {
+        try await kind.withStore(connections: 4) { store throws in
+            _ = try await store.syncCrons([Self.cron("tick", due: 0)], at: Fixture.now)
+            let created = try await withThrowingTaskGroup(of: Job?.self) { group in
+                for _ in 0..<6 {
+                    group.addTask {
+                        try await store.advanceCron(
+                            "tick", from: Fixture.at(0), to: Fixture.at(300),
+                            creating: Self.task("tick", due: 0, createdAt: 0, runningOn: ObjectId()))
+                    }
+                }
+                return try await group.reduce(into: [Job]()) { if let job = $1 { $0.append(job) } }
+            }
+            #expect(created.count == 1)
+            #expect(try await Self.tasks("tick", in: store) == created, "stored running for the caller that got it")
+            #expect(try await store.crons().first?.scheduledFor == Fixture.at(300))
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aTickTakenAgainByItsWorkerStoresOneTaskAndGivesThatWorkerItsRunningTaskBack(_ kind: StoreKind) async throws {
+        try await kind.withStore { store throws in
+            _ = try await store.syncCrons([Self.cron("tick", due: 0)], at: Fixture.now)
+            let worker = ObjectId()
+            let first = try #require(try await store.advanceCron(
+                "tick", from: Fixture.at(0), to: Fixture.at(300), creating: Self.task("tick", due: 0, createdAt: 0, runningOn: worker)))
+            // Its caller did not learn that it went through (a lost reply) and tries again, as
+            // a retry does: with a task made anew.
+            let again = try await store.advanceCron(
+                "tick", from: Fixture.at(0), to: Fixture.at(300), creating: Self.task("tick", due: 0, createdAt: 1, runningOn: worker))
+            #expect(again == first, "the worker the task runs for gets it back: no one else may run it")
+            #expect(first.id == ObjectId(cronTick: "tick", due: Fixture.at(0)))
+            let late = try await store.advanceCron(
+                "tick", from: Fixture.at(0), to: Fixture.at(300),
+                creating: Self.task("tick", due: 0, createdAt: 2, runningOn: ObjectId()))
+            #expect(late == nil, "another worker late for the tick gets nothing")
+            let pending = try await store.advanceCron(
+                "tick", from: Fixture.at(0), to: Fixture.at(300), creating: Self.task("tick", due: 0, createdAt: 3, runningOn: nil))
+            #expect(pending == nil)
+            #expect(try await Self.tasks("tick", in: store) == [first])
+            #expect(try await store.crons().first?.scheduledFor == Fixture.at(300))
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aTickTakesTheTaskAnEarlierAttemptStoredBeforeItCouldMoveTheCron(_ kind: StoreKind) async throws {
+        try await kind.withStore { store throws in
+            _ = try await store.syncCrons([Self.cron("tick", due: 0)], at: Fixture.now)
+            // What an attempt that failed between storing the task and moving the cron leaves.
+            var earlier = Self.task("tick", due: 0, createdAt: 0, runningOn: nil)
+            earlier.id = ObjectId(cronTick: "tick", due: Fixture.at(0))
+            let stored = try await store.insert(earlier)
+            let taken = try await store.advanceCron(
+                "tick", from: Fixture.at(0), to: Fixture.at(300), creating: Self.task("tick", due: 0, createdAt: 1, runningOn: nil))
+            #expect(taken == stored)
+            #expect(try await store.crons().first?.scheduledFor == Fixture.at(300))
+            let again = try await store.advanceCron(
+                "tick", from: Fixture.at(0), to: Fixture.at(300), creating: Self.task("tick", due: 0, createdAt: 2, runningOn: nil))
+            #expect(again == nil)
+            #expect(try await Self.tasks("tick", in: store) == [stored])
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aTickOfACronThatIsNoLongerAtItsDueTimeStoresNothing(_ kind: StoreKind) async throws {
+        try await kind.withStore { store throws in
+            _ = try await store.syncCrons([Self.cron("tick", due: 60)], at: Fixture.now)
+            let taken = try await store.advanceCron(
+                "tick", from: Fixture.at(0), to: Fixture.at(300), creating: Self.task("tick", due: 0, createdAt: 1, runningOn: ObjectId()))
+            #expect(taken == nil)
+            #expect(try await Self.tasks("tick", in: store).isEmpty)
+            #expect(try await store.crons().first?.scheduledFor == Fixture.at(60))
         }
     }
 

@@ -77,7 +77,7 @@ struct InsertConformanceTests {
             let skip = try #require(stored.output?.skipMetadata)
             #expect(skip.conflictingJobId == twin.id)
             #expect(skip.skippedAt == job.createdAt)
-            #expect(skip.reason.contains(twinStatus.rawValue))
+            #expect(skip.reason == SkipMetadata.exclusiveConflict, "the Node version's reason")
             #expect(try await store.job(id: job.id) == stored)
             #expect(try await store.job(id: twin.id)?.status == twinStatus)
         }

@@ -59,7 +59,8 @@ enum Fixture {
     /// `now` moved by `seconds`.
     static func at(_ seconds: Double) -> Date { now.addingTimeInterval(seconds) }
 
-    /// A new pending job as the application creates it, due `due` seconds from ``now``.
+    /// A new pending job as the application creates it, due `due` seconds from ``now``; a
+    /// `running` one is an inline run (`sync`), unless it is a cron task, which has no `sync`.
     static func job(
         _ name: String = "send-mail", due: Double = 0, status: JobStatus = .pending,
         concurrency: ConcurrencyMode = .concurrent, type: JobType = .simple, createdAt: Double = 0,
@@ -68,7 +69,7 @@ enum Fixture {
         Job(
             name: name, type: type, status: status, payload: payload, scheduledFor: at(due),
             startedAt: status == .running ? at(createdAt) : nil, updatedAt: at(createdAt), createdAt: at(createdAt),
-            workerId: workerId, sync: status == .running, concurrency: concurrency)
+            workerId: workerId, sync: status == .running && type == .simple, concurrency: concurrency)
     }
 
     /// A job with every field set, nested payload and output included.

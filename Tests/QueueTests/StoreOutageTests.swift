@@ -103,6 +103,36 @@ struct StoreOutageTests {
         #expect(runs.all == [job.id], "released, claimed again, run once")
     }
 
+    @Test(arguments: [StoreKind.memory, .sqlite])
+    func aCronTickWhoseReplyWasLostRunsItsTaskOnceWhenTakenAgain(_ kind: StoreKind) async throws {
+        let (base, close) = try await kind.make()
+        defer { close() }
+        let store = FaultyStore(base)
+        let runs = Recorder<ObjectId>()
+        store.lostReplies = [.advanceCron]
+        var configuration = QueueConfiguration.testing(store: store, jobs: [:], crons: [
+            "every-second": CronDefinition("* * * * * *") { _, task in
+                runs.append(task.id)
+                return nil
+            },
+        ])
+        configuration.logger = Logger.silent
+        let worker = try RunningProcessor(configuration)
+        // The first tick is taken (its task stored for this worker to run, the cron moved), but
+        // the worker is told that it failed.
+        let lost = try await eventually("a tick whose reply was lost") {
+            store.failedCalls >= 1
+                ? try await base.jobs(matching: JobQuery(names: ["every-second"], types: [.cronTask])).first : nil
+        }
+        store.lostReplies = []
+        let ended = try? await base.waitFor(lost.id, [.finished, .errored, .killed], timeout: .seconds(5))
+        try await worker.stop()
+        #expect(ended?.status == .finished, "the task of the lost reply never ran")
+        #expect(runs.all.filter { $0 == lost.id }.count == 1)
+        let ticks = try await base.jobs(matching: JobQuery(names: ["every-second"], types: [.cronTask])).map(\.scheduledFor)
+        #expect(Set(ticks).count == ticks.count, "one task per tick")
+    }
+
     @Test func anOutageIsLoggedOnceWhenItBeginsAndOnceWhenItEndsNotAtEveryRetry() async throws {
         let store = FaultyStore(MemoryJobStore())
         let logs = RecordingLogHandler.Records()

@@ -41,17 +41,43 @@ extension MongoJobStore {
         return try await crons()
     }
 
-    /// One compare-and-set `update` of `scheduled_for` from `due` to `next`, then, for the one
-    /// caller whose update matched, the task's insert.
+    /// Three commands while the cron is at `due`: a `find` that checks it is, the task's
+    /// insert under the tick's id (a duplicate key: an earlier attempt stored it, and it is
+    /// read), then the compare-and-set `update` of `scheduled_for` from `due` to `next`. The task
+    /// goes first so that no failure leaves a moved cron without its task; the check, so that a
+    /// timer armed on a due time the cron no longer has stores nothing. When the cron is not at
+    /// `due`, one read of the tick's task, which the caller may still own (its earlier attempt
+    /// moved the cron and lost the reply). A task that cannot be read is logged and the tick
+    /// goes on without it (nil): taking the tick again would meet it again.
     public func advanceCron(_ name: String, from due: Date, to next: Date, creating task: Job) async throws(JobStoreError) -> Job? {
-        let filter: BSONDocument = [
+        let operation = "advance cron \(name)"
+        let task = CronTick.task(task, of: name, due: due)
+        let atDue: BSONDocument = [
             "type": .string(JobType.cron.rawValue), "name": .string(name), "scheduled_for": .date(due),
         ]
-        let result = try await onJobs("advance cron \(name)") { jobs throws(MongoError) in
-            try jobs.updateOne(filter, ["$set": ["scheduled_for": .date(next), "updated_at": .date(task.createdAt)]])
+        let isAtDue = try await onJobs(operation) { jobs throws(MongoError) in
+            try !jobs.find(atDue, limit: 1, projection: ["_id": 1]).isEmpty
         }
-        guard result.modified == 1 else { return nil }
-        return try await insert(task)
+        var inserted: Job?
+        var moved = false
+        if isAtDue {
+            inserted = try await store(task, operation: operation)
+            let result = try await onJobs(operation) { jobs throws(MongoError) in
+                try jobs.updateOne(atDue, ["$set": ["scheduled_for": .date(next), "updated_at": .date(task.createdAt)]])
+            }
+            moved = result.modified == 1
+        }
+        let stored: Job?
+        if let inserted {
+            stored = inserted
+        } else {
+            do throws(JobStoreError) { stored = try await job(id: task.id) } catch where error.code == .invalidDocument {
+                logger.error("the task of a cron tick cannot be read; the tick goes on without it", metadata: ["error": "\(error)"])
+                return nil
+            }
+        }
+        guard let stored else { return nil }
+        return CronTick.owns(stored, attempt: task, movedCron: moved) ? stored : nil
     }
 
     /// One `find` of every cron document.

@@ -20,6 +20,15 @@ extension MongoJobStore {
     /// more commands). If the twin ended in between, the insert is tried again.
     public func insert(_ job: Job) async throws(JobStoreError) -> Job {
         let operation = "insert job \(job.id)"
+        guard let stored = try await store(job, operation: operation) else {
+            throw JobStoreError(.invalidJob, operation: operation, reason: "a job with this id is already stored")
+        }
+        return stored
+    }
+
+    /// ``insert(_:)``, returning nil instead of throwing when a job with this id is stored (a
+    /// cron tick's task that an earlier attempt stored).
+    func store(_ job: Job, operation: String) async throws(JobStoreError) -> Job? {
         let document = JobDocument.encode(job, exclusiveKeyField: usesExclusiveKey)
         let twinFilter = job.concurrency == .exclusive && JobStatus.active.contains(job.status)
             ? exclusiveTwinFilter(job.name) : nil
@@ -42,7 +51,7 @@ extension MongoJobStore {
             case .conflict(let twin):
                 return try await insertSkipped(job, twin: twin, operation: operation)
             case .duplicateId:
-                throw JobStoreError(.invalidJob, operation: operation, reason: "a job with this id is already stored")
+                return nil
             case .twinEnded:
                 continue
             }
@@ -50,8 +59,10 @@ extension MongoJobStore {
         throw JobStoreError(.database, operation: operation, reason: "the exclusive name kept changing hands; gave up")
     }
 
-    /// Stores `job` as `skipped` because of the active `twin` (SPEC §4, "Exclusive").
-    private func insertSkipped(_ job: Job, twin: BSONDocument, operation: String) async throws(JobStoreError) -> Job {
+    /// Stores `job` as `skipped` because of the active `twin` (SPEC §4, "Exclusive"); nil when
+    /// a job with its id is stored (the skipped document is in no unique index but `_id`'s):
+    /// another attempt at the same cron tick stored it meanwhile.
+    private func insertSkipped(_ job: Job, twin: BSONDocument, operation: String) async throws(JobStoreError) -> Job? {
         let fields = StoredDocumentReader(twin, kind: "job", operation: operation)
         var skipped = job
         skipped.status = .skipped
@@ -60,8 +71,15 @@ extension MongoJobStore {
             reason: SkipMetadata.exclusiveConflict,
             conflictingJobId: try fields.objectId("_id"), skippedAt: job.createdAt))
         let document = JobDocument.encode(skipped, exclusiveKeyField: false)
-        try await onJobs(operation) { jobs throws(MongoError) in try jobs.insertOne(document) }
-        return try JobDocument.asStored(skipped)
+        let inserted = try await onJobs(operation) { jobs throws(MongoError) -> Bool in
+            do throws(MongoError) {
+                try jobs.insertOne(document)
+                return true
+            } catch where error.code == .duplicateKey {
+                return false
+            }
+        }
+        return inserted ? try JobDocument.asStored(skipped) : nil
     }
 
     /// The active job of exclusive name `name`, as the unique index in effect sees it.

@@ -67,39 +67,52 @@ extension Scheduler {
     /// whose reply was lost in an outage, which nothing else would ever end while this worker
     /// lives (SPEC §7). Runs in place of a claim, so that no claim of this worker can take a
     /// job meanwhile; inline runs (`sync`) are started by their own call, never by a claim, and
-    /// are left alone.
+    /// the tasks of cron ticks under way are the ticks' (``cronTicksUnderWay``): both are left
+    /// alone. What this worker knows is read on the loop after the store's list came back, so
+    /// that a job it learnt of while the list was read is never released.
     func reconcile() {
         claiming = true
-        let known = unrecordedEndings.union(running.keys)
+        let (store, workerId) = (store, workerId)
+        perform({ () async throws(JobStoreError) in
+            try await store.runningJobs(.ownedBy(workerId), limit: Self.recoveryBatch)
+        }) { result in
+            switch result {
+            case .success(let listed):
+                let known = self.unrecordedEndings.union(self.running.keys).union(self.cronTicksUnderWay)
+                self.release(listed.filter { !known.contains($0.id) && !$0.sync }.map(\.id))
+            case .failure(let error):
+                self.claiming = false
+                self.storeFailed(error, "could not look for jobs claimed while the store was failing")
+                self.armPoll(after: self.claimBackoff.failed(random: Double.random(in: 0..<1)))
+                self.flushEndings()
+            }
+        }
+    }
+
+    /// The second half of ``reconcile()``: puts `ids` back to `pending`, then claims again.
+    private func release(_ ids: [ObjectId]) {
         let (store, workerId, logger) = (store, workerId, logger)
         perform({ () async throws(JobStoreError) -> Int in
             var released = 0
-            for job in try await store.runningJobs(.ownedBy(workerId), limit: Self.recoveryBatch)
-            where !known.contains(job.id) && !job.sync {
+            for id in ids {
                 do throws(JobStoreError) {
-                    if try await store.finish(job.id, by: workerId, as: .pending, output: nil, at: Date()) != nil {
+                    if try await store.finish(id, by: workerId, as: .pending, output: nil, at: Date()) != nil {
                         released += 1
                     }
                 } catch {
                     logger.error("could not release a job claimed while the store was failing",
-                                 metadata: ["job": "\(job.id)", "error": "\(error)"])
+                                 metadata: ["job": "\(id)", "error": "\(error)"])
                 }
             }
             return released
         }) { result in
             self.claiming = false
-            switch result {
-            case .success(let released):
-                self.needsReconcile = false
-                if released > 0 {
-                    self.logger.notice("released jobs whose claim was lost while the store was failing",
-                                       metadata: ["count": "\(released)"])
-                }
-                self.pump()
-            case .failure(let error):
-                self.storeFailed(error, "could not look for jobs claimed while the store was failing")
-                self.armPoll(after: self.claimBackoff.failed(random: Double.random(in: 0..<1)))
+            self.needsReconcile = false
+            if case .success(let released) = result, released > 0 {
+                self.logger.notice("released jobs whose claim was lost while the store was failing",
+                                   metadata: ["count": "\(released)"])
             }
+            self.pump()
             self.flushEndings()
         }
     }

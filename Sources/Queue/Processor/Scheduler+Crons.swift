@@ -35,11 +35,16 @@ extension Scheduler {
         }
     }
 
-    /// Takes the tick `due` of cron `name`: the store's compare-and-set decides which worker
-    /// creates the task. The winner runs the task itself at once when its tags allow and a slot
-    /// is free (no claim round trip, so the task starts on time); otherwise the task is stored
-    /// pending for any worker to claim. The next tick is the first after now, so ticks missed
-    /// while every worker was down give one task, not a burst.
+    /// Takes the tick `due` of cron `name`: the store decides which worker owns it. The worker
+    /// runs the task itself at once when its tags allow and a slot is free (the task is stored
+    /// `running` for it: no claim round trip, so the task starts on time); otherwise the task
+    /// is stored pending for any worker to claim. The next tick is the first after now, so
+    /// ticks missed while every worker was down give one task, not a burst.
+    ///
+    /// A failed tick is taken again later, with a task made anew: the store keeps one task per
+    /// tick (its id is the tick's) and hands a task stored `running` for this worker back to
+    /// it, whatever the failed call had done. Such a task is started here unless this worker
+    /// already runs it (it claimed it when another worker's attempt had stored it pending).
     private func tick(_ name: String, due: Date) {
         guard phase == .running, let cron = crons.first(where: { $0.name == name }) else { return }
         let now = Date()
@@ -49,26 +54,26 @@ extension Scheduler {
         }
         let runHere = scope.names.contains(name) && running.count < configuration.concurrency
         var task = Job(
-            name: name, type: .cronTask, scheduledFor: due, updatedAt: now, createdAt: now,
-            concurrency: cron.definition.concurrency)
+            id: ObjectId(cronTick: name, due: due), name: name, type: .cronTask, scheduledFor: due, updatedAt: now,
+            createdAt: now, concurrency: cron.definition.concurrency)
         if runHere {
             task.status = .running
             task.workerId = workerId
             task.startedAt = now
         }
         let (store, newTask) = (store, task)
+        cronTicksUnderWay.insert(task.id)
         perform({ () async throws(JobStoreError) in
             try await store.advanceCron(name, from: due, to: next, creating: newTask)
         }) { result in
+            if case .success = result { self.cronTicksUnderWay.remove(newTask.id) }
             switch result {
             case .success(let created?):
                 self.cronMisses[name] = 0
                 self.logger.debug("cron tick", metadata: ["cron": "\(name)", "task": "\(created.id)",
                                                          "status": "\(created.status.rawValue)"])
-                if created.status == .running, self.phase == .running {
-                    self.start(created)
-                } else if created.status == .running {
-                    self.release(created)
+                if created.status == .running, created.workerId == self.workerId, !self.runsOrRan(created.id) {
+                    if self.phase == .running { self.start(created) } else { self.release(created) }
                 } else if created.status == .pending {
                     self.wake(at: created.scheduledFor)
                 }
@@ -84,6 +89,11 @@ extension Scheduler {
                 self.retryLater { self.tick(name, due: due) }
             }
         }
+    }
+
+    /// Whether this worker runs the job, or ran it and has not recorded its ending yet.
+    private func runsOrRan(_ id: ObjectId) -> Bool {
+        running[id] != nil || unrecordedEndings.contains(id)
     }
 
     /// Another worker took the tick (or the cron changed): arm on the stored due time.

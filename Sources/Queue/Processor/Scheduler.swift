@@ -80,6 +80,9 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
     var cronTimers: [String: TimerHandle] = [:]
     /// Consecutive ticks another worker took, per cron (see `tick`).
     var cronMisses: [String: Int] = [:]
+    /// The task ids of cron ticks taken and not answered yet (in flight, or failed and waiting
+    /// to be taken again): ``reconcile()`` leaves their tasks alone, for the tick gets them back.
+    var cronTicksUnderWay: Set<ObjectId> = []
     /// The next check for kill signals.
     var signalTimer: TimerHandle?
     /// The next deletion of old jobs.

@@ -37,19 +37,33 @@ extension SQLiteJobStore {
     }
 
     /// One transaction: the compare-and-set `UPDATE` of the cron's `scheduled_for` from `due`
-    /// to `next`; when it changed the row, the task's insert. The write lock makes exactly one
-    /// caller see the row at `due`, and a failed insert undoes the move.
+    /// to `next`, the read of the tick's task by primary key, and, when the cron moved and the
+    /// tick has no task, the task's insert. The write lock makes exactly one caller see the row
+    /// at `due`, and a failed insert undoes the move. A stored task that cannot be read is
+    /// logged and the tick goes on without it (nil): taking the tick again would meet it again.
     public func advanceCron(_ name: String, from due: Date, to next: Date, creating task: Job) async throws(JobStoreError) -> Job? {
         let operation = "advance cron \(name)"
+        let task = CronTick.task(task, of: name, due: due)
         let arguments: StatementArguments = [
             SQLiteValues.milliseconds(next), SQLiteValues.milliseconds(task.createdAt), name, SQLiteValues.milliseconds(due),
         ]
-        return try await write(operation) { db -> Job? in
+        let taken = try await write(operation) { db -> Result<Job?, JobStoreError> in
             try db.execute(
                 sql: "UPDATE jobs SET scheduled_for = ?, updated_at = ? WHERE type = 'cron' AND name = ? AND scheduled_for = ?",
                 arguments: arguments)
-            guard db.changesCount == 1 else { return nil }
-            return try Self.insert(db, task, operation: operation)
+            let moved = db.changesCount == 1
+            let id = task.id.description.databaseValue
+            if let stored = try Self.readJobs(db, ids: [id], operation: operation)[id] {
+                return stored.map { CronTick.owns($0, attempt: task, movedCron: moved) ? $0 : nil }
+            }
+            return .success(moved ? try Self.insert(db, task, operation: operation) : nil)
+        }
+        switch taken {
+        case .success(let job):
+            return job
+        case .failure(let error):
+            logger.error("the task of a cron tick cannot be read; the tick goes on without it", metadata: ["error": "\(error)"])
+            return nil
         }
     }
 

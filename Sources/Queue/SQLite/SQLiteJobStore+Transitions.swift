@@ -142,7 +142,7 @@ extension SQLiteJobStore {
     /// as a `VALUES` list, each looked up by primary key (SQLite reads such a list as it goes,
     /// with no temporary b-tree, where `id IN (...)` would build one), each row decoded
     /// straight from the statement, without a copy.
-    private static func readJobs(
+    static func readJobs(
         _ db: Database, ids: [DatabaseValue], operation: String
     ) throws -> [DatabaseValue: Result<Job, JobStoreError>] {
         guard !ids.isEmpty else { return [:] }

@@ -102,11 +102,24 @@ public protocol JobStore: Sendable {
     /// - Returns: every stored cron after the change.
     func syncCrons(_ declared: [CronRecord], at now: Date) async throws(JobStoreError) -> [CronRecord]
 
-    /// Takes one tick of cron `name`: atomically moves its `scheduled_for` from `due` to `next`
-    /// and, if this call made the move, stores `task` (a `cron_task`, subject to exclusivity like
-    /// any job). Exactly one caller across the fleet gets the tick.
-    /// - Returns: the stored task, or nil when the cron was not at `due` (another worker took
-    ///   the tick, or the cron changed).
+    /// Takes one tick of cron `name`: while the cron is at `due`, stores `task` (a `cron_task`,
+    /// subject to exclusivity like any job: it may be stored `skipped`) unless an earlier
+    /// attempt at this tick stored it, and moves the cron's `scheduled_for` from `due` to `next`
+    /// by compare-and-set. Exactly one caller across the fleet gets the tick.
+    ///
+    /// Idempotent, so that a caller may take a tick again after a failure whatever the failed
+    /// call had done: the task is stored under ``ObjectId/init(cronTick:due:)`` of `name` and
+    /// `due` (whatever `task.id` is), so that every attempt at one tick, in any process, names
+    /// one document and the tick has one task. A store that cannot do both writes atomically
+    /// stores the task first: a failure in between leaves a task that the next attempt finds
+    /// and a cron it moves, never a moved cron without its task.
+    /// - Returns: the tick's task as stored, to the caller that owns the tick: when the task is
+    ///   `running` for a worker (as the ticking worker stores a task it runs itself, or as a
+    ///   worker that claimed it runs it), the caller whose `task.workerId` that is, which alone
+    ///   may run it, even when its own earlier attempt moved the cron; otherwise the caller
+    ///   that moved the cron. Nil for every other caller, and when the cron was not at `due` and
+    ///   the tick has no task (another worker took the tick, or the cron changed). A caller
+    ///   handed a running task it already runs must not start it again.
     func advanceCron(_ name: String, from due: Date, to next: Date, creating task: Job) async throws(JobStoreError) -> Job?
 
     /// Every stored cron, by name.

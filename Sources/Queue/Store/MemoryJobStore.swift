@@ -39,6 +39,25 @@ public final class MemoryJobStore: JobStore {
             return true
         }
 
+        /// Stores a new job as ``JobStore/insert(_:)`` does (`skipped`, and ended, when it is
+        /// exclusive and its name has an active job) and returns it as stored; nil, with nothing
+        /// changed, when a job with this id is stored.
+        mutating func store(_ job: Job) -> Job? {
+            var stored = job
+            if job.concurrency == .exclusive, JobStatus.active.contains(job.status),
+               let twin = jobs.all.first(where: {
+                   $0.name == job.name && $0.concurrency == .exclusive && JobStatus.active.contains($0.status)
+               })
+            {
+                stored.status = .skipped
+                stored.endedAt = job.createdAt
+                stored.output = JobOutput(skipMetadata: SkipMetadata(
+                    reason: SkipMetadata.exclusiveConflict,
+                    conflictingJobId: twin.id, skippedAt: job.createdAt))
+            }
+            return insert(stored) ? stored : nil
+        }
+
         /// Stores `job`, indexing it when it can be claimed.
         mutating func put(_ job: Job) {
             let slot = jobs.put(job)
@@ -137,24 +156,10 @@ public final class MemoryJobStore: JobStore {
 
     /// - Throws: ``JobStoreError`` with code `invalidJob` when a job with this id is stored.
     public func insert(_ job: Job) async throws(JobStoreError) -> Job {
-        try state.withLock { state throws(JobStoreError) in
-            var stored = job
-            if job.concurrency == .exclusive, JobStatus.active.contains(job.status),
-               let twin = state.jobs.all.first(where: {
-                   $0.name == job.name && $0.concurrency == .exclusive && JobStatus.active.contains($0.status)
-               })
-            {
-                stored.status = .skipped
-                stored.endedAt = job.createdAt
-                stored.output = JobOutput(skipMetadata: SkipMetadata(
-                    reason: SkipMetadata.exclusiveConflict,
-                    conflictingJobId: twin.id, skippedAt: job.createdAt))
-            }
-            guard state.insert(stored) else {
-                throw JobStoreError(.invalidJob, operation: "insert job \(job.id)", reason: "a job with this id is already stored")
-            }
-            return stored
+        guard let stored = state.withLock({ $0.store(job) }) else {
+            throw JobStoreError(.invalidJob, operation: "insert job \(job.id)", reason: "a job with this id is already stored")
         }
+        return stored
     }
 
     public func job(id: ObjectId) async throws(JobStoreError) -> Job? {
@@ -260,13 +265,16 @@ public final class MemoryJobStore: JobStore {
         }
     }
 
+    /// Under one lock: the compare-and-set of the cron's due time, then the tick's task, found
+    /// (an earlier attempt stored it) or, when the cron moved, stored.
     public func advanceCron(_ name: String, from due: Date, to next: Date, creating task: Job) async throws(JobStoreError) -> Job? {
-        let advanced = state.withLock { state in
-            guard state.crons[name]?.scheduledFor == due else { return false }
-            state.crons[name]?.scheduledFor = next
-            return true
+        let task = CronTick.task(task, of: name, due: due)
+        return state.withLock { state in
+            let moved = state.crons[name]?.scheduledFor == due
+            if moved { state.crons[name]?.scheduledFor = next }
+            if let stored = state.jobs[task.id] { return CronTick.owns(stored, attempt: task, movedCron: moved) ? stored : nil }
+            return moved ? state.store(task) : nil
         }
-        return advanced ? try await insert(task) : nil
     }
 
     public func crons() async throws(JobStoreError) -> [CronRecord] {

@@ -9,7 +9,7 @@ import Synchronization
 /// network between it and its store misbehaves.
 final class FaultyStore: JobStore {
     /// The calls whose replies can be lost.
-    enum Call: Hashable, Sendable { case claim, finish }
+    enum Call: Hashable, Sendable { case claim, finish, advanceCron }
 
     let base: any JobStore
     private let state = Mutex((down: false, lostReplies: Set<Call>(), failedCalls: 0))
@@ -105,7 +105,7 @@ final class FaultyStore: JobStore {
         try await call("sync crons") { () async throws(JobStoreError) in try await base.syncCrons(declared, at: now) }
     }
     func advanceCron(_ name: String, from due: Date, to next: Date, creating task: Job) async throws(JobStoreError) -> Job? {
-        try await call("advance cron") { () async throws(JobStoreError) in
+        try await call("advance cron", .advanceCron) { () async throws(JobStoreError) in
             try await base.advanceCron(name, from: due, to: next, creating: task)
         }
     }

@@ -66,8 +66,7 @@ struct BSONReader {
         case 0x07: return .objectId(ObjectId(bytes: try readBytes(12, path: path))!)
         case 0x08: return .bool(try read(UInt8.self, path: path) != 0)
         case 0x09:
-            let milliseconds = try read(Int64.self, path: path)
-            return .date(Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+            return .date(Date(millisecondsSince1970: try read(Int64.self, path: path)))
         case 0x0A: return .null
         case 0x10: return .int32(try read(Int32.self, path: path))
         case 0x12: return .int64(try read(Int64.self, path: path))

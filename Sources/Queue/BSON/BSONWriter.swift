@@ -52,17 +52,16 @@ struct BSONWriter {
             bytes.append(contentsOf: data)
         case .objectId(let id): bytes.append(contentsOf: id.bytes)
         case .bool(let flag): bytes.append(flag ? 1 : 0)
-        case .date(let date): append(Self.milliseconds(date))
+        case .date(let date): append(date.millisecondsSince1970)
         case .null: break
         case .int32(let number): append(number)
         case .int64(let number): append(number)
         }
     }
 
-    /// Milliseconds since 1970, rounded down, as BSON stores dates.
-    static func milliseconds(_ date: Date) -> Int64 {
-        Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-    }
+    /// Milliseconds since 1970, rounded down, as BSON stores dates (total: see
+    /// `Date.millisecondsSince1970`).
+    static func milliseconds(_ date: Date) -> Int64 { date.millisecondsSince1970 }
 
     private mutating func appendCString(_ text: String) {
         // BSON keys cannot hold NUL; one would end the key early and corrupt the document.

@@ -62,6 +62,35 @@ public enum ExtendedJSON {
         case .null: output += "null"
         case .int32(let number): output += String(number)
         case .int64(let number): output += String(number)
+        case .decimal128(let decimal): output += "{\"$numberDecimal\":\"\(decimal)\"}"
+        case .regularExpression(let pattern, let options):
+            output += "{\"$regularExpression\":{\"pattern\":"
+            writeString(pattern, to: &output)
+            output += ",\"options\":"
+            writeString(options, to: &output)
+            output += "}}"
+        case .timestamp(let t, let i): output += "{\"$timestamp\":{\"t\":\(t),\"i\":\(i)}}"
+        case .minKey: output += "{\"$minKey\":1}"
+        case .maxKey: output += "{\"$maxKey\":1}"
+        case .javascript(let code):
+            output += "{\"$code\":"
+            writeString(code, to: &output)
+            output += "}"
+        case .javascriptWithScope(let code, let scope):
+            output += "{\"$code\":"
+            writeString(code, to: &output)
+            output += ",\"$scope\":"
+            write(.document(scope), to: &output)
+            output += "}"
+        case .symbol(let text):
+            output += "{\"$symbol\":"
+            writeString(text, to: &output)
+            output += "}"
+        case .dbPointer(let ref, let id):
+            output += "{\"$dbPointer\":{\"$ref\":"
+            writeString(ref, to: &output)
+            output += ",\"$id\":{\"$oid\":\"\(id)\"}}}"
+        case .undefined: output += "{\"$undefined\":true}"
         }
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Queue
 
-/// ``BSONReader``: every BSON type from handcrafted bytes, and malformed ones.
+/// ``BSONReader``: every BSON type from handcrafted bytes, bounded nesting, partial reads.
 @Suite("BSON reader")
 struct BSONReaderTests {
     /// `{key: value}` where `type` and `payload` are the value's type byte and bytes.
@@ -67,6 +67,62 @@ struct BSONReaderTests {
         #expect(throws: BSONError(.malformed, key: "v", reason: "boolean byte 2 is neither 0 nor 1")) {
             try BSONReader.decode(Self.document(0x08, [2]))
         }
+    }
+
+    /// `{"a": {"a": ... {"a": null}}}`: `levels` documents, the outermost included.
+    static func nested(levels: Int) -> [UInt8] {
+        var bytes = document(0x0A, [], key: "a")
+        for _ in 1..<levels { bytes = document(0x03, bytes, key: "a") }
+        return bytes
+    }
+
+    @Test func nestingIsReadToTheLimitAndRefusedBeyondWithTheKeyPath() throws {
+        var document = try BSONReader.decode(Self.nested(levels: BSONReader.maxDepth))
+        for _ in 1..<BSONReader.maxDepth { document = try #require(document["a"]?.documentValue) }
+        #expect(document == ["a": nil])
+        let error = try #require(throws: BSONError.self) { try BSONReader.decode(Self.nested(levels: BSONReader.maxDepth + 1)) }
+        #expect(error.code == .tooDeep)
+        #expect(error.reason == "nested more than 150 levels deep")
+        #expect(error.key == "a.a.a.a.…(142 more)….a.a.a.a")
+    }
+
+    @Test func aHundredThousandLevelsGiveAnErrorNotACrash() {
+        // Level k (1 innermost) is its length 5 + 8k, the element header {0x04, "0", NUL},
+        // level k - 1 and a NUL; written front to back in linear time.
+        let levels = 100_000
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(levels * 8 + 5)
+        for level in stride(from: levels, to: 0, by: -1) { bytes += Self.int32(5 + 8 * level) + [0x04, UInt8(ascii: "0"), 0] }
+        bytes += [5, 0, 0, 0, 0] + [UInt8](repeating: 0, count: levels)
+        #expect(Array(bytes[0..<4]) == Self.int32(bytes.count))
+        #expect(throws: BSONError.self) { try BSONReader.decode(bytes) }
+    }
+
+    @Test func aPartialReadKeepsTheFieldsBeforeTheFirstFailure() {
+        let good = BSONWriter.encode(["_id": .objectId(Self.id), "name": "job"])
+        // Replace the last field ("name") with a field of an unknown type.
+        var bytes = Array(good.dropLast())
+        bytes += [0x14] + Array("bad".utf8) + [0, 0]
+        bytes.replaceSubrange(0..<4, with: Self.int32(bytes.count))
+        let (document, failure) = BSONReader.decodePartially(bytes)
+        #expect(document == ["_id": .objectId(Self.id), "name": "job"])
+        #expect(failure?.code == .unsupportedType)
+        #expect(failure?.key == "bad")
+
+        let nestedFailure = BSONWriter.encode(["_id": .objectId(Self.id), "payload": ["x": ["y": 1]]])
+        var corrupt = nestedFailure
+        corrupt[corrupt.count - 10] = 0x14  // the type byte of "y"
+        let partial = BSONReader.decodePartially(corrupt)
+        #expect(partial.document == ["_id": .objectId(Self.id)])
+        #expect(partial.failure?.key == "payload.x.y")
+    }
+
+    @Test func aPartialReadOfAGoodDocumentIsTheDocument() {
+        let sample = BSONTests.sample
+        let (document, failure) = BSONReader.decodePartially(BSONWriter.encode(sample))
+        #expect(document == sample)
+        #expect(failure == nil)
+        #expect(BSONReader.decodePartially([1, 2]).failure?.reason == "document ends early")
     }
 
     @Test func repeatedKeysKeepTheLastValueAtTheFirstPosition() throws {

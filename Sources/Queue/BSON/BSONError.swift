@@ -9,6 +9,9 @@ public struct BSONError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let malformed = Code(name: "malformed")
         /// The document holds a type byte that is not in the BSON specification.
         public static let unsupportedType = Code(name: "unsupported type")
+        /// Documents and arrays are nested deeper than allowed (MongoDB stores at most 100
+        /// levels; readers refuse deeper input rather than recurse without bound).
+        public static let tooDeep = Code(name: "too deep")
         /// The text is not valid (Extended) JSON, or not a JSON object.
         public static let invalidJSON = Code(name: "invalid JSON")
         public var description: String { name }

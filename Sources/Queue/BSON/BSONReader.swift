@@ -5,10 +5,16 @@ import Foundation
 /// Rules, and why:
 /// - Every length is checked against the buffer and the enclosing document, so that malformed
 ///   bytes give a ``BSONError`` naming the key path, never a crash.
-/// - Nested documents and arrays are kept on an explicit stack rather than the call stack, so
-///   that no nesting can overflow the stack.
+/// - Nested documents and arrays are kept on an explicit stack rather than the call stack, and
+///   nesting beyond ``maxDepth`` is refused (`tooDeep`): a document nested 100,000 levels deep
+///   costs an error, not a stack overflow.
 /// - Every BSON type is read into a value that the writer turns back into the same bytes.
 struct BSONReader {
+    /// The deepest nesting read, the top-level document being level 1. MongoDB stores at most
+    /// 100 levels and wraps documents in a few more in replies; the margin lets everything it
+    /// sends be read while bounding the work for anything else.
+    static let maxDepth = 150
+
     let buffer: UnsafeRawBufferPointer
     var offset = 0
     /// The documents and arrays being read, outermost first.
@@ -46,6 +52,24 @@ struct BSONReader {
             Result { () throws(BSONError) in try decode(raw) }
         }
         return try result.get()
+    }
+
+    /// Decodes as much of the document at the start of `buffer` as can be read: the top-level
+    /// fields before the first failure, and that failure (nil when the whole document read).
+    /// A store uses it to find the `_id` of a document it cannot read and record that document
+    /// errored instead of skipping it blindly. Complexity: O(size of the document).
+    static func decodePartially(_ buffer: UnsafeRawBufferPointer) -> (document: BSONDocument, failure: BSONError?) {
+        var reader = BSONReader(buffer)
+        do {
+            return (try reader.readDocument(), nil)
+        } catch {
+            return (BSONDocument(readFields: reader.frames.first?.fields ?? []), error)
+        }
+    }
+
+    /// ``decodePartially(_:)-(UnsafeRawBufferPointer)`` on `bytes`.
+    static func decodePartially(_ bytes: [UInt8]) -> (document: BSONDocument, failure: BSONError?) {
+        bytes.withUnsafeBytes { decodePartially($0) }
     }
 
     /// Reads the top-level document: one element, or the end of one container, per turn.
@@ -103,9 +127,12 @@ struct BSONReader {
         }
     }
 
-    /// Starts reading the container at `start` (its length prefix), after checking that it fits
-    /// inside the enclosing one.
+    /// Starts reading the container at `start` (its length prefix), after checking its depth
+    /// and that it fits inside the enclosing one.
     private mutating func open(_ kind: Frame.Kind, key: String, start: Int) throws(BSONError) {
+        guard frames.count < Self.maxDepth else {
+            throw BSONError(.tooDeep, key: path(key), reason: "nested more than \(Self.maxDepth) levels deep")
+        }
         let length = Int(try read(Int32.self, key: frames.isEmpty ? nil : key))
         // The container's NUL must come before the enclosing one's, or at the buffer's end.
         let limit = frames.last?.end ?? buffer.count

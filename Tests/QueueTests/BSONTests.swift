@@ -38,6 +38,7 @@ struct BSONTests {
                 Issue.record("seed \(seed), round \(round): \(document) changed on the way back")
                 return
             }
+            #expect(BSONDocument.encodedSize(document) == bytes.count)
             // libbson checks the structure and UTF-8 of every element the writer wrote.
             let valid = document.withBSON { bson in
                 var offset = 0

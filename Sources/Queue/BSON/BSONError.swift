@@ -12,6 +12,8 @@ public struct BSONError: Error, Hashable, Sendable, CustomStringConvertible {
         /// Documents and arrays are nested deeper than allowed (MongoDB stores at most 100
         /// levels; readers refuse deeper input rather than recurse without bound).
         public static let tooDeep = Code(name: "too deep")
+        /// The document is larger than MongoDB stores (16 MiB).
+        public static let tooLarge = Code(name: "too large")
         /// The text is not valid (Extended) JSON, or not a JSON object.
         public static let invalidJSON = Code(name: "invalid JSON")
         public var description: String { name }

@@ -4,7 +4,10 @@ import Foundation
 ///
 /// Pure Swift on a growing byte array: libmongoc receives the bytes through
 /// `bson_new_from_data`, so no 128-byte-aligned `bson_t` is built field by field from Swift.
-
+///
+/// Nested values are written recursively, once per level: the callers bound the depth (the
+/// reader refuses more than 150 levels, `checkStorable` more than 100 before a value is
+/// stored).
 struct BSONWriter {
     private(set) var bytes: [UInt8] = []
 
@@ -84,7 +87,8 @@ struct BSONWriter {
     }
 
     /// Writes the length of the value that starts at `start` and ends here into its first four
-    /// bytes (truncated beyond the 2 GiB an int32 holds, rather than trapping).
+    /// bytes. The caller keeps documents within MongoDB's 16 MiB (`checkStorable`), far below
+    /// the 2 GiB an int32 holds.
     private mutating func patchLength(at start: Int) {
         let length = Int32(truncatingIfNeeded: bytes.count - start)
         withUnsafeBytes(of: length.littleEndian) { raw in

@@ -44,6 +44,7 @@ struct BSONStorableTests {
         for _ in 0..<100_000 { value = ["a": value] }
         let error = try #require(throws: BSONError.self) { try (["a": value] as BSONDocument).checkStorable() }
         #expect(error.code == .tooDeep)
+        #expect(ExtendedJSON.format(value).count == 100_000 * 6 + 1)
         // Taken apart level by level: releasing it whole would recurse once per level.
         while case .document(let document) = value, let inner = document["a"] { value = inner }
     }

@@ -8,6 +8,11 @@ import Foundation
 /// key, never silently dropped.
 /// Integers become `int32` when they fit and `int64` otherwise, as pymongo and the shell do
 /// (some servers accept only `int32` for flags such as index directions).
+///
+/// Equality, hashing and encoding walk nested values recursively, once per level. That is
+/// bounded for every value this library makes: the BSON reader refuses more than 150 levels,
+/// the JSON parser more than 100, and `checkStorable` refuses a caller's deeper value before it
+/// is stored. ``ExtendedJSON/format(_:)`` and `checkStorable` themselves never recurse.
 public enum BSON: Sendable, Hashable {
     case double(Double)
     case string(String)

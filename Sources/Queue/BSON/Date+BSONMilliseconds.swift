@@ -33,9 +33,17 @@ extension Date {
         guard estimate >= -9_223_372_036_854_775_808.0 else { return .min }
         var milliseconds = Int64(estimate.rounded(.down))
         if abs(estimate) < 9_007_199_254_740_992.0 {
-            // Within 2^53 the estimate (three roundings) is at most a millisecond or two off.
-            for _ in 0..<4 where Date(millisecondsSince1970: milliseconds) > self { milliseconds -= 1 }
-            for _ in 0..<4 where Date(millisecondsSince1970: milliseconds + 1) <= self { milliseconds += 1 }
+            // Within 2^53 the estimate (three roundings) is at most a millisecond or two off:
+            // usually two comparisons confirm it.
+            var steps = 0
+            while steps < 4, Date(millisecondsSince1970: milliseconds) > self {
+                milliseconds -= 1
+                steps += 1
+            }
+            while steps < 8, Date(millisecondsSince1970: milliseconds + 1) <= self {
+                milliseconds += 1
+                steps += 1
+            }
             return milliseconds
         }
         // Beyond, the estimate can be a few thousand milliseconds off and as many share one

@@ -2,10 +2,17 @@ import Foundation
 
 /// A BSON value: what job payloads, results and stored documents are made of.
 ///
-/// The cases are the BSON types a job processor reads and writes; any other type found in a
-/// stored document is reported as a ``BSONError`` naming the key, never silently dropped.
+/// The cases are every BSON type MongoDB stores, deprecated ones included (symbol, DBPointer,
+/// undefined, code with scope), so that any document read from the database is written back
+/// unchanged; a type byte outside the specification is reported as a ``BSONError`` naming the
+/// key, never silently dropped.
 /// Integers become `int32` when they fit and `int64` otherwise, as pymongo and the shell do
 /// (some servers accept only `int32` for flags such as index directions).
+///
+/// Equality, hashing and encoding walk nested values recursively, once per level. That is
+/// bounded for every value this library makes: the BSON reader refuses more than 150 levels,
+/// the JSON parser more than 100, and `checkStorable` refuses a caller's deeper value before it
+/// is stored. ``ExtendedJSON/format(_:)`` and `checkStorable` themselves never recurse.
 public enum BSON: Sendable, Hashable {
     case double(Double)
     case string(String)
@@ -19,6 +26,27 @@ public enum BSON: Sendable, Hashable {
     case null
     case int32(Int32)
     case int64(Int64)
+    /// A decimal floating-point number, kept as its 128 bits.
+    case decimal128(Decimal128)
+    /// A regular expression and its option letters (BSON stores both as C strings, so neither
+    /// can hold NUL; the writer turns one into `?`).
+    case regularExpression(pattern: String, options: String)
+    /// MongoDB's internal replication timestamp: seconds since 1970 `t` and an ordinal `i`.
+    case timestamp(t: UInt32, i: UInt32)
+    /// The value that sorts before every other.
+    case minKey
+    /// The value that sorts after every other.
+    case maxKey
+    /// JavaScript code.
+    case javascript(String)
+    /// JavaScript code with the variables it is evaluated with (deprecated in MongoDB).
+    case javascriptWithScope(code: String, scope: BSONDocument)
+    /// A symbol (deprecated in MongoDB; drivers read it as a string with a different type).
+    case symbol(String)
+    /// A reference to a document by collection name and id (deprecated in MongoDB).
+    case dbPointer(ref: String, id: ObjectId)
+    /// The undefined value (deprecated in MongoDB).
+    case undefined
 }
 
 extension BSON {
@@ -72,6 +100,16 @@ extension BSON {
         case .null: 0x0A
         case .int32: 0x10
         case .int64: 0x12
+        case .decimal128: 0x13
+        case .regularExpression: 0x0B
+        case .timestamp: 0x11
+        case .minKey: 0xFF
+        case .maxKey: 0x7F
+        case .javascript: 0x0D
+        case .javascriptWithScope: 0x0F
+        case .symbol: 0x0E
+        case .dbPointer: 0x0C
+        case .undefined: 0x06
         }
     }
 }

@@ -5,7 +5,10 @@ extension BSONDocument {
     /// - Throws: ``BSONError`` when libbson hands over bytes this library cannot read.
     init(copying bson: OpaquePointer) throws(BSONError) {
         guard let data = bson_get_data(bson) else { throw BSONError(.malformed, reason: "no data") }
+        // libbson keeps the length it checked in the bson_t; reading it from the bytes, as the
+        // document's first int32, needs a guard against a negative count, which would trap.
         let length = Int(Int32(littleEndian: UnsafeRawPointer(data).loadUnaligned(as: Int32.self)))
+        guard length >= 5 else { throw BSONError(.malformed, reason: "document length \(length) does not fit") }
         self = try BSONReader.decode(UnsafeRawBufferPointer(start: data, count: length))
     }
 

@@ -18,6 +18,35 @@ public struct BSONDocument: Sendable, Hashable, RandomAccessCollection, Expressi
 
     public init(dictionaryLiteral fields: (String, BSON)...) { self.init(fields) }
 
+    /// A document of fields read from storage, in order, with the rule of `init(_:)` (a repeated
+    /// key keeps its last value, at its first position) in O(n) rather than O(n²) time, so that
+    /// a large document with many fields cannot stall a reader.
+    init(readFields fields: [Element]) {
+        elements = []
+        elements.reserveCapacity(fields.count)
+        guard fields.count > 16 else {
+            // A linear search beats hashing for the dozen fields of a job document.
+            for field in fields {
+                if let position = elements.firstIndex(where: { $0.key == field.key }) {
+                    elements[position].value = field.value
+                } else {
+                    elements.append(field)
+                }
+            }
+            return
+        }
+        var positions: [String: Int] = [:]
+        positions.reserveCapacity(fields.count)
+        for field in fields {
+            if let position = positions[field.key] {
+                elements[position].value = field.value
+            } else {
+                positions[field.key] = elements.count
+                elements.append(field)
+            }
+        }
+    }
+
     public var startIndex: Int { elements.startIndex }
     public var endIndex: Int { elements.endIndex }
     public subscript(position: Int) -> Element { elements[position] }

@@ -7,8 +7,13 @@ public struct BSONError: Error, Hashable, Sendable, CustomStringConvertible {
         let name: String
         /// The bytes are not a well-formed BSON document.
         public static let malformed = Code(name: "malformed")
-        /// The document holds a BSON type this library does not read (decimal128, regex...).
+        /// The document holds a type byte that is not in the BSON specification.
         public static let unsupportedType = Code(name: "unsupported type")
+        /// Documents and arrays are nested deeper than allowed (MongoDB stores at most 100
+        /// levels; readers refuse deeper input rather than recurse without bound).
+        public static let tooDeep = Code(name: "too deep")
+        /// The document is larger than MongoDB stores (16 MiB).
+        public static let tooLarge = Code(name: "too large")
         /// The text is not valid (Extended) JSON, or not a JSON object.
         public static let invalidJSON = Code(name: "invalid JSON")
         public var description: String { name }
@@ -29,5 +34,22 @@ public struct BSONError: Error, Hashable, Sendable, CustomStringConvertible {
 
     public var description: String {
         if let key { "BSON \(code) at \"\(key)\": \(reason)" } else { "BSON \(code): \(reason)" }
+    }
+}
+
+extension BSONError {
+    /// `keys` joined with dots, for ``key``; nil for the top level. Each key is cut to 40
+    /// characters and a path of more than 8 keys keeps its first and last 4, so that a message
+    /// about a deeply nested field stays one readable line.
+    static func keyPath(_ keys: some Collection<String>) -> String? {
+        guard !keys.isEmpty else { return nil }
+        func cut(_ key: String) -> String {
+            guard let end = key.index(key.startIndex, offsetBy: 40, limitedBy: key.endIndex), end < key.endIndex
+            else { return key }
+            return key[..<end] + "…"
+        }
+        guard keys.count > 8 else { return keys.map(cut).joined(separator: ".") }
+        return (keys.prefix(4).map(cut) + ["…(\(keys.count - 8) more)…"] + keys.suffix(4).map(cut))
+            .joined(separator: ".")
     }
 }

@@ -1,17 +1,49 @@
 import Foundation
 
-/// Parses the BSON wire format into ``BSONDocument`` values, checking every length against the
-/// buffer so that a malformed document gives a ``BSONError`` instead of a crash.
+/// Parses the BSON wire format into ``BSONDocument`` values.
+///
+/// Rules, and why:
+/// - Every length is checked against the buffer and the enclosing document, so that malformed
+///   bytes give a ``BSONError`` naming the key path, never a crash.
+/// - Nested documents and arrays are kept on an explicit stack rather than the call stack, and
+///   nesting beyond ``maxDepth`` is refused (`tooDeep`): a document nested 100,000 levels deep
+///   costs an error, not a stack overflow.
+/// - Every BSON type is read into a value that the writer turns back into the same bytes.
 struct BSONReader {
-    private let buffer: UnsafeRawBufferPointer
-    private var offset = 0
+    /// The deepest nesting read, the top-level document being level 1. MongoDB stores at most
+    /// 100 levels and wraps documents in a few more in replies; the margin lets everything it
+    /// sends be read while bounding the work for anything else.
+    static let maxDepth = 150
+
+    let buffer: UnsafeRawBufferPointer
+    var offset = 0
+    /// The documents and arrays being read, outermost first.
+    private var frames: [Frame] = []
+
+    /// A document or array being read.
+    private struct Frame {
+        enum Kind {
+            case document
+            case array
+            /// The scope document of code with scope; the whole value ends at `valueEnd`.
+            case scope(code: String, valueEnd: Int)
+        }
+
+        var kind: Kind
+        /// Its key in the enclosing container ("" for the top level).
+        var key: String
+        /// The offset of its terminating NUL.
+        var end: Int
+        var fields: [BSONDocument.Element] = []
+        var elements: [BSON] = []
+    }
 
     private init(_ buffer: UnsafeRawBufferPointer) { self.buffer = buffer }
 
-    /// Decodes one document occupying `buffer`. Complexity: O(size of the document).
+    /// Decodes the document at the start of `buffer`. Complexity: O(size of the document).
     static func decode(_ buffer: UnsafeRawBufferPointer) throws(BSONError) -> BSONDocument {
         var reader = BSONReader(buffer)
-        return try reader.readDocument(path: "")
+        return try reader.readDocument()
     }
 
     /// Decodes one document from `bytes`.
@@ -22,90 +54,108 @@ struct BSONReader {
         return try result.get()
     }
 
-    private mutating func readDocument(path: String) throws(BSONError) -> BSONDocument {
-        var document = BSONDocument()
-        try readContainer(path: path) { key, value in document[key] = value }
-        return document
+    /// Decodes as much of the document at the start of `buffer` as can be read: the top-level
+    /// fields before the first failure, and that failure (nil when the whole document read).
+    /// A store uses it to find the `_id` of a document it cannot read and record that document
+    /// errored instead of skipping it blindly. Complexity: O(size of the document).
+    static func decodePartially(_ buffer: UnsafeRawBufferPointer) -> (document: BSONDocument, failure: BSONError?) {
+        var reader = BSONReader(buffer)
+        do {
+            return (try reader.readDocument(), nil)
+        } catch {
+            return (BSONDocument(readFields: reader.frames.first?.fields ?? []), error)
+        }
     }
 
-    private mutating func readContainer(
-        path: String, _ add: (String, BSON) -> Void
-    ) throws(BSONError) {
-        let start = offset
-        let length = Int(try read(Int32.self, path: path))
-        guard length >= 5, start + length <= buffer.count else {
-            throw BSONError(.malformed, key: path.isEmpty ? nil : path, reason: "document length \(length) does not fit")
-        }
-        let end = start + length - 1
-        while offset < end {
-            let type = buffer[offset]
+    /// ``decodePartially(_:)-(UnsafeRawBufferPointer)`` on `bytes`.
+    static func decodePartially(_ bytes: [UInt8]) -> (document: BSONDocument, failure: BSONError?) {
+        bytes.withUnsafeBytes { decodePartially($0) }
+    }
+
+    /// Reads the top-level document: one element, or the end of one container, per turn.
+    private mutating func readDocument() throws(BSONError) -> BSONDocument {
+        try open(.document, key: "", start: offset)
+        while true {
+            let top = frames.count - 1
+            if offset < frames[top].end {
+                let type = buffer[offset]
+                offset += 1
+                let key = try readCString(key: nil)
+                try readElement(type: type, key: key)
+                continue
+            }
+            guard offset == frames[top].end, buffer[offset] == 0 else {
+                throw BSONError(.malformed, key: path(), reason: "document does not end where its length says")
+            }
             offset += 1
-            let key = try readCString(path: path)
-            let keyPath = path.isEmpty ? key : "\(path).\(key)"
-            add(key, try readValue(type: type, path: keyPath))
+            let frame = frames[top]
+            let value: BSON
+            switch frame.kind {
+            case .document:
+                if top == 0 { return BSONDocument(readFields: frame.fields) }
+                value = .document(BSONDocument(readFields: frame.fields))
+            case .array:
+                value = .array(frame.elements)
+            case .scope(let code, let valueEnd):
+                guard offset == valueEnd else {
+                    throw BSONError(.malformed, key: path(), reason: "code with scope does not end where its length says")
+                }
+                value = .javascriptWithScope(code: code, scope: BSONDocument(readFields: frame.fields))
+            }
+            frames.removeLast()
+            add(key: frame.key, value)
         }
-        guard offset == end, buffer[end] == 0 else {
-            throw BSONError(.malformed, key: path.isEmpty ? nil : path, reason: "document does not end where its length says")
-        }
-        offset = end + 1
     }
 
-    private mutating func readValue(type: UInt8, path: String) throws(BSONError) -> BSON {
+    /// Reads the value of an element whose type byte and key have been read: a scalar is added
+    /// to the innermost container, a document or array becomes the innermost container.
+    private mutating func readElement(type: UInt8, key: String) throws(BSONError) {
         switch type {
-        case 0x01: return .double(Double(bitPattern: try read(UInt64.self, path: path)))
-        case 0x02: return .string(try readString(path: path))
-        case 0x03: return .document(try readDocument(path: path))
-        case 0x04:
-            var elements: [BSON] = []
-            try readContainer(path: path) { _, value in elements.append(value) }
-            return .array(elements)
-        case 0x05:
-            let count = Int(try read(Int32.self, path: path))
-            let subtype = try read(UInt8.self, path: path)
-            return .binary(subtype: subtype, bytes: try readBytes(count, path: path))
-        case 0x07: return .objectId(ObjectId(bytes: try readBytes(12, path: path))!)
-        case 0x08: return .bool(try read(UInt8.self, path: path) != 0)
-        case 0x09:
-            let milliseconds = try read(Int64.self, path: path)
-            return .date(Date(timeIntervalSince1970: Double(milliseconds) / 1000))
-        case 0x0A: return .null
-        case 0x10: return .int32(try read(Int32.self, path: path))
-        case 0x12: return .int64(try read(Int64.self, path: path))
+        case 0x03: try open(.document, key: key, start: offset)
+        case 0x04: try open(.array, key: key, start: offset)
+        case 0x0F:
+            let start = offset
+            let length = Int(try read(Int32.self, key: key))
+            // int32 length, string (int32 length, at least a NUL), document (at least 5 bytes).
+            guard length >= 14, length <= frames[frames.count - 1].end - start else {
+                throw BSONError(.malformed, key: path(key), reason: "code with scope length \(length) does not fit")
+            }
+            let code = try readString(key: key)
+            try open(.scope(code: code, valueEnd: start + length), key: key, start: offset)
         default:
-            throw BSONError(.unsupportedType, key: path, reason: "BSON type 0x\(String(type, radix: 16)) is not supported")
+            add(key: key, try readScalar(type: type, key: key))
         }
     }
 
-    private mutating func read<T: FixedWidthInteger>(_: T.Type, path: String) throws(BSONError) -> T {
-        let size = MemoryLayout<T>.size
-        guard offset + size <= buffer.count else { throw truncated(path) }
-        let value = buffer.loadUnaligned(fromByteOffset: offset, as: T.self)
-        offset += size
-        return T(littleEndian: value)
-    }
-
-    private mutating func readBytes(_ count: Int, path: String) throws(BSONError) -> [UInt8] {
-        guard count >= 0, offset + count <= buffer.count else { throw truncated(path) }
-        defer { offset += count }
-        return Array(buffer[offset..<offset + count])
-    }
-
-    private mutating func readString(path: String) throws(BSONError) -> String {
-        let length = Int(try read(Int32.self, path: path))
-        guard length >= 1, offset + length <= buffer.count, buffer[offset + length - 1] == 0 else {
-            throw BSONError(.malformed, key: path, reason: "string length \(length) does not fit")
+    /// Starts reading the container at `start` (its length prefix), after checking its depth
+    /// and that it fits inside the enclosing one.
+    private mutating func open(_ kind: Frame.Kind, key: String, start: Int) throws(BSONError) {
+        guard frames.count < Self.maxDepth else {
+            throw BSONError(.tooDeep, key: path(key), reason: "nested more than \(Self.maxDepth) levels deep")
         }
-        defer { offset += length }
-        return String(decoding: buffer[offset..<offset + length - 1], as: UTF8.self)
+        let length = Int(try read(Int32.self, key: frames.isEmpty ? nil : key))
+        // The container's NUL must come before the enclosing one's, or at the buffer's end.
+        let limit = frames.last?.end ?? buffer.count
+        guard length >= 5, length <= limit - start else {
+            throw BSONError(.malformed, key: frames.isEmpty ? nil : path(key), reason: "document length \(length) does not fit")
+        }
+        if case .scope(_, let valueEnd) = kind, start + length != valueEnd {
+            throw BSONError(.malformed, key: path(key), reason: "code with scope does not end where its length says")
+        }
+        frames.append(Frame(kind: kind, key: key, end: start + length - 1))
     }
 
-    private mutating func readCString(path: String) throws(BSONError) -> String {
-        guard let end = buffer[offset...].firstIndex(of: 0) else { throw truncated(path) }
-        defer { offset = end + 1 }
-        return String(decoding: buffer[offset..<end], as: UTF8.self)
+    private mutating func add(key: String, _ value: BSON) {
+        let top = frames.count - 1
+        if case .array = frames[top].kind {
+            frames[top].elements.append(value)
+        } else {
+            frames[top].fields.append((key, value))
+        }
     }
 
-    private func truncated(_ path: String) -> BSONError {
-        BSONError(.malformed, key: path.isEmpty ? nil : path, reason: "document ends early")
+    /// The dotted path of the innermost container, and `key` inside it, for errors.
+    func path(_ key: String? = nil) -> String? {
+        BSONError.keyPath(frames.dropFirst().map(\.key) + (key.map { [$0] } ?? []))
     }
 }

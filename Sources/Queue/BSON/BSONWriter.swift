@@ -4,6 +4,10 @@ import Foundation
 ///
 /// Pure Swift on a growing byte array: libmongoc receives the bytes through
 /// `bson_new_from_data`, so no 128-byte-aligned `bson_t` is built field by field from Swift.
+///
+/// Nested values are written recursively, once per level: the callers bound the depth (the
+/// reader refuses more than 150 levels, `checkStorable` more than 100 before a value is
+/// stored).
 struct BSONWriter {
     private(set) var bytes: [UInt8] = []
 
@@ -29,39 +33,67 @@ struct BSONWriter {
             write(value)
         }
         bytes.append(0)
-        let length = Int32(bytes.count - start)
-        withUnsafeBytes(of: length.littleEndian) { raw in
-            for offset in 0..<4 { bytes[start + offset] = raw[offset] }
-        }
+        patchLength(at: start)
     }
 
     private mutating func write(_ value: BSON) {
         switch value {
         case .double(let number): append(number.bitPattern)
-        case .string(let text):
-            let utf8 = Array(text.utf8)
-            append(Int32(utf8.count + 1))
-            bytes.append(contentsOf: utf8)
-            bytes.append(0)
+        case .string(let text): appendString(text)
         case .document(let document): write(document)
         case .array(let elements):
             writeContainer(elements.enumerated().lazy.map { (String($0.offset), $0.element) })
         case .binary(let subtype, let data):
-            append(Int32(data.count))
+            append(Int32(truncatingIfNeeded: data.count))
             bytes.append(subtype)
             bytes.append(contentsOf: data)
         case .objectId(let id): bytes.append(contentsOf: id.bytes)
         case .bool(let flag): bytes.append(flag ? 1 : 0)
-        case .date(let date): append(Self.milliseconds(date))
-        case .null: break
+        case .date(let date): append(date.millisecondsSince1970)
+        case .null, .minKey, .maxKey, .undefined: break
         case .int32(let number): append(number)
         case .int64(let number): append(number)
+        case .decimal128(let decimal):
+            append(decimal.low)
+            append(decimal.high)
+        case .regularExpression(let pattern, let options):
+            appendCString(pattern)
+            appendCString(options)
+        case .timestamp(let t, let i): append(UInt64(t) << 32 | UInt64(i))
+        case .javascript(let code): appendString(code)
+        case .javascriptWithScope(let code, let scope):
+            let start = bytes.count
+            append(Int32(0))  // length of the whole value, patched below
+            appendString(code)
+            write(scope)
+            patchLength(at: start)
+        case .symbol(let text): appendString(text)
+        case .dbPointer(let ref, let id):
+            appendString(ref)
+            bytes.append(contentsOf: id.bytes)
         }
     }
 
-    /// Milliseconds since 1970, rounded down, as BSON stores dates.
-    static func milliseconds(_ date: Date) -> Int64 {
-        Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+    /// Milliseconds since 1970, rounded down, as BSON stores dates (total: see
+    /// `Date.millisecondsSince1970`).
+    static func milliseconds(_ date: Date) -> Int64 { date.millisecondsSince1970 }
+
+    /// A string: int32 length counting the NUL, the UTF-8 bytes, NUL.
+    private mutating func appendString(_ text: String) {
+        let count = text.utf8.count
+        append(Int32(truncatingIfNeeded: count + 1))
+        bytes.append(contentsOf: text.utf8)
+        bytes.append(0)
+    }
+
+    /// Writes the length of the value that starts at `start` and ends here into its first four
+    /// bytes. The caller keeps documents within MongoDB's 16 MiB (`checkStorable`), far below
+    /// the 2 GiB an int32 holds.
+    private mutating func patchLength(at start: Int) {
+        let length = Int32(truncatingIfNeeded: bytes.count - start)
+        withUnsafeBytes(of: length.littleEndian) { raw in
+            for offset in 0..<4 { bytes[start + offset] = raw[offset] }
+        }
     }
 
     private mutating func appendCString(_ text: String) {

@@ -132,6 +132,16 @@ extension BSON {
         case .null: "null"
         case .int32: "int"
         case .int64: "long"
+        case .decimal128: "decimal"
+        case .regularExpression: "regex"
+        case .timestamp: "timestamp"
+        case .minKey: "minKey"
+        case .maxKey: "maxKey"
+        case .javascript: "javascript"
+        case .javascriptWithScope: "javascriptWithScope"
+        case .symbol: "symbol"
+        case .dbPointer: "dbPointer"
+        case .undefined: "undefined"
         }
     }
 }

@@ -128,11 +128,12 @@ struct SQLiteRowReader {
 
 /// Conversions between model values and the values stored in SQLite columns.
 enum SQLiteValues {
-    /// Milliseconds since 1970, rounded down, as BSON stores dates.
-    static func milliseconds(_ date: Date) -> Int64 { BSONWriter.milliseconds(date) }
+    /// Milliseconds since 1970, rounded down and clamped, as BSON stores dates (the same
+    /// conversion as the BSON writer's, so that both stores hold the same value).
+    static func milliseconds(_ date: Date) -> Int64 { date.millisecondsSince1970 }
 
-    /// The instant `milliseconds` after 1970, as BSON reads it.
-    static func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
+    /// The instant `milliseconds` after 1970, as the BSON reader reads it (total: any `Int64`).
+    static func date(_ milliseconds: Int64) -> Date { Date(millisecondsSince1970: milliseconds) }
 
     /// The BSON bytes of `document`.
     static func blob(_ document: BSONDocument) -> Data { Data(BSONWriter.encode(document)) }

@@ -52,6 +52,15 @@ struct CommandLineStrictnessTests {
         #expect(job.scheduledFor.timeIntervalSince1970 == seconds)
     }
 
+    @Test(arguments: [
+        (#"{"a":1}{"b":2}"#, "unexpected data after the JSON object"),
+        (#"{"a":1} x"#, "unexpected data after the JSON object"),
+        (String(repeating: #"{"a":"#, count: 101) + "1" + String(repeating: "}", count: 101), "--payload"),
+    ])
+    func enqueuePayloadThatIsNotExactlyOneJSONObjectIsRefused(_ payload: String, _ expected: String) async throws {
+        try await Self.expectRefusal(["enqueue", "demo.echo", "--payload", payload], naming: expected)
+    }
+
     @Test(arguments: ["100001", "1000000000000", "0", "-1"])
     func enqueueCountBeyondTheDocumentedMaximumIsRefused(_ count: String) async throws {
         try await Self.expectRefusal(["enqueue", "demo.echo", "--count=\(count)"], naming: "--count \(count): expected 1 to 100000")

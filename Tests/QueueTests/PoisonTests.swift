@@ -55,6 +55,94 @@ struct PoisonTests {
         }
     }
 
+    /// A payload holding every BSON type MongoDB stores.
+    static let everyType: BSONDocument = [
+        "decimal": .decimal128(Decimal128("12345.6789E-3")!), "regex": .regularExpression(pattern: "^a.*z$", options: "im"),
+        "timestamp": .timestamp(t: 1_750_000_000, i: 7), "min": .minKey, "max": .maxKey, "code": .javascript("return 1"),
+        "scoped": .javascriptWithScope(code: "return x", scope: ["x": 1]), "symbol": .symbol("sym"),
+        "pointer": .dbPointer(ref: "other.collection", id: ObjectId()), "undefined": .undefined,
+        "uuid": .binary(subtype: 4, bytes: Array(repeating: 0xAB, count: 16)), "user": .binary(subtype: 0x80, bytes: [1, 2, 3]),
+        "long": .int64(5), "date": .date(Date(timeIntervalSince1970: -62_135_596_800)),
+    ]
+
+    @Test(arguments: [StoreKind.mongo, .sqlite])
+    func payloadsOfEveryBSONTypeAreClaimedInBatchesRunAndWrittenBackUnchanged(_ kind: StoreKind) async throws {
+        try await withHostileStore(kind) { store, raw in
+            var ids: [ObjectId] = []
+            for _ in 0..<6 {
+                let id = ObjectId()
+                try await raw.insertJob(id, name: "echo", ["payload": .document(Self.everyType)])
+                ids.append(id)
+            }
+            let worker = try RunningProcessor(.testing(store: store, jobs: [
+                "echo": JobDefinition { job, _ in job.payload.map { .document($0) } },
+            ]))
+            // The MongoDB test server keeps documents through Python's bson codec, which turns
+            // three deprecated types into others as it stores them (MongoDB keeps them): what it
+            // returns is what we must write back.
+            var expected = Self.everyType
+            if kind == .mongo {
+                expected["symbol"] = "sym"
+                if case .dbPointer(let ref, let id)? = expected["pointer"] {
+                    expected["pointer"] = ["$ref": .string(ref), "$id": .objectId(id)]
+                }
+                expected["undefined"] = .null
+            }
+            for id in ids {
+                let ended = try await store.waitFor(id, [.finished, .errored])
+                #expect(ended.status == .finished, "\(String(describing: ended.output))")
+                #expect(ended.output?.result == .document(expected))
+                #expect(ended.payload == expected)
+            }
+            try await worker.stop()
+        }
+    }
+
+    @Test(arguments: [StoreKind.mongo, .sqlite])
+    func aPayloadNestedDeeperThanAnyReaderGoesIsRecordedErroredAndTheOthersRun(_ kind: StoreKind) async throws {
+        try await withHostileStore(kind) { store, raw in
+            let deep = ObjectId()
+            // SQLite holds whatever bytes a program writes; the test server stores what the
+            // reader refuses (MongoDB itself stops at 100 levels).
+            var nested: BSONDocument = ["leaf": true]
+            for _ in 0..<200 { nested = ["a": .document(nested)] }
+            try await raw.insertJob(deep, name: "echo", [
+                "payload": kind == .sqlite ? .binary(subtype: 0, bytes: HostileFleetTests.deeplyNested(100_000)) : .document(nested),
+                "scheduled_for": .date(Date().addingTimeInterval(-1)),
+            ])
+            let worker = try RunningProcessor(.testing(store: store, jobs: ["echo": JobDefinition { _, _ in nil }]))
+            let others = try await (0..<4).asyncMap { _ in try await worker.processor.schedule("echo").id }
+            for id in others { #expect(try await store.waitFor(id, [.finished, .errored]).status == .finished) }
+            try await eventually("the deep job recorded errored") { try await raw.status(deep) == "errored" ? () : nil }
+            try await worker.stop()
+        }
+    }
+
+    @Test func payloadsMongoDBWouldRefuseAreRefusedWhenScheduling() async throws {
+        let processor = try JobProcessor(.testing(store: MemoryJobStore(), jobs: ["work": JobDefinition { _, _ in nil }]))
+        var nested: BSONDocument = ["leaf": true]
+        for _ in 0..<100 { nested = ["a": .document(nested)] }
+        let deep = await #expect(throws: QueueError.self) { try await processor.schedule("work", payload: nested) }
+        #expect(deep?.code == .invalidPayload && deep?.message.contains("deep") == true, "\(String(describing: deep))")
+        let big: BSONDocument = ["blob": .binary(subtype: 0, bytes: Array(repeating: 0, count: 17 * 1024 * 1024))]
+        let large = await #expect(throws: QueueError.self) { try await processor.schedule("work", payload: big) }
+        #expect(large?.code == .invalidPayload && large?.message.contains("bytes") == true, "\(String(describing: large))")
+    }
+
+    @Test(arguments: StoreKind.processorKinds)
+    func aResultTooLargeToStoreEndsItsJobErrored(_ kind: StoreKind) async throws {
+        let (store, close) = try await kind.make()
+        defer { close() }
+        let worker = try RunningProcessor(.testing(store: store, jobs: [
+            "huge": JobDefinition { _, _ in ["blob": .binary(subtype: 0, bytes: Array(repeating: 7, count: 17 * 1024 * 1024))] },
+        ]))
+        let job = try await worker.processor.schedule("huge")
+        let ended = try await store.waitFor(job.id, [.finished, .errored])
+        try await worker.stop()
+        #expect(ended.status == .errored)
+        #expect(ended.output?.error?.hasPrefix("result too large") == true, "\(String(describing: ended.output?.error))")
+    }
+
     @Test(arguments: StoreKind.processorKinds)
     func jobsDueCenturiesAheadNeitherStopAWorkerNorDelayTheOthers(_ kind: StoreKind) async throws {
         let (store, close) = try await kind.make()
@@ -77,5 +165,14 @@ struct PoisonTests {
             #expect(error?.message.contains("work") == true)
         }
         #expect(try await processor.schedule("work", at: Date(timeIntervalSince1970: -62_135_596_800)).status == .pending)
+    }
+}
+
+extension Sequence {
+    /// The results of `transform` on each element, in order, one after the other.
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var results: [T] = []
+        for element in self { results.append(try await transform(element)) }
+        return results
     }
 }

@@ -12,6 +12,17 @@ extension BSONDocument {
         self = try BSONReader.decode(UnsafeRawBufferPointer(start: data, count: length))
     }
 
+    /// The top-level fields of a libbson `bson_t` read before the first one that cannot be read
+    /// (``BSONReader/decodePartially(_:)-(UnsafeRawBufferPointer)``).
+    init(partiallyCopying bson: OpaquePointer) {
+        guard let data = bson_get_data(bson) else {
+            self.init()
+            return
+        }
+        let length = Int(Int32(littleEndian: UnsafeRawPointer(data).loadUnaligned(as: Int32.self)))
+        self = BSONReader.decodePartially(UnsafeRawBufferPointer(start: data, count: length)).document
+    }
+
     /// Calls `body` with a libbson `bson_t` holding this document, valid only during the call.
     func withBSON<Result>(_ body: (OpaquePointer) throws -> Result) rethrows -> Result {
         let bytes = BSONWriter.encode(self)

@@ -94,6 +94,9 @@ enum JobDocument {
     ///   field, when a field is missing or of the wrong type.
     static func decode(_ document: BSONDocument, operation: String) throws(JobStoreError) -> Job {
         let fields = StoredDocumentReader(document, kind: "job", operation: operation)
+        if let reason = document[MongoCollection.unreadableField]?.stringValue {
+            throw JobStoreError(.invalidDocument, operation: operation, reason: "\(fields.subject): \(reason)")
+        }
         let type = try fields.value("type", as: JobType.self)
         let status = type == .cron && fields.raw("status") == .string(cronStatus)
             ? JobStatus.pending : try fields.value("status", as: JobStatus.self)

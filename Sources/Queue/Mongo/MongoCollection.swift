@@ -218,13 +218,23 @@ final class MongoCollection {
         }
     }
 
+    /// The field that marks a document read only in part (``drain(_:operation:)``): its value
+    /// says why the rest could not be read. Never a stored field (`$` cannot start one).
+    static let unreadableField = "$unreadable"
+
+    /// Every document of the cursor. One that cannot be read whole (nested deeper than the
+    /// reader goes) is returned with the fields read before the failure, `_id` first as the
+    /// server writes it, and ``unreadableField`` saying why: one bad document never fails the
+    /// read of the others (SPEC §7), and its reader reports it by its id.
     private func drain(_ cursor: OpaquePointer, operation: String) throws(MongoError) -> [BSONDocument] {
         defer { mongoc_cursor_destroy(cursor) }
         var documents: [BSONDocument] = []
         var current: OpaquePointer? = nil
         while mongoc_cursor_next(cursor, &current) {
             do { documents.append(try BSONDocument(copying: current!)) } catch {
-                throw MongoError(.invalidDocument, operation: "\(operation) on \(namespace)", message: error.description)
+                var partial = BSONDocument(partiallyCopying: current!)
+                partial[Self.unreadableField] = .string(error.description)
+                documents.append(partial)
             }
         }
         var error = bson_error_t()

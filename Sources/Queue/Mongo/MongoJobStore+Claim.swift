@@ -12,8 +12,16 @@ extension MongoJobStore {
         guard !scope.names.isEmpty else { return nil }
         let query = Self.claimable(scope, now: now)
         let update = Self.claimUpdate(by: scope.workerId, at: now)
-        let document = try await onJobs("claim") { jobs throws(MongoError) in
-            try jobs.findAndModify(query, update: update, sort: Self.claimOrder, returnNew: true)
+        let document: BSONDocument?
+        do throws(JobStoreError) {
+            document = try await onJobs("claim") { jobs throws(MongoError) in
+                try jobs.findAndModify(query, update: update, sort: Self.claimOrder, returnNew: true)
+            }
+        } catch where error.code == .invalidDocument {
+            // The job was claimed but its document cannot be read back: found again by what the
+            // claim wrote, it is recorded errored rather than left running here unknown.
+            try await recordUnreadableClaim(by: scope.workerId, at: now, error: error)
+            throw error
         }
         previousClaimFoundJob.store(document != nil, ordering: .relaxed)
         guard let document else { return nil }
@@ -130,6 +138,20 @@ extension MongoJobStore {
                 "updated_at": .date(now), "started_at": ["$ifNull": ["$started_at", .date(now)]],
             ],
         ]]
+    }
+
+    /// After a `findAndModify` whose reply could not be read: the job that claim took is the one
+    /// running on `workerId` updated at `now` (a worker runs one claim at a time), found by its
+    /// `_id` alone and recorded `errored`.
+    private func recordUnreadableClaim(by workerId: ObjectId, at now: Date, error: JobStoreError) async throws(JobStoreError) {
+        let filter: BSONDocument = [
+            "status": .string(JobStatus.running.rawValue), "worker_id": .objectId(workerId), "updated_at": .date(now),
+        ]
+        let claimed = try await onJobs("claim", retryingReads: true) { jobs throws(MongoError) in
+            try jobs.find(filter, limit: 1, projection: ["_id": 1])
+        }
+        guard let document = claimed.first else { throw error }
+        try await recordUnreadable(document, claimedBy: workerId, error: error, at: now)
     }
 
     /// A claimed job whose document cannot be read would stay `running` on this worker for

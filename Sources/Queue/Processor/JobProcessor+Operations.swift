@@ -124,9 +124,10 @@ extension JobProcessor {
             throw QueueError(.unknownJob, "no job named \"\(name)\" is defined here (defined: \(known.isEmpty ? "none" : known))")
         }
         if let payload {
-            let size = BSONWriter.encode(payload).count
-            guard size <= Self.maxPayloadBytes else {
-                throw QueueError(.invalidPayload, "the payload of \"\(name)\" is \(size) bytes; the limit is \(Self.maxPayloadBytes)")
+            // MongoDB's limits (SPEC §7), less room for the job's own fields: the payload is one
+            // level and a few hundred bytes inside the stored document.
+            do { try payload.checkStorable(maxDepth: 99, maxBytes: Self.maxPayloadBytes) } catch {
+                throw QueueError(.invalidPayload, "the payload of \"\(name)\" cannot be stored: \(error)")
             }
         }
         if let date, !Job.storableDates.contains(date) {

@@ -8,10 +8,32 @@ extension Scheduler {
     /// Queues the ending for the store (guarded by this worker still owning the job); once
     /// recorded, `onJobExited` gets the final job unless the job was only paused (or released).
     func record(_ entry: RunningJob, _ ending: JobEnding, now: LoopInstant, date: Date, resumeAt: Date?) {
+        let ending = storable(ending, of: entry.job)
         let request = FinishRequest(
             entry.job.id, by: workerId, as: ending.status, output: ending.output, at: date, resumeAt: resumeAt,
             claimed: entry.job)
         queue(entry, request, now: now)
+    }
+
+    /// `ending`, or, when its result would make the job's document more than MongoDB stores
+    /// (over 16 MiB with the payload, or nested over 100 levels), an `errored` ending saying so
+    /// (SPEC §7: "result too large"), so that the job never stays `running` on a write the
+    /// store refuses. Only documents and arrays are checked: a scalar result is always small.
+    private func storable(_ ending: JobEnding, of job: Job) -> JobEnding {
+        guard let result = ending.output.result else { return ending }
+        switch result {
+        case .document, .array: break
+        default: return ending
+        }
+        var stored: BSONDocument = ["output": ["result": result]]
+        if let payload = job.payload { stored["payload"] = .document(payload) }
+        do {
+            try stored.checkStorable(maxBytes: JobProcessor.maxPayloadBytes)
+            return ending
+        } catch {
+            logger.error("a job's result is too large to store; recording it errored", metadata: ["job": "\(job.id)", "error": "\(error)"])
+            return JobEnding(status: .errored, output: JobOutput(duration: ending.output.duration, error: "result too large: \(error)"))
+        }
     }
 
     /// Queues an ending and arranges for it to be written with the others that arrive meanwhile.

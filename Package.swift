@@ -2,8 +2,8 @@
 //
 // job-processor: a background job processor for Swift on Linux, over MongoDB.
 // Layout follows the design card (see README.md): a thin C shim (CEpoll), the event loop
-// (Loop), cron expressions (Cron), the queue itself (Queue), the command-line tool, tests and
-// benchmarks (perf/).
+// (Loop), cron expressions (Cron), BSON, the queue's core (Queue) and its stores (QueueMongo,
+// QueueSQLite), the command-line tool, tests and benchmarks (perf/).
 
 import PackageDescription
 
@@ -15,6 +15,9 @@ let package = Package(
     name: "job-processor",
     products: [
         .library(name: "Queue", targets: ["Queue"]),
+        .library(name: "QueueMongo", targets: ["QueueMongo"]),
+        .library(name: "QueueSQLite", targets: ["QueueSQLite"]),
+        .library(name: "BSON", targets: ["BSON"]),
         .library(name: "Cron", targets: ["Cron"]),
         .library(name: "Loop", targets: ["Loop"]),
         .executable(name: "job-processor", targets: ["JobProcessorCLI"]),
@@ -44,14 +47,33 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "Cron", swiftSettings: swiftSettings),
+        // BSON values, their wire format and Extended JSON, in pure Swift.
+        .target(name: "BSON", swiftSettings: swiftSettings),
+        // The core: model, store protocol, memory store, the worker and its definitions. Links
+        // neither libmongoc nor SQLite.
         .target(
             name: "Queue",
             dependencies: [
-                "Loop", "Cron", "CMongoC",
+                "Loop", "Cron", "BSON",
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The MongoDB store: the only module that links libmongoc.
+        .target(
+            name: "QueueMongo",
+            dependencies: ["Queue", "BSON", "CMongoC", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // The embedded SQLite store: the only module that links GRDB.
+        .target(
+            name: "QueueSQLite",
+            dependencies: [
+                "Queue", "BSON",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
@@ -60,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "JobProcessorCLI",
             dependencies: [
-                "Queue", "Cron", "Loop",
+                "Queue", "QueueMongo", "QueueSQLite", "Cron", "Loop",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -71,7 +93,8 @@ let package = Package(
         .executableTarget(name: "LoopBenchmark", dependencies: ["Loop"], path: "perf/LoopBenchmark",
                           swiftSettings: swiftSettings),
         .executableTarget(name: "QueueBenchmark", dependencies: [
-            "Queue", "Loop", .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"),
+            "Queue", "QueueMongo", "QueueSQLite", "Loop", .product(name: "Logging", package: "swift-log"),
+            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "perf/QueueBenchmark", swiftSettings: swiftSettings),
         .executableTarget(name: "CronBenchmark", dependencies: ["Cron"], path: "perf/CronBenchmark",
@@ -83,16 +106,23 @@ let package = Package(
                           swiftSettings: swiftSettings),
         .testTarget(name: "LoopTests", dependencies: ["Loop", "LoopSignalProbe"], swiftSettings: swiftSettings),
         .testTarget(name: "CronTests", dependencies: ["Cron"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
-        .testTarget(name: "QueueTests", dependencies: ["Queue", "CMongoC", "QueueTestWorker"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "QueueTests",
+            dependencies: [
+                "Queue", "QueueMongo", "QueueSQLite", "BSON", "CMongoC", "QueueTestWorker",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["Queue", "JobProcessorCLI", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Queue", "QueueSQLite", "JobProcessorCLI", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // A worker process that the multi-process tests spawn, SIGTERM and SIGKILL.
         .executableTarget(
             name: "QueueTestWorker",
-            dependencies: ["Queue", "Loop", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Queue", "QueueMongo", "QueueSQLite", "Loop", .product(name: "Logging", package: "swift-log")],
             path: "Tests/QueueTestWorker",
             swiftSettings: swiftSettings
         ),

@@ -12,7 +12,7 @@ change to our code could reach.
 --schema-from: a file prepared by our store (`QueueBenchmark sqlite --mode store --directory
 DIR` leaves one); its tables and indexes are copied into DIR/floor.sqlite, so the schema is
 ours as it is, not a copy that could drift. The statements below are those of
-Sources/Queue/SQLite/SQLiteJobStore+Transitions.swift and SQLiteSchema.swift (claim: the
+Sources/QueueSQLite/SQLiteJobStore+Transitions.swift and SQLiteSchema.swift (claim: the
 earliest due ids, one UPDATE per id, one read of the claimed rows; ending: one UPDATE per job;
 each transaction records the previous batch's endings, then claims in a savepoint), as in the
 store mode of `QueueBenchmark sqlite`. Prints one JSON object on its last line.

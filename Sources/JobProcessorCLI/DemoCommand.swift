@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Queue
+import QueueMongo
+import QueueSQLite
 import Synchronization
 
 /// `job-processor demo`: the README's first command. Starts a worker on the store, enqueues a

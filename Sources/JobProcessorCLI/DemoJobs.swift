@@ -1,5 +1,7 @@
 import Foundation
 import Queue
+import QueueMongo
+import QueueSQLite
 import Synchronization
 
 /// The built-in demo job set (README, "Demo jobs"), run by `demo` and `worker`:

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Queue
+import QueueMongo
+import QueueSQLite
 
 /// `job-processor enqueue NAME [--payload JSON] [--at RFC3339] [--count N]`: stores demo jobs
 /// and prints each new job's id on its own line.

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Queue
+import QueueMongo
+import QueueSQLite
 
 /// `job-processor jobs [--status S] [--name N] [--limit N] [--json]`: the latest jobs, newest
 /// first, as a table or as one Extended JSON document per line.

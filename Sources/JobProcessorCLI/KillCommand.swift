@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Queue
+import QueueMongo
+import QueueSQLite
 
 /// `job-processor kill ID`: kills a job from any process (pending: killed at once; running:
 /// its worker is signalled; ended: left as it is).

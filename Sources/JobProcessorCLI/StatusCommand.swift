@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Queue
+import QueueMongo
+import QueueSQLite
 
 /// `job-processor status [--json]`: workers and what each runs, the due queue, crons with
 /// their next run and latest tasks, and the latest demo jobs by name.

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Logging
 import Queue
+import QueueMongo
+import QueueSQLite
 
 /// `--store`, `--database` and `--log-level`, shared by every command that touches a store.
 struct StoreOptions: ParsableArguments {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Queue
+import QueueMongo
+import QueueSQLite
 
 /// `job-processor worker`: runs a worker serving the demo job set until SIGTERM or SIGINT,
 /// then shuts down gracefully (running jobs interrupted, paused or errored, worker removed).

@@ -1,6 +1,8 @@
 import Foundation
 import Logging
 import Queue
+import QueueMongo
+import QueueSQLite
 import Testing
 
 /// The command line refuses what it cannot mean (impossible dates, offsets past ±14:00, counts

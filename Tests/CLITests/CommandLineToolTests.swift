@@ -1,6 +1,8 @@
 import Foundation
 import Logging
 import Queue
+import QueueMongo
+import QueueSQLite
 import Testing
 
 /// The `job-processor` tool end to end: real processes on a real SQLite file.

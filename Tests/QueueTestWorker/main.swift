@@ -14,6 +14,8 @@ import Foundation
 import Logging
 import Loop
 import Queue
+import QueueMongo
+import QueueSQLite
 
 struct Arguments {
     var database = ""

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// `Date` ↔ BSON milliseconds (`Date+BSONMilliseconds.swift`): total, exact, stable.
 @Suite("BSON milliseconds")

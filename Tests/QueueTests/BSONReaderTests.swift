@@ -1,6 +1,9 @@
 import Foundation
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// ``BSONReader``: every BSON type from handcrafted bytes, bounded nesting, partial reads.
 @Suite("BSON reader")

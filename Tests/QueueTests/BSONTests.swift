@@ -1,7 +1,10 @@
 import CMongoC
 import Foundation
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 @Suite("BSON codec")
 struct BSONTests {

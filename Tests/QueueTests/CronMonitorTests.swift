@@ -1,7 +1,10 @@
 import Foundation
 import Logging
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// The Sentry cron monitor against a local recording HTTP server: the requests it sends, the
 /// DSNs it accepts, and failures that are logged and never reach the caller.

@@ -1,6 +1,9 @@
 import Loop
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 @Suite("EndingGather")
 struct EndingGatherTests {

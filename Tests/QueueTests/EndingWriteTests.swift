@@ -1,7 +1,10 @@
 import Foundation
 import Synchronization
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// How a worker groups endings into store calls (``EndingGather``), seen from the store.
 @Suite("Ending writes")

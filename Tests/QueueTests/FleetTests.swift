@@ -1,7 +1,10 @@
 import Foundation
 import Logging
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// Crons, crashes and chaos across real worker processes sharing one MongoDB database
 /// (SPEC §4). Each test prints what it measured. They run one at a time (and `scripts/test`

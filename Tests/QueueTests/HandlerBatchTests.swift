@@ -1,7 +1,10 @@
 import Foundation
 import Synchronization
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// How a claimed batch's async handlers are started (``HandlerBatch``): each in its own task,
 /// never on the loop thread, none held back by another.

@@ -1,7 +1,10 @@
 import Foundation
 import Logging
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// SPEC §7 "No poison", with real worker processes: hostile documents of every kind in the
 /// store while workers run, one is SIGKILLed and another takes over. Every good job is done,

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// A field of a stored job set to a wrong value (or removed, for nil), and the words the error
 /// must hold.

@@ -1,7 +1,10 @@
 import Foundation
 import Logging
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// Wake-ups, scope, exclusivity, inline runs, heartbeats and bad input.
 @Suite("JobProcessor scheduling")

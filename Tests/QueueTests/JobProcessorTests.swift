@@ -1,6 +1,9 @@
 import Foundation
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// SPEC §4 semantics, each proven on every store.
 @Suite("JobProcessor")

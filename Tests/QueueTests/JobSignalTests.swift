@@ -1,5 +1,8 @@
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 @Suite("JobSignal and the handler's task")
 struct JobSignalTests {

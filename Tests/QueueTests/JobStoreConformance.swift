@@ -1,7 +1,10 @@
 import Foundation
 import Logging
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// The shared conformance suite of ``JobStore``: every guarantee stated in `JobStore.swift`'s
 /// doc comments, checked against every store.

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 @Suite("MemoryJobTable and the memory store's claim index")
 struct MemoryJobTableTests {

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// How a batch of claims made by one `update` command becomes the claimed jobs, without a
 /// server: which finds make a batch, what the command's count tells, and the jobs returned.

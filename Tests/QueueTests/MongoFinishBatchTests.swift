@@ -1,6 +1,9 @@
 import Foundation
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// How a batch of endings sent as one `update` command becomes one result per request, without
 /// a server: which batches qualify, and what the command's outcome and the stored documents say.

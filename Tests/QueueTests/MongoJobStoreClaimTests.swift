@@ -1,6 +1,9 @@
 import Foundation
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// How the MongoDB store claims: one `findAndModify` while nothing shows a backlog, a `find` and
 /// one `update` for several jobs once a claim has found one. What every store's claims promise

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// Documents the store did not write: the Node version's (null or absent fields) and broken ones.
 @Suite("MongoJobStore: documents written by others")

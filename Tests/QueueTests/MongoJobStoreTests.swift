@@ -2,7 +2,10 @@ import CMongoC
 import Foundation
 import Logging
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// What only the MongoDB store promises: commands per operation, the stored schema, indexes,
 /// the exclusivity fallback, and errors. Behaviour shared with every store is in the

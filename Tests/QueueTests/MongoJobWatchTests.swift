@@ -1,7 +1,10 @@
 import Foundation
 import Logging
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 @Suite("MongoDB change streams")
 struct MongoJobWatchTests {

@@ -1,7 +1,10 @@
 import Foundation
 import Logging
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// SPEC §7 "Outages", for real: the MongoDB test server SIGKILLed under busy worker processes and
 /// started again on its data. These tests run their own server (the emulator, whatever

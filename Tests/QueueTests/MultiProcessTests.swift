@@ -1,7 +1,10 @@
 import Foundation
 import Logging
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// Real worker processes sharing one MongoDB database.
 @Suite("Several worker processes")

@@ -1,7 +1,10 @@
 import Foundation
 import Logging
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// Issue #17: our processor on a database the Node version laid out (`shared/node-compat/`):
 /// it takes it over without touching the Node version's validator or indexes, every write it

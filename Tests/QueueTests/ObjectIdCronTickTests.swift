@@ -1,6 +1,9 @@
 import Foundation
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// The id of a cron tick's task: every process, of any version, must derive the same one.
 @Suite("ObjectId of a cron tick")

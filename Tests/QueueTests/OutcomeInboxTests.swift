@@ -1,5 +1,8 @@
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 @Suite("OutcomeInbox")
 struct OutcomeInboxTests {

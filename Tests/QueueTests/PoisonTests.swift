@@ -1,7 +1,10 @@
 import Foundation
 import GRDB
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// SPEC §7 "No poison": nothing a store holds can crash a worker, stall a claim or stop crash
 /// recovery. Documents are written past the store, as another program or a damaged file would.

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// Crons, kills, max runtime and crash recovery (SPEC §4), in one process.
 @Suite("JobProcessor crons, kills and recovery")

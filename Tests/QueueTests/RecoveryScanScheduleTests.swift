@@ -1,6 +1,9 @@
 import Foundation
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// When a worker scans for dead workers: only once one may be dead, yet finding a crashed
 /// worker at the same heartbeat as scanning on every heartbeat would.

@@ -3,7 +3,10 @@ import GRDB
 import Logging
 import Synchronization
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 @Suite("SQLiteBusyWait")
 struct SQLiteBusyWaitTests {

@@ -2,7 +2,10 @@ import Foundation
 import GRDB
 import Logging
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// The write-ahead log of a store's file is copied back in the background once it holds half
 /// the checkpoint size, and stays bounded when commits never pause.

@@ -2,7 +2,10 @@ import Foundation
 import GRDB
 import Logging
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// What the shared conformance suite cannot check: the file itself (WAL mode, several
 /// connections as several processes would open, a path that cannot be opened) and rows that

@@ -1,7 +1,10 @@
 import Foundation
 import Logging
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// The SQLite file watch (``SQLiteJobWatch``): other processes' jobs reported without a poll.
 /// Two stores on one file are two connections, as two processes would have.

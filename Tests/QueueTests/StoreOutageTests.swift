@@ -2,7 +2,10 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// SPEC §7 "Outages": a worker whose store fails keeps every ending and writes it once the store
 /// answers, releases the jobs whose claim it lost, backs off, and logs an outage once.

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Logging
 import Queue
+import QueueMongo
+import QueueSQLite
 import Synchronization
 
 /// A worker process for the multi-process benchmarks: runs no-op (`noop`) and blocking

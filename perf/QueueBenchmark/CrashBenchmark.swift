@@ -3,6 +3,8 @@ import Foundation
 import GRDB
 import Logging
 import Queue
+import QueueMongo
+import QueueSQLite
 
 /// Benchmark 5, crash detection: two worker processes share a SQLite file with the default
 /// heartbeat and dead-worker timeout; a blocking job starts on one of them, which is then

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Logging
 import Queue
+import QueueMongo
+import QueueSQLite
 import Synchronization
 
 /// Benchmark 1, the engine's own overhead: no-op jobs on the memory store, one worker.

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Logging
 import Queue
+import QueueMongo
+import QueueSQLite
 import Synchronization
 
 /// Benchmark 3: MongoDB commands per job over claim to completion, at steady state, counted by

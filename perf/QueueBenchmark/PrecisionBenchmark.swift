@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Logging
 import Queue
+import QueueMongo
+import QueueSQLite
 import Synchronization
 
 /// Benchmark 4, scheduling precision: one worker runs a per-second cron (`* * * * * *`) for

@@ -3,6 +3,8 @@ import Foundation
 import GRDB
 import Logging
 import Queue
+import QueueMongo
+import QueueSQLite
 
 /// Benchmark 2, the embedded store: no-op jobs on one SQLite file, run by worker processes
 /// (`QueueBenchmark worker`), as a host without MongoDB would run them.

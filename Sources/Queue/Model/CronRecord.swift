@@ -1,4 +1,5 @@
 import Foundation
+import BSON
 
 /// A declared cron as the store keeps it: one document per name (`type: "cron"` in
 /// `job_processor.jobs`), holding its expression and next due time (SPEC §2, §4 "Crons").

@@ -1,4 +1,5 @@
 import Foundation
+import BSON
 
 extension Duration {
     /// The duration in seconds, fractions included, for `Date` arithmetic.

@@ -1,4 +1,5 @@
 import Foundation
+import BSON
 
 /// A stored job or cron task: what handlers receive and what the stores keep (SPEC §5).
 ///

@@ -1,3 +1,5 @@
+import BSON
+
 /// Where a job or cron task is in its life (SPEC §2).
 ///
 /// `pending` → `running` → `finished` | `errored` | `killed`; `running` → `paused` (interrupted,

@@ -1,4 +1,5 @@
 import Foundation
+import BSON
 
 extension ObjectId {
     /// The id of the task of cron `name`'s tick due at `due`: the same in every process and at

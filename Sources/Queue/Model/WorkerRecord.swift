@@ -1,4 +1,5 @@
 import Foundation
+import BSON
 
 /// A running processor instance as the store keeps it (collection `job_processor.workers`).
 public struct WorkerRecord: Sendable, Hashable, Identifiable {

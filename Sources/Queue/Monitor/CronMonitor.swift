@@ -1,4 +1,5 @@
 import Foundation
+import BSON
 
 /// Receives the check-ins of cron tasks: one when a task starts, one when it ends (SPEC §4,
 /// "Monitor check-ins").

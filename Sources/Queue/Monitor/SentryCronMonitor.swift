@@ -1,4 +1,5 @@
 import Foundation
+import BSON
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif

@@ -1,4 +1,5 @@
 import Foundation
+import BSON
 
 /// A Sentry DSN (`https://<public key>@<host>[:port][/<path>]/<project id>`): where a project's
 /// check-ins go and the key that lets them in.

@@ -1,6 +1,7 @@
 import Dispatch
 import DequeModule
 import Synchronization
+import BSON
 
 /// Runs CPU-bound handlers on Dispatch, at most `width` at once, so that they neither starve
 /// the event loop nor occupy Swift's cooperative threads; the rest wait in FIFO order.

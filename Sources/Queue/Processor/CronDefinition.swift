@@ -1,5 +1,6 @@
 import Cron
 import Foundation
+import BSON
 
 /// A periodic job: the seed's `CronDef`, Swift-shaped.
 ///

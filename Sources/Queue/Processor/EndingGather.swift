@@ -1,4 +1,5 @@
 import Loop
+import BSON
 
 /// When queued endings go to the store: at once, or after a short wait for the endings of
 /// handlers still running (group commit with a bounded delay, as Nagle's algorithm does for

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import BSON
 
 /// An async handler's task, ready to be created (see ``Scheduler/launch(_:)``).
 struct HandlerLaunch: Sendable {

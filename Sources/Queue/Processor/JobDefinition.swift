@@ -1,3 +1,5 @@
+import BSON
+
 /// How to run the jobs of one name: the seed's `JobDef`, Swift-shaped.
 ///
 /// ```swift

@@ -1,4 +1,5 @@
 import Foundation
+import BSON
 
 /// How a handler's run ended, before it is recorded.
 enum HandlerOutcome: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import BSON
 
 /// The exit status of an inline run (SPEC §3): what a command-line wrapper exits with.
 public enum InlineExitStatus: Int32, Sendable {

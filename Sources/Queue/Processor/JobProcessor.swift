@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
+import BSON
 
 /// The job processor: schedules jobs, and runs a worker that claims and runs them.
 ///
@@ -45,7 +46,7 @@ public final class JobProcessor: Service, Sendable {
     /// ``stop()``; returns once the worker has shut down.
     public func run() async throws {
         do { try await store.prepare() } catch { throw QueueError(error) }
-        if let mongo = store as? MongoJobStore, mongo.nodeValidatorInstalled,
+        if let shared = store as? any NodeVersionSharing, shared.nodeValidatorInstalled,
            configuration.deadWorkerTimeout < .seconds(90)
         {
             logger.warning(

@@ -1,4 +1,5 @@
 import Synchronization
+import BSON
 
 /// The cancellation signal handed to a handler: the Swift counterpart of the seed's
 /// `AbortSignal`.

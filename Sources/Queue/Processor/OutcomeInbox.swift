@@ -1,4 +1,5 @@
 import Synchronization
+import BSON
 
 /// Handlers' outcomes on their way to the loop thread: handlers that end together reach the
 /// scheduler with one loop wake-up and one queued callback, not one of each per handler.

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Synchronization
+import BSON
 
 /// A running processor's health (SPEC §3 "healthcheck"): what a container's liveness probe
 /// asks.

@@ -1,5 +1,6 @@
 import Foundation
 import Loop
+import BSON
 
 /// An event loop thread with its scheduler and worker document: what a running processor is.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import BSON
 
 /// What a fleet is doing, read from the store with bounded queries only (SPEC §3 "read the
 /// processor status"; never by loading the whole collection).

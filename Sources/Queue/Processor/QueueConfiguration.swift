@@ -1,6 +1,7 @@
 import Cron
 import Foundation
 import Logging
+import BSON
 
 /// Everything a processor needs, in one value: the seed's `initJobProcessor({ db, logger, jobs,
 /// crons, workerTags })` plus this implementation's tuning.

@@ -1,3 +1,5 @@
+import BSON
+
 /// A processor operation refused or failed: what and why, never payload contents or secrets.
 public struct QueueError: Error, Sendable, CustomStringConvertible {
     /// A stable category; new ones can be added without breaking users.

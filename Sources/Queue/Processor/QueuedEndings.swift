@@ -1,3 +1,5 @@
+import BSON
+
 /// Endings waiting for the store, in the order they were queued: each job's entry, and the
 /// request that records its ending.
 ///

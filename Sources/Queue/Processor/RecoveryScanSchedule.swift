@@ -1,4 +1,5 @@
 import Foundation
+import BSON
 
 /// When a worker must next look for dead workers: the earliest instant at which any worker may
 /// be found dead, computed from what the last scan read, so that heartbeats in between skip the

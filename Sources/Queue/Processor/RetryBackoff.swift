@@ -1,3 +1,5 @@
+import BSON
+
 /// The delays between retries of a store call that keeps failing: exponential from ``initial``,
 /// capped at ``maximum``, each shortened by a random share of at most ``jitter`` so that
 /// workers that lost the database together do not all retry in step when it comes back.

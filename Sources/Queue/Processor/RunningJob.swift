@@ -1,5 +1,6 @@
 import Foundation
 import Loop
+import BSON
 
 /// A job this worker is running: what the scheduler keeps on the loop thread between claim and
 /// ending. A class, so that the job is not copied each time the entry moves (into the running

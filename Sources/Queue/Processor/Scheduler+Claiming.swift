@@ -1,5 +1,6 @@
 import Foundation
 import Loop
+import BSON
 
 extension Scheduler {
     /// Claims due jobs while slots are free: one claim in flight at a time, for as many jobs

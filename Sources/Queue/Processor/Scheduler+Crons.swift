@@ -1,5 +1,6 @@
 import Foundation
 import Loop
+import BSON
 
 extension Scheduler {
     /// Declares the crons to the store, then arms a loop timer on each one's next tick: a cron

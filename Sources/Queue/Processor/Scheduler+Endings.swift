@@ -1,5 +1,6 @@
 import Foundation
 import Loop
+import BSON
 
 /// Endings: from a handler's outcome to the store, in batches, retried until the store takes
 /// them (SPEC §7 "Outages": while its worker lives, no job stays `running` after its handler

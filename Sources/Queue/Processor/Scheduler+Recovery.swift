@@ -1,5 +1,6 @@
 import Foundation
 import Loop
+import BSON
 
 extension Scheduler {
     /// A job taken over from a dead worker that ended `errored`, with its definition.

@@ -1,5 +1,6 @@
 import Foundation
 import Loop
+import BSON
 
 extension Scheduler {
     /// Runs a claimed (or inline) job's handler: as a task for async handlers, on the bounded

@@ -1,5 +1,6 @@
 import Foundation
 import Loop
+import BSON
 
 extension Scheduler {
     /// Graceful shutdown (SPEC §4): stop claiming, fire every running job's signal, wait up to

@@ -1,5 +1,6 @@
 import Foundation
 import Loop
+import BSON
 
 extension Scheduler {
     /// Checks for kill signals every longest poll interval while jobs run here. A kill made in

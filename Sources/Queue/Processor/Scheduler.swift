@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Loop
 import Synchronization
+import BSON
 
 /// The processor's state machine: claims jobs, runs handlers, records endings, heartbeats and
 /// shuts down. It lives on the event loop's thread.

@@ -1,4 +1,5 @@
 import Loop
+import BSON
 
 /// Whether the store has been failing, so that a worker logs an outage once when it begins and
 /// once when it ends, never at every retry of every call (SPEC §7 "Outages").

@@ -1,5 +1,6 @@
 import DequeModule
 import HeapModule
+import BSON
 
 /// A min-priority queue that is O(1) for elements arriving in order: what ``MemoryJobStore``
 /// keeps per job name to find the earliest claimable job.

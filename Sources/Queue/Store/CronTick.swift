@@ -1,12 +1,13 @@
 import Foundation
+import BSON
 
 /// What every store does alike to take a cron tick idempotently
 /// (``JobStore/advanceCron(_:from:to:creating:)``): which document is the tick's task, and
 /// which caller gets it.
-enum CronTick {
+package enum CronTick {
     /// `task` as every attempt at tick `due` of cron `name` stores it: under the tick's id
     /// (``ObjectId/init(cronTick:due:)``), whatever id it was made with.
-    static func task(_ task: Job, of name: String, due: Date) -> Job {
+    package static func task(_ task: Job, of name: String, due: Date) -> Job {
         var task = task
         task.id = ObjectId(cronTick: name, due: due)
         return task
@@ -17,7 +18,7 @@ enum CronTick {
     /// worker belongs to that worker alone, which may have moved the cron in an earlier attempt
     /// whose reply it never got, and is the only one that may run it. Otherwise the tick is the
     /// caller's that moved the cron: exactly one does.
-    static func owns(_ stored: Job, attempt: Job, movedCron: Bool) -> Bool {
+    package static func owns(_ stored: Job, attempt: Job, movedCron: Bool) -> Bool {
         if stored.status == .running, let runner = stored.workerId { return runner == attempt.workerId }
         return movedCron
     }

@@ -1,4 +1,5 @@
 import Foundation
+import BSON
 
 /// One ending for ``JobStore/finish(_:)``: the arguments of
 /// ``JobStore/finish(_:by:as:output:at:resumeAt:)``, and the job as its worker claimed it.

@@ -1,4 +1,5 @@
 import Foundation
+import BSON
 
 /// Where the processor keeps jobs, workers and signals: MongoDB in production
 /// (``MongoJobStore``), an in-memory store for unit tests (``MemoryJobStore``).
@@ -198,7 +199,7 @@ extension JobStore {
 
     /// Each request by its own ``finish(_:by:as:output:at:resumeAt:)``, in order: the default
     /// batch, and how a batching store records requests it cannot batch.
-    func finishInTurn(_ requests: [FinishRequest]) async -> [Result<Job?, JobStoreError>] {
+    package func finishInTurn(_ requests: [FinishRequest]) async -> [Result<Job?, JobStoreError>] {
         var results: [Result<Job?, JobStoreError>] = []
         results.reserveCapacity(requests.count)
         for request in requests {

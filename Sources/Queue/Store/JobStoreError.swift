@@ -1,3 +1,5 @@
+import BSON
+
 /// A store operation that failed: what was done and why. Never holds payloads or secrets.
 public struct JobStoreError: Error, Sendable, CustomStringConvertible {
     /// A stable category; new ones can be added without breaking users.

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import BSON
 
 /// A ``JobStore`` in this process's memory: for unit tests of handlers and of the processor.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import BSON
 
 /// The jobs of a ``MemoryJobStore``: each job in a numbered slot of one array, with a
 /// dictionary from id to slot.

@@ -1,4 +1,5 @@
 import Foundation
+import BSON
 
 /// A running job as crash recovery and a worker's own bookkeeping need it: its id, name, owner
 /// and last update, each field read on its own, so that a job whose payload, output or any

@@ -1,6 +1,9 @@
 import Foundation
 import Synchronization
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// A real store seen through a recorder of the ending writes the scheduler makes: how many
 /// endings each `finish` call carried. Every call goes to `base` unchanged; ending writes can

@@ -1,6 +1,9 @@
 import Foundation
 import Synchronization
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// A real store behind a switch that injects the faults of an outage: while ``down``, every
 /// call fails as an unreachable database does (`unavailable`), having done nothing; calls of

@@ -1,7 +1,10 @@
 import Foundation
 import Logging
 import Synchronization
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// Runs `body` with a prepared ``MongoJobStore`` on a fresh database, and that database for
 /// raw reads and writes.

@@ -1,7 +1,10 @@
 import Foundation
 import Logging
 import Synchronization
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// A processor running in a task for the length of a test.
 final class RunningProcessor: Sendable {

@@ -1,5 +1,8 @@
 import Foundation
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// Random documents holding every BSON type, from a seeded generator, for round-trip, property
 /// and fuzz tests.

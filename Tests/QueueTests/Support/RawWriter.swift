@@ -1,7 +1,10 @@
 import Foundation
 import GRDB
 import Testing
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// Writes documents into a store as they are, bypassing its checks.
 struct RawWriter {

@@ -1,6 +1,9 @@
 import Foundation
 import Logging
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 extension StoreKind {
     /// The stores the processor tests run on (the fallback exclusivity index is a store detail,

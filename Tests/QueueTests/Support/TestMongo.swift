@@ -1,5 +1,8 @@
 import Foundation
+@testable import BSON
 @testable import Queue
+@testable import QueueMongo
+@testable import QueueSQLite
 
 /// The MongoDB server the tests use: `MONGODB_URI`, which `scripts/test` sets by starting the
 /// emulator when it is unset. Without it, database tests fail: they never skip, since a skipped

@@ -19,6 +19,12 @@ enum DemoJobs {
         let description: String
     }
 
+    /// The demo job names and each one's concurrency: what scheduling needs, without handlers.
+    static let modes: [String: ConcurrencyMode] = jobs().mapValues(\.concurrency)
+
+    /// The demo names, sorted, for messages.
+    static var names: String { modes.keys.sorted().joined(separator: ", ") }
+
     /// The job definitions; `trace` (when given) is told each job as its handler starts, and
     /// `onExit` each job as it ends.
     static func jobs(

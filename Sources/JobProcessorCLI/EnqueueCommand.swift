@@ -40,15 +40,15 @@ struct EnqueueCommand: AsyncParsableCommand {
             guard (1...Self.maximumCount).contains(count) else {
                 throw CommandFailure("--count \(count): expected 1 to \(Self.maximumCount)")
             }
-            guard DemoJobs.jobs()[name] != nil else {
-                throw CommandFailure("no job named \(UserText.quoted(name)) (demo jobs: \(DemoJobs.jobs().keys.sorted().joined(separator: ", ")))")
+            guard let mode = DemoJobs.modes[name] else {
+                throw CommandFailure("no job named \(UserText.quoted(name)) (demo jobs: \(DemoJobs.names))")
             }
             let logger = try storeOptions.logger("job-processor.enqueue")
             let opened = try await storeOptions.open(logger: logger)
             defer { opened.close() }
-            let processor = try JobProcessor(QueueConfiguration(store: opened.store, logger: logger, jobs: DemoJobs.jobs()))
+            let client = JobClient(store: opened.store, logger: logger)
             for _ in 0..<count {
-                let job = try await processor.schedule(name, payload: document, at: due)
+                let job = try await client.schedule(name, payload: document, at: due, concurrency: mode)
                 print(job.status == .pending ? "\(job.id)" : "\(job.id) \(job.status.rawValue)")
             }
         }

@@ -42,7 +42,7 @@ struct JobsCommand: AsyncParsableCommand {
             let logger = try storeOptions.logger("job-processor.jobs")
             let opened = try await storeOptions.open(logger: logger)
             defer { opened.close() }
-            let jobs = try await opened.store.jobs(matching: JobQuery(
+            let jobs = try await JobClient(store: opened.store, logger: logger).jobs(matching: JobQuery(
                 names: name.map { [$0] }, statuses: statuses, types: [.simple, .cronTask], limit: limit))
             if json {
                 for job in jobs { print(ExtendedJSON.format(.document(job.storedDocument))) }

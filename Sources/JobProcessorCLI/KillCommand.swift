@@ -22,8 +22,7 @@ struct KillCommand: AsyncParsableCommand {
             let logger = try storeOptions.logger("job-processor.kill")
             let opened = try await storeOptions.open(logger: logger)
             defer { opened.close() }
-            let processor = try JobProcessor(QueueConfiguration(store: opened.store, logger: logger, jobs: DemoJobs.jobs()))
-            switch try await processor.kill(jobId) {
+            switch try await JobClient(store: opened.store, logger: logger).kill(jobId) {
             case .killed: print("\(jobId) killed")
             case .signalled(let worker): print("\(jobId) is running: worker \(worker) was signalled to kill it")
             case .alreadyEnded(let status): print("\(jobId) had already ended: \(status.rawValue)")

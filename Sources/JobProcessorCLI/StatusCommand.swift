@@ -19,9 +19,7 @@ struct StatusCommand: AsyncParsableCommand {
             let logger = try storeOptions.logger("job-processor.status")
             let opened = try await storeOptions.open(logger: logger)
             defer { opened.close() }
-            let processor = try JobProcessor(QueueConfiguration(
-                store: opened.store, logger: logger, jobs: DemoJobs.jobs(), crons: DemoJobs.crons()))
-            let status = try await processor.status()
+            let status = try await JobClient(store: opened.store, logger: logger).status(jobNames: Array(DemoJobs.modes.keys))
             print(json ? ExtendedJSON.format(.document(Self.document(status))) : Self.text(status, store: opened.describe))
         }
     }

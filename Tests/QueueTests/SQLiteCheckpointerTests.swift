@@ -43,7 +43,10 @@ struct SQLiteCheckpointerTests {
         }
         let largest = walPages(file.path, pageSize: pageSize)
         #expect(largest > SQLiteCheckpointer.backgroundPages)
-        #expect(largest <= 2 * SQLiteJobStore.walCheckpointPages, "the log grew to \(largest) pages")
+        // Without the commit's own checkpoint the log grows to some 14 times the checkpoint size
+        // here; with it, it stays within a few, more when a loaded machine delays the checkpoints
+        // (up to 4.9 times seen while other builds ran).
+        #expect(largest <= 6 * SQLiteJobStore.walCheckpointPages, "the log grew to \(largest) pages")
     }
 
     /// The pages the log file has room for: its size (less its header) over the size of a frame

@@ -4,7 +4,10 @@ import ServiceLifecycle
 import Synchronization
 import BSON
 
-/// The job processor: schedules jobs, and runs a worker that claims and runs them.
+/// The job processor: a worker that claims and runs jobs (a swift-service-lifecycle `Service`),
+/// with a ``JobClient`` that knows its definitions to schedule them: the seed's
+/// `initJobProcessor` in one value. A process that only schedules or reads jobs needs a
+/// ``JobClient`` alone.
 ///
 /// ```swift
 /// let processor = try JobProcessor(QueueConfiguration(store: store, logger: logger, jobs: [
@@ -31,12 +34,27 @@ public final class JobProcessor: Service, Sendable {
     let cpuPool: BoundedDispatchPool
     private let phase = Mutex(Phase.idle)
 
+    /// Schedules, kills and reads jobs; knows this processor's definitions.
+    public let client: JobClient
+
     /// Checks the configuration; starts nothing.
     /// - Throws: ``QueueError`` `invalidConfiguration` naming the setting at fault.
     public init(_ configuration: QueueConfiguration) throws(QueueError) {
         try configuration.validate()
         self.configuration = configuration
         cpuPool = BoundedDispatchPool(label: "job-processor.cpu", width: configuration.cpuConcurrency)
+        let wake = WakeTarget()
+        client = JobClient(
+            store: configuration.store, logger: configuration.logger, definitions: configuration.jobs,
+            exitHandlers: configuration.definitions.compactMapValues(\.onJobExited),
+            onScheduled: { due in wake.processor?.wake(at: due) })
+        wake.processor = self
+    }
+
+    /// Wakes this processor's worker, if it runs, for a job due at `due`.
+    private func wake(at due: Date) {
+        guard let runtime else { return }
+        try? runtime.loop.execute { runtime.scheduler.wake(at: due) }
     }
 
     var store: any JobStore { configuration.store }
@@ -96,4 +114,11 @@ public final class JobProcessor: Service, Sendable {
     var runtime: ProcessorRuntime? {
         phase.withLock { if case .running(let runtime) = $0 { runtime } else { nil } }
     }
+}
+
+/// The processor a client wakes, set once the processor exists (the client is built in the
+/// processor's initialiser, before `self` can be captured). Weak, so that the client does not
+/// keep its processor alive.
+private final class WakeTarget: @unchecked Sendable {  // safe: written once in JobProcessor.init before the client can be used, read-only after
+    weak var processor: JobProcessor?
 }

@@ -1,10 +1,10 @@
-import Foundation
 import BSON
+import Foundation
 
 /// What a fleet is doing, read from the store with bounded queries only (SPEC §3 "read the
 /// processor status"; never by loading the whole collection).
 public struct ProcessorStatus: Sendable {
-    /// A worker and the jobs it runs (at most ``JobProcessor/statusLimit``).
+    /// A worker and the jobs it runs (at most ``JobClient/statusLimit``).
     public struct WorkerStatus: Sendable {
         public var worker: WorkerRecord
         public var running: [Job]
@@ -20,17 +20,17 @@ public struct ProcessorStatus: Sendable {
     /// The earliest pending jobs (the due queue), earliest first.
     public var queue: [Job]
     public var crons: [CronStatus]
-    /// The latest jobs of each declared job name, newest first.
+    /// The latest jobs of each name asked for, newest first.
     public var recentJobsByName: [String: [Job]]
 }
 
-extension JobProcessor {
-    /// How many jobs each part of ``status()`` lists at most.
+extension JobClient {
+    /// How many jobs each part of ``status(jobNames:)`` lists at most.
     public static let statusLimit = 20
 
     /// Workers with what each runs, the due queue, crons with their next run and latest tasks,
-    /// and the latest jobs of each declared name. One bounded query per part.
-    public func status() async throws(QueueError) -> ProcessorStatus {
+    /// and the latest jobs of each of `jobNames`. One bounded query per part.
+    public func status(jobNames: [String]) async throws(QueueError) -> ProcessorStatus {
         let limit = Self.statusLimit
         do {
             let workers = try await store.workers()
@@ -47,7 +47,7 @@ extension JobProcessor {
                 crons.append(.init(cron: cron, recentTasks: tasks))
             }
             var byName: [String: [Job]] = [:]
-            for name in configuration.jobs.keys.sorted() {
+            for name in jobNames.sorted() {
                 byName[name] = try await store.jobs(matching: JobQuery(names: [name], types: [.simple], limit: 5))
             }
             return ProcessorStatus(workers: workerStatuses, queue: queue, crons: crons, recentJobsByName: byName)

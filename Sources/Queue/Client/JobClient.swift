@@ -1,0 +1,130 @@
+import BSON
+import Foundation
+import Logging
+
+/// Schedules, kills and reads jobs from any process: what a web request handler or a command
+/// line needs, with a store and no handlers. Jobs run on workers (``JobProcessor``) wherever
+/// they are.
+///
+/// ```swift
+/// let client = JobClient(store: store, logger: logger)
+/// try await client.schedule("send-mail", payload: ["to": "a@example.com"])
+/// ```
+///
+/// A client knows no definitions, so it cannot refuse an unknown name or look up a name's
+/// concurrency: `schedule` takes the mode, `exclusive` jobs being the ones a definition
+/// declares exclusive (``JobName`` carries it for typed jobs). ``JobProcessor`` schedules
+/// through a client that knows its definitions.
+public final class JobClient: Sendable {
+    /// Where jobs are kept.
+    public let store: any JobStore
+    let logger: Logger
+    /// The job definitions of the process, when the client belongs to a ``JobProcessor``: names
+    /// are checked against them and modes taken from them.
+    let definitions: [String: JobDefinition]?
+    /// The `onJobExited` of each job and cron name the process defines: a kill of a pending or
+    /// paused job calls it here.
+    let exitHandlers: [String: JobDefinition.ExitHandler]
+    /// Told the due time of each job scheduled here, so that a worker in this process wakes at
+    /// once instead of at its next poll.
+    let onScheduled: (@Sendable (Date) -> Void)?
+
+    /// A client over `store`, which must be prepared (a worker's ``JobProcessor/run()`` does
+    /// it, as does the command line).
+    public convenience init(store: any JobStore, logger: Logger) {
+        self.init(store: store, logger: logger, definitions: nil, exitHandlers: [:], onScheduled: nil)
+    }
+
+    init(
+        store: any JobStore, logger: Logger, definitions: [String: JobDefinition]?,
+        exitHandlers: [String: JobDefinition.ExitHandler], onScheduled: (@Sendable (Date) -> Void)?
+    ) {
+        self.store = store
+        self.logger = logger
+        self.definitions = definitions
+        self.exitHandlers = exitHandlers
+        self.onScheduled = onScheduled
+    }
+
+    /// The largest payload stored: MongoDB's 16 MiB document limit, less room for the job's
+    /// own fields.
+    public static let maxPayloadBytes = 16 * 1024 * 1024 - 64 * 1024
+
+    /// Stores a job to run on some worker, now or at `date`.
+    /// - Parameter concurrency: the job's mode when this client knows no definitions (it must
+    ///   be the mode the job's definition declares); a processor's client takes the
+    ///   definition's.
+    /// - Returns: the stored job: `pending`, or `skipped` when its name is exclusive and a twin
+    ///   is active.
+    /// - Throws: ``QueueError`` `unknownJob` for a name a processor's client has no definition
+    ///   for, `invalidPayload` for a payload MongoDB would refuse (over ``maxPayloadBytes`` or
+    ///   nested past 99 levels), `invalidDate` outside years 1 to 9999, `store` when the store
+    ///   fails. Nothing is stored then.
+    @discardableResult
+    public func schedule(
+        _ name: String, payload: BSONDocument? = nil, at date: Date? = nil, concurrency: ConcurrencyMode = .concurrent
+    ) async throws(QueueError) -> Job {
+        let job = try newJob(name, payload: payload, at: date, concurrency: concurrency)
+        let stored: Job
+        do { stored = try await store.insert(job) } catch { throw QueueError(error) }
+        if stored.status == .pending { onScheduled?(stored.scheduledFor) }
+        return stored
+    }
+
+    /// Kills a job from any process (SPEC §4 "Kill"): a pending or paused job becomes `killed`
+    /// at once (and gets its `onJobExited` here, when this client belongs to a processor that
+    /// defines it); a running one is signalled through the store to its worker, which records
+    /// `killed` and calls `onJobExited`; an ended job is left as it is.
+    @discardableResult
+    public func kill(_ id: ObjectId) async throws(QueueError) -> KillOutcome {
+        let outcome: KillOutcome
+        do { outcome = try await store.kill(id, at: Date()) } catch { throw QueueError(error) }
+        if case .killed(let job) = outcome, let onJobExited = exitHandlers[job.name] {
+            do { try await onJobExited(job) } catch {
+                logger.error("onJobExited failed", metadata: ["job": "\(job.id)", "error": "\(JobEnding.describe(error))"])
+            }
+        }
+        return outcome
+    }
+
+    /// The job with this id, or nil.
+    public func job(id: ObjectId) async throws(QueueError) -> Job? {
+        do { return try await store.job(id: id) } catch { throw QueueError(error) }
+    }
+
+    /// Jobs matching `query` (bounded by its limit).
+    public func jobs(matching query: JobQuery) async throws(QueueError) -> [Job] {
+        do { return try await store.jobs(matching: query) } catch { throw QueueError(error) }
+    }
+
+    /// Whether the store answers a bounded read.
+    public func health() async -> Bool {
+        (try? await store.workers()) != nil
+    }
+
+    /// A validated, not yet stored job.
+    func newJob(
+        _ name: String, payload: BSONDocument?, at date: Date?, concurrency: ConcurrencyMode
+    ) throws(QueueError) -> Job {
+        var mode = concurrency
+        if let definitions {
+            guard let definition = definitions[name] else {
+                let known = definitions.keys.sorted().joined(separator: ", ")
+                throw QueueError(.unknownJob, "no job named \"\(name)\" is defined here (defined: \(known.isEmpty ? "none" : known))")
+            }
+            mode = definition.concurrency
+        }
+        if let payload {
+            // MongoDB's limits (SPEC §7), less room for the job's own fields: the payload is one
+            // level and a few hundred bytes inside the stored document.
+            do { try payload.checkStorable(maxDepth: 99, maxBytes: Self.maxPayloadBytes) } catch {
+                throw QueueError(.invalidPayload, "the payload of \"\(name)\" cannot be stored: \(error)")
+            }
+        }
+        if let date, !Job.storableDates.contains(date) {
+            throw QueueError(.invalidDate, "\"\(name)\" is due at \(date), outside years 1 to 9999, the dates a store holds")
+        }
+        let now = Date()
+        return Job(name: name, payload: payload, scheduledFor: date ?? now, updatedAt: now, createdAt: now, concurrency: mode)
+    }
+}

@@ -39,10 +39,8 @@ public final class SQLiteJobStore: JobStore {
     /// 1,000. From half of it, ``SQLiteCheckpointer`` copies them on a connection of its own,
     /// so that under a light load no commit waits for a checkpoint; the commit's own one is
     /// the bound when commits never pause. A commit that checkpoints waits for the copy, so the
-    /// size bounds the stall: 10,000 pages gave the SQLite benchmark about 20% more jobs/s, but
-    /// stalls of 100-170 ms that made cron ticks that late; with 1,000 the worst stall measured
-    /// was about 20 ms, which the background checkpoint now takes off the commits of a worker
-    /// running crons (the precision benchmark's worst lateness: 19 and 19 ms → 4.5 and 3.9 ms).
+    /// size bounds the stall: a larger log gives more jobs/s but stalls long enough to make cron
+    /// ticks late (perf/README.md and the history of this line have the figures).
     static let walCheckpointPages = 1_000
 
     /// What a committed transaction (a scheduled job, a claim, an ending) survives.

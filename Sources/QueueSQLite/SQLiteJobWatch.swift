@@ -29,7 +29,7 @@ import Queue
 final class SQLiteJobWatch: JobWatch {
     private let stopped = Atomic(false)
     /// Whether the worker wants reports. A busy worker's watch reads nothing (a read after
-    /// every write took 20-30% off two busy workers' jobs/s) and is removed from the directory
+    /// every write costs busy workers a large share of their throughput) and is removed from the directory
     /// (see ``Watching``).
     private let wanted = Atomic(true)
 

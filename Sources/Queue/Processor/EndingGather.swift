@@ -8,8 +8,8 @@ import BSON
 /// Why: endings and the claim that refills their slots go in one store call, and one call at a
 /// time. Without waiting, the first handler of a batch to end is written alone, the rest of
 /// its batch end during that call and go in the next: a worker whose 16 handlers end together
-/// then alternates calls of 1 and 15 jobs (measured on SQLite: 10 jobs per call on average
-/// instead of 16), and stays split that way. Waiting a little for the others keeps them in one
+/// then alternates calls of 1 and 15 jobs, and stays split that way (perf/README.md has the
+/// figures). Waiting a little for the others keeps them in one
 /// call, and so one transaction and one claim.
 ///
 /// The wait is bounded by the last ending write's duration, at most ``longestWait`` (1 ms,

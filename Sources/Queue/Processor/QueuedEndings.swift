@@ -4,8 +4,8 @@ import BSON
 /// request that records its ending.
 ///
 /// Two arrays rather than one of pairs, so that a batch's requests go to the store as they
-/// are: picking them out of pairs copied every request, and each request carries its claimed
-/// job (measured: the largest single copy on the loop thread of a busy worker).
+/// are: picking them out of pairs would copy every request, each carrying its claimed job, on
+/// the loop thread (perf/README.md has the profile).
 struct QueuedEndings {
     /// The running jobs whose endings these are.
     private(set) var entries: [RunningJob] = []

@@ -7,7 +7,8 @@ import Glibc
 /// `io_uring_enter`, which submits the changes and sleeps.
 ///
 /// An iteration that does not sleep (work is waiting) makes no system call at all unless it
-/// has something to submit: completions are read from the shared completion queue.
+/// has something to submit: completions are read from the shared completion queue. A wake-up
+/// costs no `read` of the eventfd either: see "the eventfd is never read" below.
 ///
 /// Requests are told apart by their `user_data`: the ``EventSource`` in the low byte and, for
 /// the timeout, a generation above it, so that the completion of a timeout that was replaced
@@ -24,6 +25,13 @@ import Glibc
 ///   or firing (`EALREADY`) posts a failure; the backend then adds a new timeout.
 /// - **No deadline is a timeout moved to the far future**, not a removal: a removed timeout
 ///   posts a completion that would wake the loop for nothing.
+/// - **The eventfd is never read.** A multishot poll completes once per wake-up of the
+///   descriptor, and every `write` wakes it, whatever the counter holds; readiness that stays
+///   does not complete it again. So the completion is the wake-up, and resetting the counter
+///   would only cost a system call per wake-up. (A counter that is never reset fills after
+///   2^64 - 2 writes, when `write` fails with `EAGAIN` and wakes no one: centuries of wake-ups
+///   at millions per second. A re-armed poll completes at once on the non-zero counter: one
+///   spurious iteration.)
 /// - **A full submission queue is submitted early** (one extra `io_uring_enter`, no wait) and
 ///   the entry is taken again: nothing is dropped.
 /// - **The first requests are submitted by the loop thread.** The kernel finishes a poll's
@@ -184,10 +192,12 @@ final class IOUringBackend: LoopBackend {
     }
 
     /// A multishot poll reported readiness, or ended (no `IORING_CQE_F_MORE`) and is re-armed.
+    /// The eventfd's readiness is not reported: the completion itself woke the loop, which
+    /// drains its queue every iteration, and the counter needs no reset (see the type's rules).
     private func pollCompleted(
         _ source: EventSource, result: Int32, flags: UInt32, ready: inout ReadySources
     ) throws(LoopError) {
-        let readiness: ReadySources = source == .wakeUp ? .wakeUp : .signal
+        let readiness: ReadySources = source == .wakeUp ? [] : .signal
         if result > 0 {
             ready.insert(readiness)
         }
@@ -196,7 +206,7 @@ final class IOUringBackend: LoopBackend {
         if result == -EBADF || result == -EINVAL {
             throw LoopError.syscall(source == .wakeUp ? "io_uring poll(eventfd)" : "io_uring poll(signalfd)", errno: -result)
         }
-        // The descriptor is read non-blocking, so a spurious report costs one EAGAIN.
+        // The signalfd is read non-blocking, so a spurious report costs one EAGAIN.
         ready.insert(readiness)
         pollRearms += 1
         try queuePoll(source)

@@ -53,7 +53,9 @@ enum EventSource: UInt8 {
 struct ReadySources: OptionSet {
     let rawValue: UInt8
 
-    /// The wake-up eventfd is readable: reset it, then drain the queue.
+    /// The wake-up eventfd is readable and must be reset, or a level-triggered backend
+    /// (epoll) would report it again at every wait. The loop drains its queue every iteration
+    /// anyway; a backend that is woken once per write (io_uring's poll) never reports this.
     static let wakeUp = ReadySources(rawValue: 1 << 0)
     /// The deadline passed (the loop fires due timers every iteration anyway).
     static let timer = ReadySources(rawValue: 1 << 1)

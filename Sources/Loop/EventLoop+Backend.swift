@@ -10,8 +10,7 @@ extension EventLoop {
     ///   absolute timeout request for the earliest deadline; one `io_uring_enter` per sleep.
     /// - ``automatic``: the environment variable `JOB_PROCESSOR_LOOP` (`epoll`, `io_uring` or
     ///   `automatic`) when it is set and not empty, so that an operator can force either
-    ///   backend under a program that does not choose; otherwise io_uring, or epoll where
-    ///   io_uring is unavailable. See ``automatic``.
+    ///   backend under a program that does not choose; otherwise epoll. See ``automatic``.
     ///
     /// A struct with static members rather than an enum, so that backends can be added without
     /// breaking switches.
@@ -36,13 +35,19 @@ extension EventLoop {
         public static let ioUring = Backend(.ioUring)
 
         /// The default: the backend `JOB_PROCESSOR_LOOP` names when it is set (exactly as if
-        /// it had been passed: a forced io_uring does not fall back); otherwise io_uring, and
-        /// epoll where io_uring's setup fails, with the reason in
+        /// it had been passed: a forced io_uring does not fall back); otherwise epoll.
+        ///
+        /// Why epoll: on the machine kind this runs on, io_uring's fewer system calls bought
+        /// neither CPU time nor latency in LoopBenchmark (its loop thread spent as much per
+        /// wake-up and more per timer) and no consistent gain in the queue benchmark
+        /// (perf/README.md, "epoll or io_uring", has the figures); and epoll also works where
+        /// io_uring is refused. Should a later measure favour io_uring, `preferred` flips, and
+        /// a refused setup then falls back to epoll with the reason in
         /// ``EventLoop/backendFallback``.
         public static let automatic = Backend(.automatic)
 
-        /// What ``automatic`` picks when the environment does not decide.
-        static let preferred = Backend.ioUring
+        /// What ``automatic`` picks when the environment does not decide (see ``automatic``).
+        static let preferred = Backend.epoll
 
         /// The environment variable ``automatic`` reads.
         static let environmentVariable = "JOB_PROCESSOR_LOOP"

@@ -48,8 +48,9 @@ public final class EventLoop: @unchecked Sendable {  // safe: the `var`s below, 
 
     /// Why this loop runs on epoll although ``Backend/automatic`` chose io_uring: the error
     /// io_uring's setup failed with (e.g. `io_uring_queue_init` with `EPERM` where
-    /// `kernel.io_uring_disabled` is set). `nil` when nothing fell back. The loop has no
-    /// logger: whoever creates it logs this, once.
+    /// `kernel.io_uring_disabled` is set). `nil` when nothing fell back, which is always the
+    /// case while ``Backend/automatic`` prefers epoll. The loop has no logger: whoever creates
+    /// it logs this, once.
     public let backendFallback: LoopError?
 
     /// How deadlines are waited for: the timerfd, or wake-ups from a manual clock.
@@ -83,8 +84,7 @@ public final class EventLoop: @unchecked Sendable {  // safe: the `var`s below, 
     /// the loop runs.
     ///
     /// - Parameter backend: the kernel interface to sleep in (``Backend``); by default
-    ///   ``Backend/automatic``, which reads `JOB_PROCESSOR_LOOP` and falls back to epoll where
-    ///   io_uring is unavailable (see ``backendFallback``).
+    ///   ``Backend/automatic``, which reads `JOB_PROCESSOR_LOOP` and otherwise takes epoll.
     /// - Throws: ``LoopError`` with code ``LoopError/Code/syscallFailed`` when a descriptor
     ///   cannot be created (e.g. `EMFILE`), or io_uring's setup fails for an explicit
     ///   ``Backend/ioUring``; ``LoopError/Code/unsupported`` for ``Backend/ioUring`` on a

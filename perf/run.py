@@ -302,6 +302,32 @@ def crash(results, runs):
                 + "huey: " + peer.get("note", "")[:160])
 
 
+def queue_on_each_backend(results, scratch, engine_jobs, sqlite_jobs):
+    """7. The engine and SQLite bulk figures on each loop backend: epoll (the default) beside
+    io_uring (JOB_PROCESSOR_LOOP=io_uring), in the order epoll, io_uring, io_uring, epoll."""
+    def on(backend, *arguments):
+        env = dict(os.environ, JOB_PROCESSOR_LOOP=backend)
+        return run([os.path.join(RELEASE, "QueueBenchmark"), *arguments], 900, env=env)[1]
+
+    section = "7. The queue on each loop backend (ours: epoll, the default; peer column: io_uring)"
+    note = "JOB_PROCESSOR_LOOP=io_uring for the peer column; means of 2 runs each, alternated"
+    engine_arguments = ("engine", "--mode", "bulk", "--jobs", str(engine_jobs))
+    sqlite_arguments = ("sqlite", "--mode", "bulk", "--jobs", str(sqlite_jobs), "--workers", "2",
+                        "--directory", scratch)
+    for arguments, rows in (
+        (engine_arguments, ((f"engine: {engine_jobs:,} no-op jobs, run only: jobs/s", "jobs_per_s", "", 0),
+                            ("engine: CPU per job, all threads", "cpu_us_per_job", " µs", 2))),
+        (sqlite_arguments, ((f"SQLite: {sqlite_jobs:,} jobs, 2 worker processes: jobs/s", "jobs_per_s", "", 0),
+                            ("SQLite: worker CPU per job", "worker_cpu_us_per_job", " µs", 1))),
+    ):
+        epoll_runs, uring_runs = alternated(lambda: on("epoll", *arguments), lambda: on("io_uring", *arguments))
+        for label, key, unit, digits in rows:
+            epoll_value, uring_value = mean_of(epoll_runs, key), mean_of(uring_runs, key)
+            ratio = (ratio_higher_better if key == "jobs_per_s" else ratio_lower_better)(epoll_value, uring_value)
+            results.add(section, label, fmt(epoll_value, unit, digits), fmt(uring_value, unit, digits), ratio, note)
+            note = ""
+
+
 def loop_and_cron(results):
     """6. The loop's own figures on each backend (epoll, io_uring) beside SwiftNIO's event loop;
     the cron parser beside croniter."""
@@ -433,6 +459,7 @@ def main():
         mongo(results, options.mongo_jobs)
         precision(results, scratch, options.precision_seconds)
         crash(results, options.crash_runs)
+        queue_on_each_backend(results, scratch, options.engine_jobs, options.sqlite_jobs)
         loop_and_cron(results)
         elapsed = time.monotonic() - clock
         write_results(results, started, elapsed, machine())

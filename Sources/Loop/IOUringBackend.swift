@@ -168,7 +168,11 @@ final class IOUringBackend: LoopBackend {
         case .signal:
             try pollCompleted(.signal, result: result, flags: flags, ready: &ready)
         case .timer:
-            // -ETIME: the deadline passed. The timeout is never removed, so nothing else ends it.
+            // -ETIME: the deadline passed. The timeout is never removed, so nothing else should
+            // end it; a failure would leave the loop without its deadline, so it is a bug.
+            guard result == -ETIME || result == -ECANCELED else {
+                throw LoopError.syscall("io_uring timeout", errno: -result)
+            }
             if generation == timeoutGeneration {
                 timeoutPending = false
             }

@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 //
 // job-processor: a background job processor for Swift on Linux, over MongoDB.
-// Layout follows the design card (see README.md): a thin C shim (CEpoll), the event loop
+// Layout follows the design card (see README.md): thin C shims (CEpoll, CURing), the event loop
 // (Loop), cron expressions (Cron), BSON, the queue's core (Queue) and its stores (QueueMongo,
 // QueueSQLite), the command-line tool, tests and benchmarks (perf/).
 
@@ -32,6 +32,11 @@ let package = Package(
     targets: [
         // Thin wrappers for the Linux syscalls Swift's Glibc module does not import.
         .target(name: "CEpoll"),
+        // liburing from Debian, for CURing's C code only (Swift cannot import liburing.h beside
+        // Glibc: see Sources/CLibURing/module.modulemap).
+        .systemLibrary(name: "CLibURing", pkgConfig: "liburing", providers: [.apt(["liburing-dev"])]),
+        // One-line wrappers for liburing's inline helpers, behind a header Swift can import.
+        .target(name: "CURing", dependencies: ["CLibURing"]),
         // libmongoc and libbson from Debian (apt-get install libmongoc-dev libbson-dev).
         .systemLibrary(
             name: "CMongoC",
@@ -41,7 +46,7 @@ let package = Package(
         .target(
             name: "Loop",
             dependencies: [
-                "CEpoll",
+                "CEpoll", "CURing",
                 .product(name: "HeapModule", package: "swift-collections"),
             ],
             swiftSettings: swiftSettings

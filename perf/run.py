@@ -302,24 +302,57 @@ def crash(results, runs):
                 + "huey: " + peer.get("note", "")[:160])
 
 
+def queue_on_each_backend(results, scratch, engine_jobs, sqlite_jobs):
+    """7. The engine and SQLite bulk figures on each loop backend: epoll (the default) beside
+    io_uring (JOB_PROCESSOR_LOOP=io_uring), in the order epoll, io_uring, io_uring, epoll."""
+    def on(backend, *arguments):
+        env = dict(os.environ, JOB_PROCESSOR_LOOP=backend)
+        return run([os.path.join(RELEASE, "QueueBenchmark"), *arguments], 900, env=env)[1]
+
+    section = "7. The queue on each loop backend (ours: epoll, the default; peer column: io_uring)"
+    note = "JOB_PROCESSOR_LOOP=io_uring for the peer column; means of 2 runs each, alternated"
+    engine_arguments = ("engine", "--mode", "bulk", "--jobs", str(engine_jobs))
+    sqlite_arguments = ("sqlite", "--mode", "bulk", "--jobs", str(sqlite_jobs), "--workers", "2",
+                        "--directory", scratch)
+    for arguments, rows in (
+        (engine_arguments, ((f"engine: {engine_jobs:,} no-op jobs, run only: jobs/s", "jobs_per_s", "", 0),
+                            ("engine: CPU per job, all threads", "cpu_us_per_job", " µs", 2))),
+        (sqlite_arguments, ((f"SQLite: {sqlite_jobs:,} jobs, 2 worker processes: jobs/s", "jobs_per_s", "", 0),
+                            ("SQLite: worker CPU per job", "worker_cpu_us_per_job", " µs", 1))),
+    ):
+        epoll_runs, uring_runs = alternated(lambda: on("epoll", *arguments), lambda: on("io_uring", *arguments))
+        for label, key, unit, digits in rows:
+            epoll_value, uring_value = mean_of(epoll_runs, key), mean_of(uring_runs, key)
+            ratio = (ratio_higher_better if key == "jobs_per_s" else ratio_lower_better)(epoll_value, uring_value)
+            results.add(section, label, fmt(epoll_value, unit, digits), fmt(uring_value, unit, digits), ratio, note)
+            note = ""
+
+
 def loop_and_cron(results):
-    """6. The loop's own figures beside SwiftNIO's event loop; the cron parser beside croniter."""
-    output, _ = run([os.path.join(RELEASE, "LoopBenchmark")], 600)
+    """6. The loop's own figures on each backend (epoll, io_uring) beside SwiftNIO's event loop;
+    the cron parser beside croniter."""
+    output, _ = run([os.path.join(RELEASE, "LoopBenchmark")], 900)
     peer_output, _ = run([os.path.join(SWIFT_PEERS_BUILD, "release", "NIOLoopBench")], 600)
     peer = dict(line.split(": ", 1) for line in peer_output.splitlines() if ": " in line)
     section = "6. Loop and cron"
+    # LoopBenchmark prints "[backend] figure: value"; rows go figure by figure, each backend
+    # beside the same SwiftNIO figure (NIO's system calls are not counted: "—").
+    figures = {}
     for line in output.splitlines():
-        name, _, value = line.partition(": ")
-        if not value:
-            continue
+        match = re.match(r"^\[([a-z_]+)\] (.+?): (.+)$", line)
+        if match:
+            backend, name, value = match.groups()
+            figures.setdefault(name, []).append((backend, value))
+    for index, (name, values) in enumerate(figures.items()):
         peer_value = peer.get(name)
-        ours_number, peer_number = leading_number(value), leading_number(peer_value)
-        if "latency" in name or "lateness" in name:
-            ratio = ratio_lower_better(ours_number, peer_number)
-        else:
-            ratio = ratio_higher_better(ours_number, peer_number)
-        results.add(section, "loop: " + name, value, peer_value or "—", ratio,
-                    "peer: SwiftNIO's event loop (1 thread)" if name == output.splitlines()[0].partition(": ")[0] else "")
+        for backend, value in values:
+            ours_number, peer_number = leading_number(value), leading_number(peer_value)
+            if "latency" in name or "lateness" in name:
+                ratio = ratio_lower_better(ours_number, peer_number)
+            else:
+                ratio = ratio_higher_better(ours_number, peer_number)
+            note = "peer: SwiftNIO's event loop (1 thread, epoll)" if index == 0 and backend == values[0][0] else ""
+            results.add(section, f"loop on {backend}: {name}", value, peer_value or "—", ratio, note)
     cron_output, _ = run([os.path.join(RELEASE, "CronBenchmark"), "3"], 120)
     ours_rate = float(cron_output.split()[1])
     peer_output, _ = run([VENV_PYTHON, os.path.join(ROOT, "perf", "cron-peer", "croniter_bench.py"), "3"], 120)
@@ -426,6 +459,7 @@ def main():
         mongo(results, options.mongo_jobs)
         precision(results, scratch, options.precision_seconds)
         crash(results, options.crash_runs)
+        queue_on_each_backend(results, scratch, options.engine_jobs, options.sqlite_jobs)
         loop_and_cron(results)
         elapsed = time.monotonic() - clock
         write_results(results, started, elapsed, machine())

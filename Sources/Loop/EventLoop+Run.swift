@@ -4,9 +4,10 @@ extension EventLoop {
     /// Runs the loop on the calling thread, which becomes the loop thread, until ``stop()`` is
     /// called and the shutdown it asks for is complete. Call it once per loop.
     ///
-    /// Each iteration: sleep in `epoll_wait` (unless work or a due timer is waiting), consume
+    /// Each iteration: sleep in the backend (unless work or a due timer is waiting), consume
     /// the events, run the queued tasks in order, hand received signals to the handlers, fire
-    /// the due timers. Before sleeping the timerfd is re-armed if the earliest deadline changed.
+    /// the due timers. Before sleeping the backend's deadline is moved if the earliest deadline
+    /// changed.
     ///
     /// Blocks SIGTERM and SIGINT in the calling thread (see ``blockTerminationSignals()``); the
     /// mask stays blocked after `run()` returns. A system call failing inside the loop (which
@@ -24,8 +25,9 @@ extension EventLoop {
 
     /// One iteration; `false` once a stop was requested.
     private func iterate() -> Bool {
-        let timeout = prepareToWait()
-        waitForEvents(timeoutMilliseconds: timeout)
+        iterations &+= 1
+        let blocking = prepareToWait()
+        waitForEvents(blocking: blocking)
         let stopRequested = runQueuedTasks()
         deliverSignals()
         guard !stopRequested else { return false }
@@ -33,44 +35,40 @@ extension EventLoop {
         return true
     }
 
-    /// Compacts the heap if worthwhile, re-arms the timerfd if the earliest deadline changed,
-    /// and parks: returns -1 (sleep until an event) or 0 (only poll: work or a timer is due).
-    private func prepareToWait() -> Int32 {
+    /// Compacts the heap if worthwhile, moves the backend's deadline if the earliest deadline
+    /// changed, and parks: returns whether the loop may sleep (`false`: only poll, work or a
+    /// timer is due).
+    private func prepareToWait() -> Bool {
         compactTimersIfWorthwhile()
         let now = firingTime
         if let next = timers.nextDeadline(), next <= now {
-            return 0
+            return false
         }
-        if waiting == .timerFd, let change = timers.timerFdChange(now: now) {
+        if waiting == .timerFd, let change = timers.deadlineChange(now: now) {
             let deadline: LoopInstant? = switch change {
             case .arm(let deadline): deadline
             case .disarm: nil
             }
-            mustSucceed { () throws(LoopError) in try TimerFd.settime(timerFd.rawValue, deadline: deadline) }
+            mustSucceed { () throws(LoopError) in try eventBackend.setDeadline(deadline) }
         }
-        return submissions.park() ? -1 : 0
+        return submissions.park()
     }
 
-    /// Waits in `epoll_wait` and consumes what it reports: resets the eventfd and the timerfd,
-    /// and reads every pending signal into `receivedSignals`.
-    private func waitForEvents(timeoutMilliseconds: Int32) {
-        let count = mustSucceed { () throws(LoopError) in
-            try Epoll.wait(
-                epoll: epoll.rawValue, events: eventMasks, data: eventSources,
-                capacity: Self.eventCapacity, timeoutMilliseconds: timeoutMilliseconds)
+    /// Waits in the backend and consumes what it reports: resets the eventfd, and reads every
+    /// pending signal into `receivedSignals`.
+    private func waitForEvents(blocking: Bool) {
+        let ready = mustSucceed { () throws(LoopError) in try eventBackend.wait(blocking: blocking) }
+        if ready.contains(.wakeUp) {
+            descriptorReads &+= 1
+            submissions.consumeWakeUp()
         }
-        for index in 0..<count {
-            switch EventSource(rawValue: eventSources[index]) {
-            case .wakeUp:
-                submissions.consumeWakeUp()
-            case .timer:
-                _ = mustSucceed { () throws(LoopError) in try TimerFd.read(timerFd.rawValue) }
-            case .signal:
-                while let signal = mustSucceed({ () throws(LoopError) in try SignalFd.read(signalFd.rawValue) }) {
-                    receivedSignals.append(signal)
+        if ready.contains(.signal) {
+            while true {
+                descriptorReads &+= 1
+                guard let signal = mustSucceed({ () throws(LoopError) in try SignalFd.read(signalFd.rawValue) }) else {
+                    break
                 }
-            case nil:
-                preconditionFailure("epoll reported an unknown source \(eventSources[index])")
+                receivedSignals.append(signal)
             }
         }
     }
@@ -122,11 +120,7 @@ extension EventLoop {
     /// Loop thread: adds a handler; the first one switches on reading the signalfd.
     func registerSignalHandler(_ handler: @escaping @Sendable (Int32) -> Void) {
         if signalHandlers.isEmpty {
-            mustSucceed { () throws(LoopError) in
-                try Epoll.modify(
-                    epoll: epoll.rawValue, fd: signalFd.rawValue,
-                    events: Epoll.readable, data: EventSource.signal.rawValue)
-            }
+            mustSucceed { () throws(LoopError) in try eventBackend.watchSignals() }
         }
         signalHandlers.append(handler)
     }
@@ -153,8 +147,8 @@ extension EventLoop {
             }
         }
         signalHandlers.removeAll()
-        epoll.close()
-        timerFd.close()
+        // The backend first: an io_uring poll holds the signalfd open until the ring is gone.
+        eventBackend.close()
         signalFd.close()
     }
 

@@ -28,12 +28,13 @@ extension EventLoop {
     /// The thread is detached: it ends after the loop stops; ``waitUntilStopped()`` waits for
     /// the loop's shutdown. It inherits the calling thread's signal mask.
     ///
-    /// - Throws: ``LoopError`` from ``init(clock:)``, or `pthread_create`'s error.
+    /// - Throws: ``LoopError`` from ``init(clock:backend:)``, or `pthread_create`'s error.
     public static func startThread(
         name: String = "event-loop",
-        clock: any LoopClock = MonotonicClock()
+        clock: any LoopClock = MonotonicClock(),
+        backend: Backend = .automatic
     ) throws(LoopError) -> EventLoop {
-        let loop = try EventLoop(clock: clock)
+        let loop = try EventLoop(clock: clock, backend: backend)
         try spawnThread(name: name) { loop.run() }
         loop.lifecycle.wait(for: .running)
         return loop

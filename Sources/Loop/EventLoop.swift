@@ -2,13 +2,15 @@ import CEpoll
 import Glibc
 import Synchronization
 
-/// One thread running epoll: the owner of the scheduler state of the layers above.
+/// One thread running an event loop: the owner of the scheduler state of the layers above.
 ///
-/// The loop waits in `epoll_wait` on three descriptors: an eventfd through which any thread
-/// hands it work (``execute(_:)``), one timerfd armed (in absolute `CLOCK_MONOTONIC` time) at
-/// the earliest deadline of its timer heap (``schedule(at:_:)``), and a signalfd that turns
-/// SIGTERM/SIGINT into loop events (``onSignal(_:)``). Its clock is injected
-/// (``init(clock:)``): with a ``ManualClock`` no real time is ever waited for.
+/// The loop sleeps until one of three things happens: an eventfd through which any thread
+/// hands it work (``execute(_:)``) becomes readable, the earliest deadline of its timer heap
+/// (``schedule(at:_:)``, absolute `CLOCK_MONOTONIC` time) passes, or a signalfd that turns
+/// SIGTERM/SIGINT into loop events (``onSignal(_:)``) becomes readable. It sleeps in epoll
+/// (with a timerfd for the deadline) or in io_uring (multishot polls and a timeout request):
+/// see ``Backend``. Its clock is injected (``init(clock:backend:)``): with a ``ManualClock``
+/// no real time is ever waited for.
 ///
 /// ## Threading contract
 /// - **Any thread** may call ``execute(_:)``, ``schedule(at:_:)``, ``schedule(after:_:)``,
@@ -24,8 +26,8 @@ import Synchronization
 ///   A callback must not wait for I/O, a database, a lock held for long or another thread
 ///   (``waitUntilStopped()`` traps there). Blocking work runs on other threads, which hop back
 ///   with ``execute(_:)``.
-/// - **Lifetime**: ``init(clock:)`` starts no thread; ``run()`` runs the loop on the calling
-///   thread, ``startThread(name:clock:)`` on a new one. ``stop()`` ends it; nothing pending is
+/// - **Lifetime**: ``init(clock:backend:)`` starts no thread; ``run()`` runs the loop on the
+///   calling thread, ``startThread(name:clock:backend:)`` on a new one. ``stop()`` ends it; nothing pending is
 ///   dropped silently (see ``stop()``).
 ///
 /// ## Signals
@@ -36,34 +38,33 @@ import Synchronization
 /// inherit the mask of the thread that creates them). The loop blocks them in its own thread
 /// too, but that alone is not enough. Register handlers on one loop per process: a signal
 /// is delivered to one reader only.
-public final class EventLoop: @unchecked Sendable {  // safe: the `var`s below are touched only on the loop thread (between run()'s start and end); everything shared is a let of Sendable type (Mutex, Atomic, SubmissionQueue, LoopLifecycle)
-    /// The identities of the descriptors, stored in `epoll_data` to route each event.
-    enum EventSource: UInt64 {
-        case wakeUp = 1
-        case timer = 2
-        case signal = 3
-    }
-
-    /// Most events taken from one `epoll_wait` (the shim's limit); the loop has three sources.
-    static let eventCapacity: Int32 = 64
-
+public final class EventLoop: @unchecked Sendable {  // safe: the `var`s below, and `eventBackend`, are touched only on the loop thread (between run()'s start and end); everything else shared is a let of Sendable type (Mutex, Atomic, SubmissionQueue, LoopLifecycle)
     /// The clock deadlines are measured on.
     public let clock: any LoopClock
+
+    /// The kernel interface this loop sleeps in: ``Backend/epoll`` or ``Backend/ioUring``
+    /// (never ``Backend/automatic``, which resolves to one of them at creation).
+    public let backend: Backend
+
+    /// Why this loop runs on epoll although ``Backend/automatic`` chose io_uring: the error
+    /// io_uring's setup failed with (e.g. `io_uring_queue_init` with `EPERM` where
+    /// `kernel.io_uring_disabled` is set). `nil` when nothing fell back, which is always the
+    /// case while ``Backend/automatic`` prefers epoll. The loop has no logger: whoever creates
+    /// it logs this, once.
+    public let backendFallback: LoopError?
 
     /// How deadlines are waited for: the timerfd, or wake-ups from a manual clock.
     let waiting: LoopClockWaiting
     let submissions: SubmissionQueue
-    let epoll: FileDescriptor
-    let timerFd: FileDescriptor
     let signalFd: FileDescriptor
+    /// epoll or io_uring: loop-thread state once `run()` starts.
+    let eventBackend: any LoopBackend
     let lifecycle = LoopLifecycle()
     /// `pthread_self()` of the loop thread while `run()` runs, 0 otherwise.
     let loopThread = Atomic<UInt>(0)
     let nextTimerSequence = Atomic<UInt64>(0)
     /// Cancellations not yet compacted away: a hint for when to compact the heap.
     let cancelledTimers = Atomic<Int>(0)
-    let eventMasks = UnsafeMutablePointer<UInt32>.allocate(capacity: Int(eventCapacity))
-    let eventSources = UnsafeMutablePointer<UInt64>.allocate(capacity: Int(eventCapacity))
 
     // Loop-thread state.
     var timers = TimerQueue()
@@ -73,41 +74,54 @@ public final class EventLoop: @unchecked Sendable {  // safe: the `var`s below a
     var receivedSignals: [Int32] = []
     /// The batch of tasks taken from the queue; its capacity is reused.
     var taskBatch: [LoopTask] = []
+    /// Iterations of `run()` and the loop's own system calls (``statistics``).
+    var iterations: UInt64 = 0
+    var descriptorReads: UInt64 = 0
 
-    /// Creates the loop's descriptors (epoll, eventfd, timerfd, signalfd) and attaches to
-    /// `clock`. Starts no thread: call ``run()`` on the thread that is to be the loop thread,
-    /// or use ``startThread(name:clock:)``. Work may be submitted before the loop runs.
+    /// Creates the loop's descriptors (eventfd, signalfd, and those of `backend`) and
+    /// attaches to `clock`. Starts no thread: call ``run()`` on the thread that is to be the
+    /// loop thread, or use ``startThread(name:clock:backend:)``. Work may be submitted before
+    /// the loop runs.
     ///
+    /// - Parameter backend: the kernel interface to sleep in (``Backend``); by default
+    ///   ``Backend/automatic``, which reads `JOB_PROCESSOR_LOOP` and otherwise takes epoll.
     /// - Throws: ``LoopError`` with code ``LoopError/Code/syscallFailed`` when a descriptor
-    ///   cannot be created (e.g. `EMFILE`); descriptors created before the failure are closed.
-    public init(clock: any LoopClock = MonotonicClock()) throws(LoopError) {
+    ///   cannot be created (e.g. `EMFILE`), or io_uring's setup fails for an explicit
+    ///   ``Backend/ioUring``; ``LoopError/Code/unsupported`` for ``Backend/ioUring`` on a
+    ///   kernel older than 5.17; ``LoopError/Code/invalidArgument`` when
+    ///   `JOB_PROCESSOR_LOOP` names no backend. Descriptors created before the failure are
+    ///   closed.
+    public convenience init(clock: any LoopClock = MonotonicClock(), backend: Backend = .automatic) throws(LoopError) {
+        try self.init(
+            clock: clock, backend: backend, environment: Self.backendFromEnvironment()
+        ) { () throws(LoopError) in
+            try IOUringRing(entries: IOUringBackend.defaultEntries)
+        }
+    }
+
+    /// The initialiser with io_uring's setup and the environment injected, for tests.
+    init(
+        clock: any LoopClock,
+        backend requested: Backend,
+        environment: String?,
+        preferred: Backend = .preferred,
+        openRing: () throws(LoopError) -> IOUringRing
+    ) throws(LoopError) {
         let submissions = try SubmissionQueue()
-        let epoll = FileDescriptor(try Epoll.create())
-        let timerFd = FileDescriptor(try TimerFd.create())
         let signalFd = FileDescriptor(try SignalFd.create(Self.terminationSignals))
-        try Epoll.add(
-            epoll: epoll.rawValue, fd: submissions.eventFd.rawValue,
-            events: Epoll.readable, data: EventSource.wakeUp.rawValue)
-        try Epoll.add(
-            epoll: epoll.rawValue, fd: timerFd.rawValue,
-            events: Epoll.readable, data: EventSource.timer.rawValue)
-        // Watched for nothing until a handler exists: a loop without handlers must not take
-        // signals away from the kernel's pending set (another loop may want them).
-        try Epoll.add(epoll: epoll.rawValue, fd: signalFd.rawValue, events: 0, data: EventSource.signal.rawValue)
+        let (eventBackend, fallback) = try Self.makeBackend(
+            requested, environment: environment, preferred: preferred,
+            wakeUp: submissions.eventFd.rawValue, signal: signalFd.rawValue, openRing: openRing)
         self.clock = clock
         self.submissions = submissions
-        self.epoll = epoll
-        self.timerFd = timerFd
         self.signalFd = signalFd
+        self.eventBackend = eventBackend
+        self.backend = eventBackend.kind
+        backendFallback = fallback
         announcedTime = clock.now()
         waiting = clock.attach { [weak submissions] instant in
             submissions?.enqueue(.clockAdvanced(instant)) ?? false
         }
-    }
-
-    deinit {
-        eventMasks.deallocate()
-        eventSources.deallocate()
     }
 
     /// The current instant on ``clock``. Any thread.
@@ -146,7 +160,7 @@ public final class EventLoop: @unchecked Sendable {  // safe: the `var`s below a
     /// Runs `work` on the loop thread, after the work this thread submitted before. Any thread.
     ///
     /// O(1): one short lock and an append; the eventfd is written only when the loop is parked
-    /// in `epoll_wait`, so a burst of submissions to a busy loop makes no system call.
+    /// (asleep in the kernel, or about to be), so a burst of submissions to a busy loop makes no system call.
     ///
     /// - Throws: ``LoopError`` with code ``LoopError/Code/loopStopped`` once ``stop()`` has been
     ///   called (also from work running during the shutdown): `work` is then not run.
@@ -187,8 +201,8 @@ public final class EventLoop: @unchecked Sendable {  // safe: the `var`s below a
     /// Returns `true` if this call cancelled it, `false` if it had already fired, been told the
     /// loop stopped, or been cancelled. A cancellation from another thread racing with the
     /// firing is decided atomically: either the body runs, or `cancel` returns `true`.
-    /// The cancelled timer stays in the heap, skipped when reached; the timerfd, if armed for
-    /// it, is re-armed at the next iteration.
+    /// The cancelled timer stays in the heap, skipped when reached; the deadline wake-up, if
+    /// armed for it, is moved at the next iteration.
     @discardableResult
     public func cancel(_ handle: TimerHandle) -> Bool {
         guard handle.record.cancel() else { return false }

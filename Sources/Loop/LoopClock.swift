@@ -16,8 +16,8 @@ public protocol LoopClock: Sendable {
     /// answers how that loop must wait for them.
     ///
     /// A clock whose instants are `CLOCK_MONOTONIC` nanoseconds returns
-    /// ``LoopClockWaiting/timerFd`` and may ignore `wake`: the loop arms its timerfd at the
-    /// earliest deadline. A clock that moves only when told to keeps `wake`, calls it with the
+    /// ``LoopClockWaiting/timerFd`` and may ignore `wake`: the loop arms its kernel timer (a
+    /// timerfd, or an io_uring timeout) at the earliest deadline. A clock that moves only when told to keeps `wake`, calls it with the
     /// new instant after every move (from the thread that moved it), drops it once it returns
     /// `false` (the loop is gone or stopped), and returns ``LoopClockWaiting/wakesOnAdvance``;
     /// the loop then never waits on real time for a deadline.
@@ -30,8 +30,9 @@ public protocol LoopClock: Sendable {
 
 /// How an ``EventLoop`` waits for the deadlines of its ``LoopClock``.
 public enum LoopClockWaiting: Sendable, Hashable {
-    /// The clock's instants are `CLOCK_MONOTONIC` nanoseconds: the loop arms its timerfd
-    /// (absolute time) at the earliest deadline and re-arms it only when that deadline changes.
+    /// The clock's instants are `CLOCK_MONOTONIC` nanoseconds: the loop arms its kernel timer
+    /// (absolute time; a timerfd on epoll, a timeout request on io_uring, whatever the case's
+    /// name says) at the earliest deadline and re-arms it only when that deadline changes.
     case timerFd
 
     /// The clock moves only when told to and then calls the loop's wake closure. On the loop
@@ -41,8 +42,8 @@ public enum LoopClockWaiting: Sendable, Hashable {
     case wakesOnAdvance
 }
 
-/// The production clock: the kernel's `CLOCK_MONOTONIC`, the clock the loop's timerfd is armed
-/// on. Unaffected by wall-clock changes (NTP steps, `date -s`); does not advance while the
+/// The production clock: the kernel's `CLOCK_MONOTONIC`, the clock the loop's kernel timer is
+/// armed on. Unaffected by wall-clock changes (NTP steps, `date -s`); does not advance while the
 /// machine is suspended.
 public struct MonotonicClock: LoopClock {
     /// The monotonic clock; stateless, so every instance is the same clock.
@@ -62,8 +63,8 @@ public struct MonotonicClock: LoopClock {
 
 /// A clock that moves only when a test moves it, so timer logic is tested without sleeping.
 ///
-/// A loop created with a `ManualClock` never arms its timerfd and never waits on real time for
-/// a deadline. ``advance(by:)`` and ``advance(to:)`` move the clock and queue, on every attached
+/// A loop created with a `ManualClock` never arms its kernel timer and never waits on real time
+/// for a deadline. ``advance(by:)`` and ``advance(to:)`` move the clock and queue, on every attached
 /// loop, a task that fires (on the loop thread, in (deadline, submission) order) every timer due
 /// at the new instant. The call itself returns at once. Because the move is queued like any
 /// other task, it is ordered after the timers the same thread scheduled before it and before

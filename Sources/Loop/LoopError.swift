@@ -12,6 +12,8 @@ public struct LoopError: Error, Hashable, Sendable, CustomStringConvertible {
         private enum Kind: Hashable, Sendable {
             case syscallFailed
             case loopStopped
+            case unsupported
+            case invalidArgument
         }
 
         private let kind: Kind
@@ -27,11 +29,21 @@ public struct LoopError: Error, Hashable, Sendable, CustomStringConvertible {
         /// The loop has been stopped (``EventLoop/stop()``) and accepts no more work.
         public static let loopStopped = Code(.loopStopped)
 
+        /// The kernel lacks something the loop needs (e.g. an io_uring feature);
+        /// ``LoopError/operation`` names it.
+        public static let unsupported = Code(.unsupported)
+
+        /// A setting given to the loop is not one it knows (e.g. the backend named by the
+        /// environment); ``LoopError/operation`` names the setting and its value.
+        public static let invalidArgument = Code(.invalidArgument)
+
         /// A short name for the code, for logs.
         public var description: String {
             switch kind {
             case .syscallFailed: "syscall failed"
             case .loopStopped: "loop stopped"
+            case .unsupported: "not supported by this kernel"
+            case .invalidArgument: "invalid argument"
             }
         }
     }

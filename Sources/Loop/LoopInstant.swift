@@ -1,7 +1,7 @@
 /// A point in time on a loop's clock: a count of nanoseconds since the clock's origin.
 ///
 /// For ``MonotonicClock`` the origin is the kernel's `CLOCK_MONOTONIC` origin (boot), which is
-/// what the loop's timerfd is armed on; for ``ManualClock`` it is whatever the test chose.
+/// what the loop's kernel timer is armed on; for ``ManualClock`` it is whatever the test chose.
 /// Instants of different clocks must not be compared. An `Int64` of nanoseconds covers ±292
 /// years, and all arithmetic saturates instead of trapping, so "far future" deadlines such as
 /// `now + .seconds(Int64.max)` are safe.

@@ -17,15 +17,16 @@ enum LoopTask: Sendable {
 /// wakes the loop when it sleeps.
 ///
 /// Cost model: an enqueue is one uncontended lock, one array append and, only when the loop is
-/// parked in `epoll_wait` (or about to be), one `write` to the eventfd. While the loop is busy,
+/// parked in the kernel (or about to be), one `write` to the eventfd. While the loop is busy,
 /// submissions cost no system call at all; the loop takes the whole queue in one swap under the
 /// lock (``drain(into:)``), so the lock is never held while user code runs.
 ///
 /// Why no wake-up is lost: the loop marks itself parked under the same lock that producers take
 /// (``park()``), and only if the queue is empty; a producer that finds it parked clears the flag
-/// and writes the eventfd, which makes the pending `epoll_wait` return. The loop reads the
-/// eventfd before it drains, so a write it consumes always belongs to a task it is about to
-/// take.
+/// and writes the eventfd, which makes the pending wait (`epoll_wait`, `io_uring_enter`)
+/// return. On epoll the loop reads the eventfd before it drains, so a write it consumes always
+/// belongs to a task it is about to take; on io_uring it never reads it (each write completes
+/// the poll once, see ``IOUringBackend``).
 ///
 /// Ordering: tasks run in the order they were appended under the lock, so tasks from one thread
 /// run in the order that thread submitted them.
@@ -75,7 +76,7 @@ final class SubmissionQueue: Sendable {
         }
     }
 
-    /// Loop thread, just before `epoll_wait`: marks the loop parked if there is nothing to do.
+    /// Loop thread, just before it sleeps: marks the loop parked if there is nothing to do.
     /// Returns `false` (do not sleep) when tasks are waiting or a stop was requested.
     func park() -> Bool {
         state.withLock { state in
@@ -103,7 +104,7 @@ final class SubmissionQueue: Sendable {
         state.withLock { $0.accepting }
     }
 
-    /// Loop thread: resets the eventfd after `epoll_wait` reported it readable.
+    /// Loop thread: resets the eventfd after epoll reported it readable.
     func consumeWakeUp() {
         do {
             _ = try EventFd.read(eventFd.rawValue)

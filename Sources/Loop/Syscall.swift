@@ -6,7 +6,8 @@ import Synchronization
 /// interrupted by a signal (`EINTR`), and turns any other failure into a ``LoopError`` carrying
 /// the call's name and `errno`.
 ///
-/// Every system call of the loop goes through here (or ``nonBlockingSyscall(_:_:)``), so no
+/// Every system call of the loop goes through here (or ``nonBlockingSyscall(_:_:)``, or
+/// ``uringCall(_:_:)`` for liburing's `-errno` convention), so no
 /// call site forgets `EINTR` and every error names its call. Modelled on swift-nio's `syscall`.
 @inline(__always)
 @discardableResult
@@ -38,6 +39,20 @@ func nonBlockingSyscall<Result: FixedWidthInteger>(
         if code == EINTR { continue }
         if code == EAGAIN || code == EWOULDBLOCK { return nil }
         throw LoopError.syscall("\(operation)", errno: code)
+    }
+}
+
+/// Like ``syscall(_:_:)`` for liburing's calls, which return `-errno` on failure instead of
+/// setting `errno`: retries `-EINTR` and throws any other failure as a ``LoopError`` carrying
+/// the call's name and the errno.
+@inline(__always)
+@discardableResult
+func uringCall(_ operation: StaticString, _ body: () -> Int32) throws(LoopError) -> Int32 {
+    while true {
+        let result = body()
+        guard result < 0 else { return result }
+        if result == -EINTR { continue }
+        throw LoopError.syscall("\(operation)", errno: -result)
     }
 }
 

@@ -1,7 +1,7 @@
 import HeapModule
 
 /// The loop's pending timers, in a min-heap ordered by (deadline, submission order), and the
-/// state of the one timerfd they are armed on.
+/// deadline the loop's backend is armed at (a timerfd, or an io_uring timeout).
 ///
 /// Loop-thread state only, and pure: it decides what to fire and what to arm, the loop does the
 /// system calls. That keeps the ordering and re-arming rules testable without a kernel.
@@ -33,8 +33,8 @@ struct TimerQueue {
         }
     }
 
-    /// What to do with the timerfd before the loop sleeps.
-    enum TimerFdChange: Equatable {
+    /// What to do with the backend's deadline before the loop sleeps.
+    enum DeadlineChange: Equatable {
         /// Arm it (absolute time) at this deadline.
         case arm(LoopInstant)
         /// Disarm it: the armed deadline is in the future but nothing waits for it any more.
@@ -43,7 +43,7 @@ struct TimerQueue {
 
     private var heap = Heap<Entry>()
 
-    /// The deadline the timerfd is armed at, if it is armed and has not expired.
+    /// The deadline the backend is armed at, if it is armed and has not expired.
     private(set) var armed: LoopInstant?
 
     /// Timers in the heap, including cancelled ones not yet removed.
@@ -105,14 +105,14 @@ struct TimerQueue {
         return before - heap.count
     }
 
-    /// Decides how the timerfd must change before the loop sleeps at `now`, and records the
-    /// new armed deadline. `nil` means "leave it alone".
+    /// Decides how the backend's deadline must change before the loop sleeps at `now`, and
+    /// records the new armed deadline. `nil` means "leave it alone".
     ///
-    /// The timerfd is re-armed only when the earliest pending deadline differs from the armed
+    /// The deadline is re-armed only when the earliest pending deadline differs from the armed
     /// one: scheduling a later timer, or firing one that is not the earliest, costs no system
     /// call. A deadline already due needs no arming (the loop polls instead of sleeping); an
     /// armed deadline that has passed has expired by itself and needs no disarming.
-    mutating func timerFdChange(now: LoopInstant) -> TimerFdChange? {
+    mutating func deadlineChange(now: LoopInstant) -> DeadlineChange? {
         if let armedDeadline = armed, armedDeadline <= now {
             armed = nil
         }

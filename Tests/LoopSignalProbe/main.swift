@@ -5,7 +5,8 @@
 // process-directed signal can only be taken by the loop's signalfd. Then it sends itself
 // SIGINT before any handler exists (the signal must stay pending for the first handler) and
 // SIGTERM after, and exits 0 only if the handler saw exactly [SIGINT, SIGTERM], in that order.
-// A missing block would show as death by the signal (wait status 2 or 15).
+// A missing block would show as death by the signal (wait status 2 or 15). Its one argument
+// names the loop's backend: `epoll` or `io_uring`.
 
 import Glibc
 import Loop
@@ -13,7 +14,13 @@ import Synchronization
 
 EventLoop.blockTerminationSignals()
 
-let loop = try EventLoop.startThread(name: "signal-probe")
+let backend: EventLoop.Backend = switch CommandLine.arguments.dropFirst().first {
+case "epoll": .epoll
+case "io_uring": .ioUring
+default: fatalError("usage: LoopSignalProbe epoll|io_uring")
+}
+let loop = try EventLoop.startThread(name: "signal-probe", backend: backend)
+guard loop.backend == backend else { fatalError("asked for \(backend), got \(loop.backend)") }
 let received = Mutex<[Int32]>([])
 
 guard kill(getpid(), SIGINT) == 0 else { fatalError("kill(SIGINT) failed: \(errno)") }

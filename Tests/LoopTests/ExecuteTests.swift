@@ -5,20 +5,20 @@ import Testing
 
 @Suite("execute")
 struct ExecuteTests {
-    @Test("work submitted from another thread runs on the loop thread")
-    func runsOnLoopThread() throws {
-        try withLoop { loop in
+    @Test("work submitted from another thread runs on the loop thread", arguments: backends)
+    func runsOnLoopThread(backend: EventLoop.Backend) throws {
+        try withLoop(backend: backend) { loop in
             #expect(!loop.inLoop)
             let inLoop = try loop.onLoop { loop.inLoop }
             #expect(inLoop)
         }
     }
 
-    @Test("submissions from 8 threads x 10k all run, each thread's in its order")
-    func manyThreadsKeepPerThreadOrder() throws {
+    @Test("submissions from 8 threads x 10k all run, each thread's in its order", arguments: backends)
+    func manyThreadsKeepPerThreadOrder(backend: EventLoop.Backend) throws {
         let threads = 8
         let perThread = 10_000
-        try withLoop { loop in
+        try withLoop(backend: backend) { loop in
             // Loop-bound state: appended to by loop callbacks only, so no lock.
             let seen = LoopBound([[Int]](repeating: [], count: threads), loop: loop)
             let failures = Atomic<Int>(0)
@@ -41,9 +41,9 @@ struct ExecuteTests {
         }
     }
 
-    @Test("work submitted by loop work runs after the work already queued")
-    func nestedWorkRunsLater() throws {
-        try withLoop { loop in
+    @Test("work submitted by loop work runs after the work already queued", arguments: backends)
+    func nestedWorkRunsLater(backend: EventLoop.Backend) throws {
+        try withLoop(backend: backend) { loop in
             let order = Recorder<String>()
             let done = Latch()
             // Both are queued from the loop thread, so "queued" is in the queue before "outer"
@@ -63,9 +63,9 @@ struct ExecuteTests {
         }
     }
 
-    @Test("an idle loop wakes up for each submission")
-    func idleLoopWakesUp() throws {
-        try withLoop { loop in
+    @Test("an idle loop wakes up for each submission", arguments: backends)
+    func idleLoopWakesUp(backend: EventLoop.Backend) throws {
+        try withLoop(backend: backend) { loop in
             // Each round lets the loop park in epoll_wait again before the next submission.
             for _ in 0..<200 {
                 #expect(loop.flush())

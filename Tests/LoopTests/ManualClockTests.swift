@@ -4,12 +4,12 @@ import Testing
 
 @Suite("manual clock")
 struct ManualClockTests {
-    @Test("advancing fires the timers now due, and only those, without waiting")
-    func advancingFiresDueTimers() throws {
+    @Test("advancing fires the timers now due, and only those, without waiting", arguments: backends)
+    func advancingFiresDueTimers(backend: EventLoop.Backend) throws {
         let clock = ManualClock()
         let wallClock = MonotonicClock()
         let started = wallClock.now()
-        try withLoop(clock: clock) { loop in
+        try withLoop(clock: clock, backend: backend) { loop in
             let fired = Recorder<String>()
             loop.schedule(after: .seconds(3_600)) { if $0 == .fired { fired.append("1h") } }
             loop.schedule(after: .seconds(7_200)) { if $0 == .fired { fired.append("2h") } }
@@ -34,10 +34,10 @@ struct ManualClockTests {
         #expect(clock.now() == LoopInstant(nanoseconds: 1_005))
     }
 
-    @Test("timers fire on the loop thread")
-    func timersFireOnLoopThread() throws {
+    @Test("timers fire on the loop thread", arguments: backends)
+    func timersFireOnLoopThread(backend: EventLoop.Backend) throws {
         let clock = ManualClock()
-        try withLoop(clock: clock) { loop in
+        try withLoop(clock: clock, backend: backend) { loop in
             let onLoop = Recorder<Bool>()
             loop.schedule(after: .seconds(1)) { _ in onLoop.append(loop.inLoop) }
             clock.advance(by: .seconds(1))
@@ -46,12 +46,12 @@ struct ManualClockTests {
         }
     }
 
-    @Test("advancing one clock wakes every loop attached to it")
-    func advancingWakesEveryLoop() throws {
+    @Test("advancing one clock wakes every loop attached to it", arguments: backends)
+    func advancingWakesEveryLoop(backend: EventLoop.Backend) throws {
         let clock = ManualClock()
         let fired = Recorder<Int>()
-        try withLoop(clock: clock) { first in
-            try withLoop(clock: clock) { second in
+        try withLoop(clock: clock, backend: backend) { first in
+            try withLoop(clock: clock, backend: backend) { second in
                 first.schedule(after: .seconds(1)) { if $0 == .fired { fired.append(1) } }
                 second.schedule(after: .seconds(1)) { if $0 == .fired { fired.append(2) } }
                 clock.advance(by: .seconds(1))

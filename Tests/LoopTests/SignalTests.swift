@@ -17,11 +17,11 @@ import Testing
 /// process and which must exit with status 0.
 @Suite("signals")
 struct SignalTests {
-    @Test("SIGTERM and SIGINT sent to the process arrive as loop events, in order")
-    func terminationSignalsArriveAsLoopEvents() throws {
+    @Test("SIGTERM and SIGINT sent to the process arrive as loop events, in order", arguments: backends)
+    func terminationSignalsArriveAsLoopEvents(backend: EventLoop.Backend) throws {
         let probe = try #require(Self.probePath(), "cannot locate the test bundle")
         try #require(access(probe, X_OK) == 0, "LoopSignalProbe not built at \(probe)")
-        let output = "/tmp/loop-signal-probe-\(getpid()).log"
+        let output = "/tmp/loop-signal-probe-\(getpid())-\(backend).log"
         defer { unlink(output) }
 
         var actions = posix_spawn_file_actions_t()
@@ -31,7 +31,7 @@ struct SignalTests {
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
 
         var child = pid_t()
-        let spawned = withCStrings([probe]) { argv in
+        let spawned = withCStrings([probe, backend.description]) { argv in
             withCStrings(ProcessEnvironment.current) { envp in
                 posix_spawn(&child, probe, &actions, nil, argv, envp)
             }

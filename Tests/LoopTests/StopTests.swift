@@ -5,9 +5,9 @@ import Testing
 
 @Suite("stop")
 struct StopTests {
-    @Test("work queued before stop still runs, in order")
-    func queuedWorkRunsAfterStop() throws {
-        let loop = try EventLoop()
+    @Test("work queued before stop still runs, in order", arguments: backends)
+    func queuedWorkRunsAfterStop(backend: EventLoop.Backend) throws {
+        let loop = try EventLoop(backend: backend)
         let ran = Recorder<Int>()
         for index in 0..<1_000 {
             try loop.execute { ran.append(index) }
@@ -18,9 +18,9 @@ struct StopTests {
         #expect(ran.values == Array(0..<1_000))
     }
 
-    @Test("work submitted to a running loop just before stop is not lost")
-    func workRacingWithStopRuns() throws {
-        let loop = try EventLoop.startThread(name: "stop-test")
+    @Test("work submitted to a running loop just before stop is not lost", arguments: backends)
+    func workRacingWithStopRuns(backend: EventLoop.Backend) throws {
+        let loop = try EventLoop.startThread(name: "stop-test", backend: backend)
         let ran = Atomic<Int>(0)
         var accepted = 0
         for _ in 0..<10_000 {
@@ -32,10 +32,10 @@ struct StopTests {
         #expect(ran.load(ordering: .relaxed) == accepted)
     }
 
-    @Test("pending timers are told the loop stopped, in deadline order; cancelled ones are not")
-    func pendingTimersGetLoopStopped() throws {
+    @Test("pending timers are told the loop stopped, in deadline order; cancelled ones are not", arguments: backends)
+    func pendingTimersGetLoopStopped(backend: EventLoop.Backend) throws {
         let clock = ManualClock()
-        let loop = try EventLoop.startThread(name: "stop-test", clock: clock)
+        let loop = try EventLoop.startThread(name: "stop-test", clock: clock, backend: backend)
         let events = Recorder<String>()
         loop.schedule(after: .seconds(1)) { events.append("1s \($0)") }
         loop.schedule(after: .seconds(3)) { events.append("3s \($0)") }
@@ -49,9 +49,9 @@ struct StopTests {
         #expect(events.values == ["1s fired", "2s loopStopped", "3s loopStopped"])
     }
 
-    @Test("execute after stop throws loopStopped and does not run the work")
-    func executeAfterStopThrows() throws {
-        let loop = try EventLoop.startThread(name: "stop-test")
+    @Test("execute after stop throws loopStopped and does not run the work", arguments: backends)
+    func executeAfterStopThrows(backend: EventLoop.Backend) throws {
+        let loop = try EventLoop.startThread(name: "stop-test", backend: backend)
         loop.stop()
         #expect(loop.isStopping)
         let ran = Recorder<Int>()
@@ -67,9 +67,9 @@ struct StopTests {
         #expect(ran.values.isEmpty)
     }
 
-    @Test("a timer scheduled after stop is told loopStopped at once")
-    func scheduleAfterStopReportsLoopStopped() throws {
-        let loop = try EventLoop.startThread(name: "stop-test")
+    @Test("a timer scheduled after stop is told loopStopped at once", arguments: backends)
+    func scheduleAfterStopReportsLoopStopped(backend: EventLoop.Backend) throws {
+        let loop = try EventLoop.startThread(name: "stop-test", backend: backend)
         loop.stop()
         #expect(loop.waitUntilStopped(timeout: patience))
         let events = Recorder<TimerEvent>()
@@ -78,9 +78,9 @@ struct StopTests {
         #expect(handle.isFinished)
     }
 
-    @Test("work running during shutdown cannot submit more, but its timers are told loopStopped")
-    func shutdownWorkSeesStoppedLoop() throws {
-        let loop = try EventLoop()
+    @Test("work running during shutdown cannot submit more, but its timers are told loopStopped", arguments: backends)
+    func shutdownWorkSeesStoppedLoop(backend: EventLoop.Backend) throws {
+        let loop = try EventLoop(backend: backend)
         let results = Recorder<String>()
         try loop.execute {
             do {
@@ -96,9 +96,9 @@ struct StopTests {
         #expect(results.values == ["nested refused", "timer loopStopped"])
     }
 
-    @Test("stop called from loop work ends run() on the calling thread")
-    func stopFromLoopEndsRun() throws {
-        let loop = try EventLoop()
+    @Test("stop called from loop work ends run() on the calling thread", arguments: backends)
+    func stopFromLoopEndsRun(backend: EventLoop.Backend) throws {
+        let loop = try EventLoop(backend: backend)
         try loop.execute { loop.stop() }
         loop.run()
         #expect(loop.isStopped)

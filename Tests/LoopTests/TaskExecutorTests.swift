@@ -5,8 +5,9 @@ import Testing
 
 @Suite("the loop as a task executor")
 struct TaskExecutorTests {
-    @Test func aTaskPreferringTheLoopRunsOnTheLoopThreadBeforeAndAfterEachSuspension() async throws {
-        let loop = try EventLoop.startThread(name: "executor-test", clock: MonotonicClock())
+    @Test(arguments: backends)
+    func aTaskPreferringTheLoopRunsOnTheLoopThreadBeforeAndAfterEachSuspension(backend: EventLoop.Backend) async throws {
+        let loop = try EventLoop.startThread(name: "executor-test", clock: MonotonicClock(), backend: backend)
         defer {
             loop.stop()
             #expect(loop.waitUntilStopped(timeout: patience))
@@ -22,8 +23,9 @@ struct TaskExecutorTests {
         #expect(observed == [true, true, true])
     }
 
-    @Test func aTaskResumedAfterItsLoopStoppedFinishesOnTheGlobalExecutor() async throws {
-        let loop = try EventLoop.startThread(name: "executor-test", clock: MonotonicClock())
+    @Test(arguments: backends)
+    func aTaskResumedAfterItsLoopStoppedFinishesOnTheGlobalExecutor(backend: EventLoop.Backend) async throws {
+        let loop = try EventLoop.startThread(name: "executor-test", clock: MonotonicClock(), backend: backend)
         let parked = Mutex<CheckedContinuation<Void, Never>?>(nil)
         let task = Task(executorPreference: loop) { () -> (before: Bool, after: Bool) in
             let before = loop.inLoop

@@ -8,6 +8,9 @@ import Testing
 // Helpers shared by the loop tests. Nothing here sleeps: every wait is for a condition, with a
 // deadline, so a broken loop fails the test instead of hanging the suite.
 
+/// The backends every loop test runs on.
+let backends: [EventLoop.Backend] = [.epoll, .ioUring]
+
 /// How long a test waits for something that should happen within microseconds. Generous so a
 /// loaded 2-core CI machine does not flake; a passing test never waits this long.
 let patience: Duration = .seconds(10)
@@ -74,12 +77,15 @@ extension EventLoop {
     }
 }
 
-/// Starts a loop thread on `clock`, runs `body`, then stops the loop and waits for it.
+/// Starts a loop thread on `clock` and `backend`, runs `body`, then stops the loop and waits
+/// for it.
 func withLoop(
     clock: any LoopClock = MonotonicClock(),
+    backend: EventLoop.Backend,
     _ body: (EventLoop) throws -> Void
 ) throws {
-    let loop = try EventLoop.startThread(name: "loop-test", clock: clock)
+    let loop = try EventLoop.startThread(name: "loop-test", clock: clock, backend: backend)
+    #expect(loop.backend == backend)
     defer {
         loop.stop()
         #expect(loop.waitUntilStopped(timeout: patience))

@@ -5,10 +5,10 @@ import Testing
 
 @Suite("timer cancellation")
 struct TimerCancellationTests {
-    @Test("a cancelled timer never fires, and cancelling twice reports false")
-    func cancelledTimerNeverFires() throws {
+    @Test("a cancelled timer never fires, and cancelling twice reports false", arguments: backends)
+    func cancelledTimerNeverFires(backend: EventLoop.Backend) throws {
         let clock = ManualClock()
-        try withLoop(clock: clock) { loop in
+        try withLoop(clock: clock, backend: backend) { loop in
             let fired = Recorder<String>()
             loop.schedule(after: .seconds(1)) { if $0 == .fired { fired.append("a") } }
             let b = loop.schedule(after: .seconds(1)) { _ in fired.append("b") }
@@ -22,10 +22,10 @@ struct TimerCancellationTests {
         }
     }
 
-    @Test("timers cancelled from other threads never fire")
-    func cancelFromOtherThreads() throws {
+    @Test("timers cancelled from other threads never fire", arguments: backends)
+    func cancelFromOtherThreads(backend: EventLoop.Backend) throws {
         let clock = ManualClock()
-        try withLoop(clock: clock) { loop in
+        try withLoop(clock: clock, backend: backend) { loop in
             let fired = Recorder<Int>()
             let handles = (0..<1_000).map { index in
                 loop.schedule(after: .milliseconds(index + 1)) { event in
@@ -43,9 +43,9 @@ struct TimerCancellationTests {
         }
     }
 
-    @Test("a cancel racing with the firing either wins or loses, never both")
-    func cancelRacingWithFiring() throws {
-        try withLoop { loop in
+    @Test("a cancel racing with the firing either wins or loses, never both", arguments: backends)
+    func cancelRacingWithFiring(backend: EventLoop.Backend) throws {
+        try withLoop(backend: backend) { loop in
             let count = 2_000
             let fired = Recorder<Int>()
             let cancelled = Recorder<Int>()
@@ -73,9 +73,9 @@ struct TimerCancellationTests {
         }
     }
 
-    @Test("cancelling the earliest armed timer re-arms the timerfd for the next one")
-    func cancellingEarliestRearms() throws {
-        try withLoop { loop in
+    @Test("cancelling the earliest armed timer re-arms the deadline for the next one", arguments: backends)
+    func cancellingEarliestRearms(backend: EventLoop.Backend) throws {
+        try withLoop(backend: backend) { loop in
             let fired = Recorder<String>()
             let first = loop.schedule(after: .seconds(60)) { if $0 == .fired { fired.append("first") } }
             let second = loop.schedule(after: .seconds(120)) { if $0 == .fired { fired.append("second") } }
@@ -96,10 +96,10 @@ struct TimerCancellationTests {
         }
     }
 
-    @Test("cancelled timers far in the future are compacted out of the heap")
-    func cancelledTimersAreCompacted() throws {
+    @Test("cancelled timers far in the future are compacted out of the heap", arguments: backends)
+    func cancelledTimersAreCompacted(backend: EventLoop.Backend) throws {
         let ran = Recorder<TimerEvent>()
-        try withLoop { loop in
+        try withLoop(backend: backend) { loop in
             let handles = (0..<5_000).map { _ in
                 loop.schedule(after: .seconds(3_600)) { ran.append($0) }
             }

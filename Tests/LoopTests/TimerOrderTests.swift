@@ -4,10 +4,10 @@ import Testing
 
 @Suite("timer order")
 struct TimerOrderTests {
-    @Test("timers with equal deadlines fire in submission order")
-    func equalDeadlinesKeepSubmissionOrder() throws {
+    @Test("timers with equal deadlines fire in submission order", arguments: backends)
+    func equalDeadlinesKeepSubmissionOrder(backend: EventLoop.Backend) throws {
         let clock = ManualClock()
-        try withLoop(clock: clock) { loop in
+        try withLoop(clock: clock, backend: backend) { loop in
             let fired = Recorder<Int>()
             let later = clock.now() + .seconds(5)
             for index in 0..<100 {
@@ -26,10 +26,10 @@ struct TimerOrderTests {
         }
     }
 
-    @Test("timers scheduled on the loop thread with equal deadlines keep submission order")
-    func equalDeadlinesFromLoopThread() throws {
+    @Test("timers scheduled on the loop thread with equal deadlines keep submission order", arguments: backends)
+    func equalDeadlinesFromLoopThread(backend: EventLoop.Backend) throws {
         let clock = ManualClock()
-        try withLoop(clock: clock) { loop in
+        try withLoop(clock: clock, backend: backend) { loop in
             let fired = Recorder<Int>()
             try loop.execute {
                 for index in 0..<50 {
@@ -45,10 +45,10 @@ struct TimerOrderTests {
         }
     }
 
-    @Test("100k timers in random order all fire, in (deadline, submission) order")
-    func hundredThousandTimers() throws {
+    @Test("100k timers in random order all fire, in (deadline, submission) order", arguments: backends)
+    func hundredThousandTimers(backend: EventLoop.Backend) throws {
         let clock = ManualClock()
-        try withLoop(clock: clock) { loop in
+        try withLoop(clock: clock, backend: backend) { loop in
             let count = 100_000
             var generator = SplitMix64(seed: 42)
             let offsets = (0..<count).map { _ in Int64(generator.next() % 10_000) }
@@ -69,9 +69,9 @@ struct TimerOrderTests {
         }
     }
 
-    @Test("on the monotonic clock timers fire at or after their deadline, earliest first")
-    func monotonicTimersFire() throws {
-        try withLoop { loop in
+    @Test("on the monotonic clock timers fire at or after their deadline, earliest first", arguments: backends)
+    func monotonicTimersFire(backend: EventLoop.Backend) throws {
+        try withLoop(backend: backend) { loop in
             let fired = Recorder<Int>()
             let early = Recorder<Int>()
             let done = Latch(count: 3)
@@ -89,9 +89,9 @@ struct TimerOrderTests {
         }
     }
 
-    @Test("a timer whose deadline has passed fires at the next iteration")
-    func pastDeadlineFiresAtOnce() throws {
-        try withLoop { loop in
+    @Test("a timer whose deadline has passed fires at the next iteration", arguments: backends)
+    func pastDeadlineFiresAtOnce(backend: EventLoop.Backend) throws {
+        try withLoop(backend: backend) { loop in
             let done = Latch()
             loop.schedule(at: loop.now - .seconds(1)) { event in
                 #expect(event == .fired)

@@ -23,24 +23,24 @@ struct TimerQueueTests {
         return TimerRecord(deadline: LoopInstant(nanoseconds: nanoseconds), sequence: sequence) { _ in }
     }
 
-    @Test("the timerfd is re-armed only when the earliest deadline changes")
+    @Test("the deadline is re-armed only when the earliest deadline changes")
     mutating func rearmsOnlyWhenEarliestChanges() {
         var queue = TimerQueue()
         let now = LoopInstant(nanoseconds: 0)
         queue.insert(record(at: 100))
-        #expect(queue.timerFdChange(now: now) == .arm(LoopInstant(nanoseconds: 100)))
+        #expect(queue.deadlineChange(now: now) == .arm(LoopInstant(nanoseconds: 100)))
         queue.insert(record(at: 200))
         queue.insert(record(at: 100))
-        #expect(queue.timerFdChange(now: now) == nil)
+        #expect(queue.deadlineChange(now: now) == nil)
         let earliest = record(at: 50)
         queue.insert(earliest)
-        #expect(queue.timerFdChange(now: now) == .arm(LoopInstant(nanoseconds: 50)))
+        #expect(queue.deadlineChange(now: now) == .arm(LoopInstant(nanoseconds: 50)))
         #expect(earliest.cancel())
-        #expect(queue.timerFdChange(now: now) == .arm(LoopInstant(nanoseconds: 100)))
+        #expect(queue.deadlineChange(now: now) == .arm(LoopInstant(nanoseconds: 100)))
 
         let due = queue.popAllDue(at: LoopInstant(nanoseconds: 100))
         #expect(due.map(\.deadline.nanoseconds) == [100, 100])
-        #expect(queue.timerFdChange(now: LoopInstant(nanoseconds: 100)) == .arm(LoopInstant(nanoseconds: 200)))
+        #expect(queue.deadlineChange(now: LoopInstant(nanoseconds: 100)) == .arm(LoopInstant(nanoseconds: 200)))
     }
 
     @Test("an armed deadline nobody waits for is disarmed; an expired one is left alone")
@@ -48,15 +48,15 @@ struct TimerQueueTests {
         var queue = TimerQueue()
         let later = record(at: 200)
         queue.insert(later)
-        #expect(queue.timerFdChange(now: LoopInstant(nanoseconds: 0)) == .arm(LoopInstant(nanoseconds: 200)))
+        #expect(queue.deadlineChange(now: LoopInstant(nanoseconds: 0)) == .arm(LoopInstant(nanoseconds: 200)))
         #expect(later.cancel())
-        #expect(queue.timerFdChange(now: LoopInstant(nanoseconds: 0)) == .disarm)
-        #expect(queue.timerFdChange(now: LoopInstant(nanoseconds: 0)) == nil)
+        #expect(queue.deadlineChange(now: LoopInstant(nanoseconds: 0)) == .disarm)
+        #expect(queue.deadlineChange(now: LoopInstant(nanoseconds: 0)) == nil)
 
         queue.insert(record(at: 300))
-        #expect(queue.timerFdChange(now: LoopInstant(nanoseconds: 0)) == .arm(LoopInstant(nanoseconds: 300)))
+        #expect(queue.deadlineChange(now: LoopInstant(nanoseconds: 0)) == .arm(LoopInstant(nanoseconds: 300)))
         _ = queue.popAllDue(at: LoopInstant(nanoseconds: 300))
-        #expect(queue.timerFdChange(now: LoopInstant(nanoseconds: 300)) == nil)
+        #expect(queue.deadlineChange(now: LoopInstant(nanoseconds: 300)) == nil)
         #expect(queue.armed == nil)
     }
 
@@ -64,7 +64,7 @@ struct TimerQueueTests {
     mutating func dueDeadlineIsNotArmed() {
         var queue = TimerQueue()
         queue.insert(record(at: 10))
-        #expect(queue.timerFdChange(now: LoopInstant(nanoseconds: 10)) == nil)
+        #expect(queue.deadlineChange(now: LoopInstant(nanoseconds: 10)) == nil)
         #expect(queue.armed == nil)
     }
 

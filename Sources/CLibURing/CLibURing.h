@@ -1,0 +1,2 @@
+// See module.modulemap: included by CURing.c only, never by a module Swift imports.
+#include <liburing.h>

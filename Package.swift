@@ -2,8 +2,9 @@
 //
 // job-processor: a background job processor for Swift on Linux, over MongoDB.
 // Layout follows the design card (see README.md): thin C shims (CEpoll, CURing), the event loop
-// (Loop), cron expressions (Cron), BSON, the queue's core (Queue) and its stores (QueueMongo,
-// QueueSQLite), the command-line tool, tests and benchmarks (perf/).
+// (Loop), cron expressions (Cron), BSON, the queue's core (Queue), its stores (QueueMongo,
+// QueueSQLite) and their conformance suite (QueueTesting), the command-line tool, tests and
+// benchmarks (perf/).
 
 import PackageDescription
 
@@ -17,6 +18,7 @@ let package = Package(
         .library(name: "Queue", targets: ["Queue"]),
         .library(name: "QueueMongo", targets: ["QueueMongo"]),
         .library(name: "QueueSQLite", targets: ["QueueSQLite"]),
+        .library(name: "QueueTesting", targets: ["QueueTesting"]),
         .library(name: "BSON", targets: ["BSON"]),
         .library(name: "Cron", targets: ["Cron"]),
         .library(name: "Loop", targets: ["Loop"]),
@@ -84,6 +86,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The store conformance suite as a library a store written elsewhere can run. Depends on
+        // Queue alone, and on no test framework, so that it links wherever the store does.
+        .target(name: "QueueTesting", dependencies: ["Queue"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "JobProcessorCLI",
             dependencies: [
@@ -114,11 +119,12 @@ let package = Package(
         .testTarget(
             name: "QueueTests",
             dependencies: [
-                "Queue", "QueueMongo", "QueueSQLite", "BSON", "CMongoC", "QueueTestWorker",
+                "Queue", "QueueMongo", "QueueSQLite", "QueueTesting", "BSON", "CMongoC", "QueueTestWorker",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "QueueTestingTests", dependencies: ["Queue", "QueueTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CLITests",
             dependencies: ["Queue", "QueueSQLite", "JobProcessorCLI", .product(name: "Logging", package: "swift-log")],

@@ -20,7 +20,7 @@ struct MongoCronTickTests {
         for worker: ObjectId, _ store: MongoJobStore, _ database: MongoDatabase
     ) async throws -> Job {
         _ = try await store.syncCrons([CronRecord(name: "tick", cronString: "*/5 * * * *", scheduledFor: due)], at: Fixture.now)
-        var task = CronConformanceTests.task("tick", due: 0, createdAt: 0, runningOn: worker)
+        var task = Fixture.cronTask("tick", due: 0, createdAt: 0, runningOn: worker)
         task.id = ObjectId(cronTick: "tick", due: due)
         try await insertRaw(JobDocument.encode(task, exclusiveKeyField: false), database)
         return task
@@ -46,7 +46,7 @@ struct MongoCronTickTests {
         try await withMongoStore { store, database in
             let worker = ObjectId()
             let task = try await Self.firstAttemptStoredItsTask(for: worker, store, database)
-            let retry = CronConformanceTests.task("tick", due: 0, createdAt: 1, runningOn: worker)
+            let retry = Fixture.cronTask("tick", due: 0, createdAt: 1, runningOn: worker)
             let taken = try await store.advanceCron("tick", from: Self.due, to: Self.next, creating: retry)
             #expect(taken == task, "the first attempt's task, for its worker to run")
             #expect(try await Self.rawTasks(database).count == 1)
@@ -54,7 +54,7 @@ struct MongoCronTickTests {
             #expect(cron["scheduled_for"] == .date(Self.next))
             #expect(cron["updated_at"] == .date(Fixture.at(1)), "moved by the retry")
             // Taken once more (another worker, late): nothing moves, nothing is stored.
-            let late = CronConformanceTests.task("tick", due: 0, createdAt: 2, runningOn: ObjectId())
+            let late = Fixture.cronTask("tick", due: 0, createdAt: 2, runningOn: ObjectId())
             #expect(try await store.advanceCron("tick", from: Self.due, to: Self.next, creating: late) == nil)
             #expect(try await Self.rawCron(database) == cron)
             #expect(try await Self.rawTasks(database).count == 1)
@@ -73,7 +73,7 @@ struct MongoCronTickTests {
             }
             #expect(moved.modified == 1)
             let cron = try await Self.rawCron(database)
-            let retry = CronConformanceTests.task("tick", due: 0, createdAt: 1, runningOn: worker)
+            let retry = Fixture.cronTask("tick", due: 0, createdAt: 1, runningOn: worker)
             #expect(try await store.advanceCron("tick", from: Self.due, to: Self.next, creating: retry) == task)
             #expect(try await Self.rawCron(database) == cron, "the cron moved once")
             #expect(try await Self.rawTasks(database).count == 1)

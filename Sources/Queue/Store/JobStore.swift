@@ -6,7 +6,7 @@ import BSON
 ///
 /// Every state transition is one atomic operation guarded by the expected current status (and
 /// owner), so two processes can never both make it (SPEC §2, §4). Each store passes the shared
-/// conformance suite in `Tests/QueueTests/JobStoreConformance.swift`.
+/// conformance suite of `QueueTesting` (`JobStoreConformance`).
 ///
 /// Calls may block on I/O inside the store, but never the caller's thread: implementations
 /// suspend (MongoDB calls run on the store's own I/O threads).

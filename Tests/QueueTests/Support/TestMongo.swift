@@ -24,8 +24,16 @@ enum TestMongo {
 
     /// A fresh database with a unique name, so tests never see each other's documents.
     static func database(ioThreads: Int = 2) throws -> MongoDatabase {
-        try MongoDatabase.connect(uri(), database: "test_\(ObjectId())", ioThreads: ioThreads)
+        try database(named: uniqueDatabaseName(), ioThreads: ioThreads)
     }
+
+    /// A connection to database `name`: a second one onto a database is another process's view.
+    static func database(named name: String, ioThreads: Int = 2) throws -> MongoDatabase {
+        try MongoDatabase.connect(uri(), database: name, ioThreads: ioThreads)
+    }
+
+    /// A database name no other test uses.
+    static func uniqueDatabaseName() -> String { "test_\(ObjectId())" }
 }
 
 extension Duration {

@@ -116,6 +116,7 @@ let package = Package(
                           swiftSettings: swiftSettings),
         .testTarget(name: "LoopTests", dependencies: ["Loop", "LoopSignalProbe"], swiftSettings: swiftSettings),
         .testTarget(name: "CronTests", dependencies: ["Cron"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
+        .testTarget(name: "BSONTests", dependencies: ["BSON"], swiftSettings: swiftSettings),
         .testTarget(
             name: "QueueTests",
             dependencies: [

@@ -112,6 +112,34 @@ extension BSON {
         case .undefined: 0x06
         }
     }
+
+    /// The type's alias in MongoDB's `$type` operator (`"int"`, `"long"`, `"object"`...), for
+    /// messages that name a value's type and never the value.
+    package var typeAlias: String {
+        switch self {
+        case .double: "double"
+        case .string: "string"
+        case .document: "object"
+        case .array: "array"
+        case .binary: "binData"
+        case .objectId: "objectId"
+        case .bool: "bool"
+        case .date: "date"
+        case .null: "null"
+        case .int32: "int"
+        case .int64: "long"
+        case .decimal128: "decimal"
+        case .regularExpression: "regex"
+        case .timestamp: "timestamp"
+        case .minKey: "minKey"
+        case .maxKey: "maxKey"
+        case .javascript: "javascript"
+        case .javascriptWithScope: "javascriptWithScope"
+        case .symbol: "symbol"
+        case .dbPointer: "dbPointer"
+        case .undefined: "undefined"
+        }
+    }
 }
 
 extension BSON {

@@ -43,13 +43,18 @@ extension BSONError {
     /// about a deeply nested field stays one readable line.
     static func keyPath(_ keys: some Collection<String>) -> String? {
         guard !keys.isEmpty else { return nil }
-        func cut(_ key: String) -> String {
-            guard let end = key.index(key.startIndex, offsetBy: 40, limitedBy: key.endIndex), end < key.endIndex
-            else { return key }
-            return key[..<end] + "…"
-        }
-        guard keys.count > 8 else { return keys.map(cut).joined(separator: ".") }
-        return (keys.prefix(4).map(cut) + ["…(\(keys.count - 8) more)…"] + keys.suffix(4).map(cut))
+        guard keys.count > 8 else { return keys.map(shortened).joined(separator: ".") }
+        return (keys.prefix(4).map(shortened) + [elision(keys.count - 8)] + keys.suffix(4).map(shortened))
             .joined(separator: ".")
     }
+
+    /// `key` cut to 40 characters, with `…` when it was longer.
+    static func shortened(_ key: String) -> String {
+        guard let end = key.index(key.startIndex, offsetBy: 40, limitedBy: key.endIndex), end < key.endIndex
+        else { return key }
+        return key[..<end] + "…"
+    }
+
+    /// What stands for `count` keys left out of the middle of a long path.
+    static func elision(_ count: Int) -> String { "…(\(count) more)…" }
 }

@@ -1,8 +1,5 @@
 import Testing
 @testable import BSON
-@testable import Queue
-@testable import QueueMongo
-@testable import QueueSQLite
 
 /// `BSONDocument.checkStorable`: MongoDB's nesting and size limits, checked before storing.
 @Suite("BSON storable")

@@ -1,9 +1,6 @@
 import Foundation
 import Testing
 @testable import BSON
-@testable import Queue
-@testable import QueueMongo
-@testable import QueueSQLite
 
 /// ``ExtendedJSON/parseDocument(_:)`` on 100,000 random and mutated texts: every outcome is a
 /// document or a ``BSONError``, never a crash, and every document parsed is formatted and

@@ -1,9 +1,6 @@
 import Foundation
 import Testing
 @testable import BSON
-@testable import Queue
-@testable import QueueMongo
-@testable import QueueSQLite
 
 /// ``BSONReader`` on 100,000 random and mutated inputs: every outcome is a document or a
 /// ``BSONError``, never a crash, and every document read is written and read again unchanged.

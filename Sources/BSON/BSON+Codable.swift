@@ -31,7 +31,7 @@ extension BSON: Codable {
         default:
             throw EncodingError.invalidValue(self, EncodingError.Context(
                 codingPath: encoder.codingPath,
-                debugDescription: "BSON \(typeAlias) has no equivalent outside BSONEncoder"))
+                debugDescription: "BSON \(typeName) has no equivalent outside BSONEncoder"))
         }
     }
 

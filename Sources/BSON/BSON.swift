@@ -115,7 +115,7 @@ extension BSON {
 
     /// The type's alias in MongoDB's `$type` operator (`"int"`, `"long"`, `"object"`...), for
     /// messages that name a value's type and never the value.
-    package var typeAlias: String {
+    package var typeName: String {
         switch self {
         case .double: "double"
         case .string: "string"

@@ -6,7 +6,7 @@ struct BSONDecodingProblem: Error, CustomStringConvertible {
 
     /// `expected <expected>, found <found's type>`: `typeMismatch`, or `valueNotFound` for null.
     static func mismatch(_ type: Any.Type, expected: String, found: BSON, at codingPath: [any CodingKey]) -> DecodingError {
-        let context = context("expected \(expected), found \(found.typeAlias)", codingPath)
+        let context = context("expected \(expected), found \(found.typeName)", codingPath)
         return found.isNull ? .valueNotFound(type, context) : .typeMismatch(type, context)
     }
 

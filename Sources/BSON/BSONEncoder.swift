@@ -40,7 +40,7 @@ public struct BSONEncoder: Sendable {
             throw EncodingError.invalidValue(value, EncodingError.Context(
                 codingPath: [],
                 debugDescription:
-                    "\(Value.self) encodes as \(encoded.typeAlias), not as a document (a struct, class or dictionary)"))
+                    "\(Value.self) encodes as \(encoded.typeName), not as a document (a struct, class or dictionary)"))
         }
         return document
     }

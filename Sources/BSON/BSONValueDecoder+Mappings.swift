@@ -62,7 +62,7 @@ extension BSONValueDecoder {
             throw BSONDecodingProblem.mismatch(type, expected: "an integer", found: value, at: codingPath())
         }
         guard let number else {
-            throw BSONDecodingProblem.invalid("expected \(type), found \(value.typeAlias) beyond its range", at: codingPath())
+            throw BSONDecodingProblem.invalid("expected \(type), found \(value.typeName) beyond its range", at: codingPath())
         }
         return number
     }
@@ -87,7 +87,7 @@ extension BSONValueDecoder {
             throw BSONDecodingProblem.mismatch(type, expected: "a number", found: value, at: codingPath())
         }
         guard number.isFinite || !Self.isFinite(value) else {
-            throw BSONDecodingProblem.invalid("expected \(type), found \(value.typeAlias) beyond its range", at: codingPath())
+            throw BSONDecodingProblem.invalid("expected \(type), found \(value.typeName) beyond its range", at: codingPath())
         }
         return number
     }

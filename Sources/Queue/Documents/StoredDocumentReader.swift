@@ -117,32 +117,3 @@ package struct StoredDocumentReader {
         }
     }
 }
-
-extension BSON {
-    /// The BSON type's name, as MongoDB's `$type` names it, for messages.
-    package var typeName: String {
-        switch self {
-        case .double: "double"
-        case .string: "string"
-        case .document: "object"
-        case .array: "array"
-        case .binary: "binData"
-        case .objectId: "objectId"
-        case .bool: "bool"
-        case .date: "date"
-        case .null: "null"
-        case .int32: "int"
-        case .int64: "long"
-        case .decimal128: "decimal"
-        case .regularExpression: "regex"
-        case .timestamp: "timestamp"
-        case .minKey: "minKey"
-        case .maxKey: "maxKey"
-        case .javascript: "javascript"
-        case .javascriptWithScope: "javascriptWithScope"
-        case .symbol: "symbol"
-        case .dbPointer: "dbPointer"
-        case .undefined: "undefined"
-        }
-    }
-}

@@ -1,8 +1,8 @@
 // swift-tools-version:6.0
 //
 // job-processor: a background job processor for Swift on Linux, over MongoDB.
-// Layout follows the design card (see README.md): thin C shims (CEpoll, CURing), the event loop
-// (Loop), cron expressions (Cron), BSON, the queue's core (Queue), its stores (QueueMongo,
+// Layout follows the design card (see README.md): thin C shims (CEpoll, CURing, CProbes), the
+// event loop (Loop), cron expressions (Cron), BSON, the queue's core (Queue), its stores (QueueMongo,
 // QueueSQLite) and their conformance suite (QueueTesting), the command-line tool, tests and
 // benchmarks (perf/).
 
@@ -34,6 +34,9 @@ let package = Package(
     targets: [
         // Thin wrappers for the Linux syscalls Swift's Glibc module does not import.
         .target(name: "CEpoll"),
+        // USDT static tracepoints (job claim, handler start and end, store round trips) for perf
+        // and bpftrace; <sys/sdt.h> is Debian's systemtap-sdt-dev (header only, nothing to link).
+        .target(name: "CProbes"),
         // liburing from Debian, for CURing's C code only (Swift cannot import liburing.h beside
         // Glibc: see Sources/CLibURing/module.modulemap).
         .systemLibrary(name: "CLibURing", pkgConfig: "liburing", providers: [.apt(["liburing-dev"])]),
@@ -61,7 +64,7 @@ let package = Package(
         .target(
             name: "Queue",
             dependencies: [
-                "Loop", "Cron", "BSON",
+                "Loop", "Cron", "BSON", "CProbes",
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),

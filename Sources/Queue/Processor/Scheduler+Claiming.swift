@@ -38,6 +38,7 @@ extension Scheduler {
         claiming = false
         switch result {
         case .success(let jobs):
+            Tracepoints.jobClaim(jobs.count, running: running.count)
             guard phase == .running else {
                 for job in jobs { release(job) }
                 flushEndings()

@@ -60,6 +60,7 @@ extension Scheduler {
             }
         }
         running[id] = entry
+        Tracepoints.handlerStart(job)
         logger.debug("job started", metadata: ["job": "\(id)", "name": "\(job.name)"])
     }
 
@@ -122,6 +123,7 @@ extension Scheduler {
         let ending = JobEnding.decide(
             outcome, signal: entry.signal.reason, resumable: entry.definition.resumable,
             duration: now - entry.startedAt)
+        Tracepoints.handlerEnd(id, ending.status, from: entry.startedAt, to: now)
         switch ending.status {
         case .finished: sendCheckIn(entry, .ok)
         case .errored, .killed: sendCheckIn(entry, .error)

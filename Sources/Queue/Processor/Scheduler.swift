@@ -192,9 +192,14 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
         loop.preconditionInLoop()
         inFlight += 1
         let loop = loop
+        let began = Tracepoints.storeRoundTripEnabled ? DispatchTime.now().uptimeNanoseconds : nil
         Task.immediate(executorPreference: loop) {
             let result: Result<Value, JobStoreError>
             do throws(JobStoreError) { result = .success(try await operation()) } catch { result = .failure(error) }
+            if let began {
+                let failed = if case .failure = result { true } else { false }
+                Tracepoints.storeRoundTrip(nanoseconds: DispatchTime.now().uptimeNanoseconds &- began, failed: failed)
+            }
             let deliver: @Sendable () -> Void = {
                 self.inFlight -= 1
                 if !reportsOutcomes, case .success = result { self.storeAnswered() }

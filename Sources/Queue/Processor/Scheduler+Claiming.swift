@@ -81,7 +81,7 @@ extension Scheduler {
             switch result {
             case .success(let listed):
                 let known = self.unrecordedEndings.union(self.running.keys).union(self.cronTicksUnderWay)
-                self.release(listed.filter { !known.contains($0.id) && !$0.sync }.map(\.id))
+                self.releaseLostClaims(listed.filter { !known.contains($0.id) && !$0.sync }.map(\.id))
             case .failure(let error):
                 self.claiming = false
                 self.storeFailed(error, "could not look for jobs claimed while the store was failing")
@@ -92,7 +92,7 @@ extension Scheduler {
     }
 
     /// The second half of ``reconcile()``: puts `ids` back to `pending`, then claims again.
-    private func release(_ ids: [ObjectId]) {
+    private func releaseLostClaims(_ ids: [ObjectId]) {
         let (store, workerId, logger) = (store, workerId, logger)
         perform({ () async throws(JobStoreError) -> Int in
             var released = 0

@@ -4,8 +4,9 @@
 //   (see NIO-LOOP.md); swift-nio comes from the package mirror.
 // - SwiftJobsBench: hummingbird-project/swift-jobs 1.3.x with its memory driver, the workload
 //   of `QueueBenchmark engine`. swift-jobs is not in this machine's package mirror, so this
-//   target exists only when a checkout is found at SWIFT_JOBS_CHECKOUT (default:
-//   perf/.peers/swift-jobs, gitignored). Nothing of swift-jobs is committed: only this harness.
+//   target exists only when a checkout is found at SWIFT_JOBS_CHECKOUT (perf/run copies
+//   ../shared/peers/swift-jobs to perf/.peers/swift-jobs, gitignored, and points this there).
+//   Nothing of swift-jobs is committed: only this harness.
 // The main package does not depend on any of this.
 import Foundation
 import PackageDescription

@@ -33,8 +33,6 @@ struct EndingGather {
     private(set) var lastStart: LoopInstant?
     /// How long the last store call that wrote endings took.
     var lastWrite = Duration.zero
-    /// The timer that flushes waiting endings, while one is armed.
-    var timer: TimerHandle?
 
     /// A gather whose endings wait at most `longestWait`.
     init(longestWait: Duration = Self.defaultLongestWait) {

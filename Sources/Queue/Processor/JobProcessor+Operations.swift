@@ -56,7 +56,7 @@ extension JobProcessor {
             await withCheckedContinuation { continuation in
                 do {
                     try runtime.loop.execute {
-                        runtime.scheduler.start(stored) { continuation.resume(returning: $0?.status) }
+                        runtime.scheduler.startInline(stored) { continuation.resume(returning: $0?.status) }
                     }
                 } catch {
                     continuation.resume(returning: nil)

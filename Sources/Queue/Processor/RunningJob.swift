@@ -2,19 +2,14 @@ import Foundation
 import Loop
 import BSON
 
-/// A job this worker is running: what the scheduler keeps on the loop thread between claim and
-/// ending. A class, so that the job is not copied each time the entry moves (into the running
+/// A job this worker is running: what the worker keeps between claim and ending. A class, so that the job is not copied each time the entry moves (into the running
 /// table, to its handler's task, into the queue of endings).
-final class RunningJob: @unchecked Sendable {  // safe: the `var`s are touched only on the loop thread (by the scheduler); other threads read only the `let`s (the handler's task reads `job` and `signal`)
+final class RunningJob: @unchecked Sendable {  // safe: the `var`s are touched only on the loop thread (by the worker's shell); other threads read only the `let`s (the handler's task reads `job` and `signal`)
     let job: Job
     let definition: JobDefinition
     let signal: JobSignal
     /// When the handler started, on the loop clock (for `output.duration`).
     let startedAt: LoopInstant
-    /// Armed when the signal fires: abandons the handler if it has not returned by then.
-    var graceTimer: TimerHandle?
-    /// Fires on `maxRuntimeInMinutes` (cron tasks).
-    var runtimeTimer: TimerHandle?
     /// The monitor check-in of a cron task: its cron, and the id shared by its check-ins.
     var checkIn: (cron: ScheduledCron, id: UUID)?
     /// Told the stored job once the ending is recorded (inline runs wait on it).

@@ -12,12 +12,12 @@ extension Scheduler {
             cron.next(after: now).map { CronRecord(name: cron.name, cronString: cron.definition.cronString, scheduledFor: $0) }
         }
         let store = store
-        perform({ () async throws(JobStoreError) in try await store.syncCrons(declared, at: now) }) { result in
+        sideCall({ () async throws(JobStoreError) in try await store.syncCrons(declared, at: now) }) { result in
             switch result {
             case .success(let stored):
                 for record in stored { self.armCron(record.name, at: record.scheduledFor) }
             case .failure(let error):
-                self.storeFailed(error, "could not declare the crons; retrying")
+                self.machine.storeFailed(error, "could not declare the crons; retrying", now: self.loop.now)
                 self.retryLater { self.startCrons() }
             }
         }
@@ -25,7 +25,7 @@ extension Scheduler {
 
     /// Arms the timer of cron `name` on `due` (at once if it is past: missed ticks).
     private func armCron(_ name: String, at due: Date) {
-        guard phase == .running, crons.contains(where: { $0.name == name }) else { return }
+        guard machine.phase == .running, crons.contains(where: { $0.name == name }) else { return }
         if let armed = cronTimers[name] { loop.cancel(armed) }
         cronTimers[name] = loop.schedule(at: deadline(for: due)) { event in
             guard case .fired = event else { return }
@@ -47,13 +47,13 @@ extension Scheduler {
     /// it, whatever the failed call had done. Such a task is started here unless this worker
     /// already runs it (it claimed it when another worker's attempt had stored it pending).
     private func tick(_ name: String, due: Date) {
-        guard phase == .running, let cron = crons.first(where: { $0.name == name }) else { return }
+        guard machine.phase == .running, let cron = crons.first(where: { $0.name == name }) else { return }
         let now = Date()
         guard let next = cron.next(after: max(now, due)) else {
             logger.warning("cron never fires again", metadata: ["cron": "\(name)"])
             return
         }
-        let runHere = scope.names.contains(name) && running.count < configuration.concurrency
+        let runHere = scope.names.contains(name) && machine.running.count < configuration.concurrency
         var task = Job(
             id: ObjectId(cronTick: name, due: due), name: name, type: .cronTask, scheduledFor: due, updatedAt: now,
             createdAt: now, concurrency: cron.definition.concurrency)
@@ -63,18 +63,18 @@ extension Scheduler {
             task.startedAt = now
         }
         let (store, newTask) = (store, task)
-        cronTicksUnderWay.insert(task.id)
-        perform({ () async throws(JobStoreError) in
+        machine.cronTicksUnderWay.insert(task.id)
+        sideCall({ () async throws(JobStoreError) in
             try await store.advanceCron(name, from: due, to: next, creating: newTask)
         }) { result in
-            if case .success = result { self.cronTicksUnderWay.remove(newTask.id) }
+            if case .success = result { self.machine.cronTicksUnderWay.remove(newTask.id) }
             switch result {
             case .success(let created?):
                 self.cronMisses[name] = 0
                 self.logger.debug("cron tick", metadata: ["cron": "\(name)", "task": "\(created.id)",
                                                          "status": "\(created.status.rawValue)"])
-                if created.status == .running, created.workerId == self.workerId, !self.runsOrRan(created.id) {
-                    if self.phase == .running { self.start(created) } else { self.release(created) }
+                if created.status == .running, created.workerId == self.workerId {
+                    self.handle { $0.cronTaskTaken(created, now: $1, date: $2, into: &$3) }
                 } else if created.status == .pending {
                     self.wake(at: created.scheduledFor)
                 }
@@ -86,27 +86,22 @@ extension Scheduler {
                 self.cronMisses[name] = misses
                 if misses >= 3 { self.followStoredCron(name) } else { self.armCron(name, at: next) }
             case .failure(let error):
-                self.storeFailed(error, "cron tick failed; retrying", metadata: ["cron": "\(name)"])
+                self.machine.storeFailed(error, "cron tick failed; retrying", metadata: ["cron": "\(name)"], now: self.loop.now)
                 self.retryLater { self.tick(name, due: due) }
             }
         }
     }
 
-    /// Whether this worker runs the job, or ran it and has not recorded its ending yet.
-    private func runsOrRan(_ id: ObjectId) -> Bool {
-        running[id] != nil || unrecordedEndings.contains(id)
-    }
-
     /// Another worker took the tick (or the cron changed): arm on the stored due time.
     private func followStoredCron(_ name: String) {
         let store = store
-        perform({ () async throws(JobStoreError) in try await store.crons() }) { result in
+        sideCall({ () async throws(JobStoreError) in try await store.crons() }) { result in
             switch result {
             case .success(let stored):
                 self.cronMisses[name] = 0
                 if let record = stored.first(where: { $0.name == name }) { self.armCron(name, at: record.scheduledFor) }
             case .failure(let error):
-                self.storeFailed(error, "could not read the crons; retrying")
+                self.machine.storeFailed(error, "could not read the crons; retrying", now: self.loop.now)
                 self.retryLater { self.followStoredCron(name) }
             }
         }
@@ -115,7 +110,7 @@ extension Scheduler {
     /// Runs `work` after the longest poll interval, unless the scheduler is shutting down.
     func retryLater(_ work: @escaping @Sendable () -> Void) {
         loop.schedule(after: configuration.pollInterval.upperBound) { event in
-            guard case .fired = event, self.phase == .running else { return }
+            guard case .fired = event, self.machine.phase == .running else { return }
             work()
         }
     }

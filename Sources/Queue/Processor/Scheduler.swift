@@ -4,98 +4,44 @@ import Loop
 import Synchronization
 import BSON
 
-/// The processor's state machine: claims jobs, runs handlers, records endings, heartbeats and
-/// shuts down. It lives on the event loop's thread.
+/// The worker's shell on the event loop: feeds events to its ``WorkerStateMachine`` with the
+/// clocks' readings, and carries out the actions the machine returns (store calls, timers,
+/// handlers, signals). What a worker decides is the machine's; what the shell adds is I/O.
+/// Beside the machine it runs the crons' ticks, the retention of old jobs and the store's
+/// watch, which only feed it events.
 ///
 /// Threading: every method runs on the loop thread (each entry point checks). Store calls run
 /// as tasks whose results come back through `loop.execute`, so the loop never blocks and never
 /// runs user code; handlers run as tasks or on the bounded Dispatch pool.
 final class Scheduler: @unchecked Sendable {  // safe: mutable state is only touched on `loop`'s thread: every method runs in a loop callback (execute, timers), and the ones called from elsewhere check loop.preconditionInLoop()
-    enum Phase: Equatable {
-        case running
-        /// Stopping: no more claims; waiting for handlers and store writes.
-        case draining
-        case stopped
-    }
+    typealias Action = WorkerStateMachine.Action
 
     let loop: EventLoop
     let configuration: QueueConfiguration
     let store: any JobStore
     let scope: ClaimScope
-    /// Every definition this worker can run, by name (jobs and cron tasks).
-    let definitions: [String: JobDefinition]
-    /// The crons whose ticks this scheduler creates (none for an inline run's scheduler).
-    let crons: [ScheduledCron]
     let logger: Logger
     let cpuPool: BoundedDispatchPool
-    /// Called once on the loop thread when the scheduler has stopped.
+    /// Called once on the loop thread when the worker has stopped.
     let onStopped: @Sendable () -> Void
 
-    var phase = Phase.running
-    var running: [ObjectId: RunningJob] = [:]
-    /// Store calls in flight (claims, endings, onJobExited); shutdown waits for them.
-    var inFlight = 0
-    var claiming = false
-    /// Endings waiting for the store, and whether a batch of them is being written.
-    var endings = QueuedEndings()
+    /// What the worker decides.
+    var machine: WorkerStateMachine
+    /// The loop timers armed for the machine.
+    var timers: [WorkerStateMachine.Timer: TimerHandle] = [:]
     /// Handlers' outcomes posted from their threads, and the loop's buffer to take them into.
     let outcomes = OutcomeInbox()
     var takenOutcomes: [(id: ObjectId, outcome: HandlerOutcome)] = []
-    var recordingEndings = false
-    /// The batch of endings being written, while one is.
-    var writingEndings = QueuedEndings()
-    /// Endings whose write failed, waiting for ``endingRetryTimer`` to be written again.
-    var retryingEndings = QueuedEndings()
-    /// Endings whose write failed, by job, until the store takes them.
-    var failedEndings: [ObjectId: FailedEnding] = [:]
-    /// Armed while failed endings wait to be written again.
-    var endingRetryTimer: TimerHandle?
-    /// The delays between retries of failed endings.
-    var endingBackoff = RetryBackoff.store
-    /// The delays between failed claims.
-    var claimBackoff = RetryBackoff.store
-    /// Whether the store has been failing (logged once per outage, not per retry).
-    var outage = StoreOutage()
-    /// A claim failed with its outcome unknown: before the next claim, jobs the store shows
-    /// running here that this worker never started go back to `pending` (``reconcile()``).
-    var needsReconcile = false
-    /// When shutdown began, on the loop clock.
-    var shutdownBegan: LoopInstant?
-    /// Whether queued endings wait for others before they are written (see ``EndingGather``).
-    var gather: EndingGather
-    /// Endings arrived and their store write and refill claim are queued for a later pass (see
-    /// ``settleAfterEndings()``).
-    var settling = false
-    /// A local job became due while a claim was in flight: claim again even if it finds nothing.
-    var recheck = false
-    var pollDelay: Duration
-    var pollTimer: TimerHandle?
-    var dueTimer: (handle: TimerHandle, at: LoopInstant)?
-    var heartbeatTimer: TimerHandle?
-    var graceTimer: TimerHandle?
     /// The store's notification of new jobs, when it has one.
     var watch: (any JobWatch)?
-    /// Whether `watch` was last told that reports are wanted (its initial state).
-    var newJobReportsWanted = true
     /// Each cron's next tick.
     var cronTimers: [String: TimerHandle] = [:]
     /// Consecutive ticks another worker took, per cron (see `tick`).
     var cronMisses: [String: Int] = [:]
-    /// The task ids of cron ticks taken and not answered yet (in flight, or failed and waiting
-    /// to be taken again): ``reconcile()`` leaves their tasks alone, for the tick gets them back.
-    var cronTicksUnderWay: Set<ObjectId> = []
-    /// The next check for kill signals.
-    var signalTimer: TimerHandle?
     /// The next deletion of old jobs.
     var retentionTimer: TimerHandle?
-    /// No worker can be found dead before this instant: heartbeats until then skip the scan
-    /// for dead workers (see ``recoverDeadWorkers()``). In the past until the first scan.
-    var nextRecoveryScan = Date.distantPast
     /// When the worker document was last refreshed (read by health checks on any thread).
     let lastHeartbeat = Mutex(Date())
-    /// Whether this scheduler claims jobs, creates cron ticks and recovers dead workers (an
-    /// inline run's scheduler only runs the job it is handed).
-    var isWorker: Bool { !scope.names.isEmpty }
 
     init(
         loop: EventLoop, configuration: QueueConfiguration, workerId: ObjectId, claiming: Bool,
@@ -104,93 +50,279 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
         self.loop = loop
         self.configuration = configuration
         store = configuration.store
-        // A scheduler that does not claim (for an inline run) still runs the jobs handed to it.
+        // A worker that does not claim (for an inline run) still runs the jobs handed to it.
         scope = ClaimScope(workerId: workerId, names: claiming ? configuration.claimableNames : [])
-        definitions = configuration.definitions
-        // Validated when the processor was created, so this cannot fail here.
-        crons = claiming ? (try? configuration.scheduledCrons()) ?? [] : []
         logger = configuration.logger
         self.cpuPool = cpuPool
         self.onStopped = onStopped
-        pollDelay = configuration.pollInterval.lowerBound
-        gather = EndingGather(longestWait: configuration.endingWaitLimit)
+        // Validated when the processor was created, so this cannot fail here.
+        let crons = claiming ? (try? configuration.scheduledCrons()) ?? [] : []
+        machine = WorkerStateMachine(
+            settings: .init(configuration, claims: !scope.names.isEmpty), workerId: workerId,
+            definitions: configuration.definitions, crons: crons, logger: configuration.logger)
     }
 
     var workerId: ObjectId { scope.workerId }
+    var crons: [ScheduledCron] { machine.crons }
+    /// Whether this worker claims jobs, creates cron ticks and recovers dead workers (an
+    /// inline run's worker only runs the job it is handed).
+    var isWorker: Bool { !scope.names.isEmpty }
 
-    /// Starts claiming and heartbeats. The worker document is already stored. Every scheduler
+    // MARK: Events in
+
+    /// Starts claiming and heartbeats. The worker document is already stored. Every worker
     /// checks its signals, an inline run's too: a kill from another process reaches a job only
     /// through the signals stored for the worker running it.
     func start() {
         loop.preconditionInLoop()
-        scheduleHeartbeat()
-        scheduleSignalCheck()
-        pump()
+        handle { $0.start(now: $1, date: $2, into: &$3) }
         guard isWorker else { return }
         watchNewJobs()
         startCrons()
         applyRetention()
     }
 
-    /// How often workers delete jobs older than the retention period.
-    static let retentionInterval = Duration.seconds(3600)
+    /// A job becomes due at `date` (scheduled in this process, or reported by the watch).
+    func wake(at date: Date) {
+        loop.preconditionInLoop()
+        handle { $0.wake(at: date, now: $1, date: $2, into: &$3) }
+    }
 
-    /// Deletes jobs that ended more than the retention period ago, now and every hour.
-    private func applyRetention() {
-        let store = store
-        let retention = configuration.retention
-        let cutoff = Date().addingTimeInterval(-retention.timeInterval)
-        perform({ () async throws(JobStoreError) in try await store.deleteEnded(before: cutoff) }) { result in
-            switch result {
-            case .success(let deleted) where deleted > 0:
-                self.logger.info("deleted jobs older than the retention period", metadata: ["count": "\(deleted)"])
-            case .success: break
-            case .failure(let error):
-                self.storeFailed(error, "could not delete old jobs")
+    /// Runs an inline job handed to this worker; `onRecorded` gets the job as stored after its
+    /// ending (nil if it could not be recorded).
+    func startInline(_ job: Job, onRecorded: @escaping @Sendable (Job?) -> Void) {
+        loop.preconditionInLoop()
+        handle { machine, now, _, actions in machine.startInline(job, onRecorded: onRecorded, now: now, into: &actions) }
+    }
+
+    /// A kill was stored in this process for a job running here: read the signals now.
+    func checkSignals() {
+        loop.preconditionInLoop()
+        handle { machine, _, _, actions in machine.killRequested(into: &actions) }
+    }
+
+    /// Graceful shutdown (SPEC §4); see ``WorkerStateMachine/shutdownRequested(now:into:)``.
+    func beginShutdown() {
+        loop.preconditionInLoop()
+        handle { machine, now, _, actions in machine.shutdownRequested(now: now, into: &actions) }
+    }
+
+    /// Feeds one event to the machine, with the loop's instant and the wall clock's, and
+    /// carries out the actions it returns. Loop thread only.
+    @inline(__always)
+    func handle(_ event: (inout WorkerStateMachine, LoopInstant, Date, inout [Action]) -> Void) {
+        var actions: [Action] = []
+        event(&machine, loop.now, Date(), &actions)
+        run(actions)
+    }
+
+    // MARK: Actions out
+
+    /// Carries out the machine's actions in order, its store calls last: a call whose answer
+    /// comes back at once (the memory store) then finds the event's timers and handlers in
+    /// place, as the machine decided them.
+    private func run(_ actions: [Action]) {
+        for action in actions where !action.isStoreCall { carryOut(action) }
+        for action in actions where action.isStoreCall { carryOut(action) }
+    }
+
+    private func carryOut(_ action: Action) {
+        switch action {
+        case .arm(let timer, let deadline):
+            if let armed = timers[timer] { loop.cancel(armed) }
+            timers[timer] = loop.schedule(at: deadline) { event in
+                guard case .fired = event else { return }
+                self.timers[timer] = nil
+                self.handle { $0.timerFired(timer, now: $1, date: $2, into: &$3) }
             }
-        }
-        retentionTimer = loop.schedule(after: Self.retentionInterval) { event in
-            guard case .fired = event, self.phase == .running else { return }
-            self.applyRetention()
+        case .cancel(let timer):
+            if let armed = timers.removeValue(forKey: timer) { loop.cancel(armed) }
+        case .startHandlers(let entries):
+            startHandlers(entries)
+        case .fireSignal(let entry, let reason):
+            _ = entry.signal.fire(reason)  // also cancels the handler's task
+        case .settleLater:
+            let settle: @Sendable () -> Void = { self.handle { $0.settled(now: $1, date: $2, into: &$3) } }
+            do { try loop.execute(settle) } catch {
+                settle()  // the loop is stopping: there is no later pass
+            }
+        case .wantNewJobReports(let wanted):
+            watch?.setWanted(wanted)
+        case .recorded(let entry, let job):
+            entry.onRecorded?(job)
+        case .callExitHandler(let handler, let job):
+            callExitHandler(handler, job)
+        case .checkIn(let entry, let status):
+            sendCheckIn(entry, status)
+        case .stopBackgroundWork:
+            stopBackgroundWork()
+        case .acknowledgeSignals(let ids):
+            let store = store
+            run(counted: { () async throws(JobStoreError) in
+                for id in ids { try await store.acknowledgeSignal(id) }
+            }) { _ in }
+        case .claim(let limit, let date):
+            let (store, scope) = (store, scope)
+            call({ () async throws(JobStoreError) in try await store.claim(scope, now: date, limit: limit) }) {
+                $0.claimed($1, now: $2, date: $3, into: &$4)
+            }
+        case .writeEndings(let batch, let limit, let date):
+            writeEndings(batch, thenClaim: limit, at: date)
+        case .listClaims:
+            let (store, workerId) = (store, workerId)
+            call({ () async throws(JobStoreError) in
+                try await store.runningJobs(.ownedBy(workerId), limit: DeadWorkerScan.batch)
+            }) { $0.claimsListed($1, now: $2, date: $3, into: &$4) }
+        case .releaseLostClaims(let ids, let date):
+            releaseLostClaims(ids, at: date)
+        case .readNextDue:
+            let (store, scope) = (store, scope)
+            call({ () async throws(JobStoreError) in try await store.nextDue(scope) }) {
+                $0.nextDueRead($1, now: $2, date: $3, into: &$4)
+            }
+        case .verifyEnding(let entry, let request):
+            let (store, id) = (store, request.id)
+            call({ () async throws(JobStoreError) in try await store.job(id: id) }) {
+                $0.endingVerified(entry, request, $1, now: $2, date: $3, into: &$4)
+            }
+        case .heartbeat(let date):
+            let (store, workerId) = (store, workerId)
+            call({ () async throws(JobStoreError) in try await store.heartbeat(workerId, at: date) }) {
+                if case .success(true) = $1 { self.lastHeartbeat.withLock { $0 = Date() } }
+                $0.heartbeatAnswered($1, now: $2, date: $3, into: &$4)
+            }
+        case .scanForDeadWorkers(let date):
+            let scan = DeadWorkerScan(
+                store: store, workerId: workerId, definitions: configuration.definitions,
+                timeout: configuration.deadWorkerTimeout, heartbeat: configuration.heartbeatInterval, start: date,
+                logger: logger)
+            call({ () async throws(JobStoreError) in try await scan.run() }) {
+                $0.deadWorkersScanned($1, now: $2, date: $3, into: &$4)
+            }
+        case .readSignals:
+            let (store, workerId) = (store, workerId)
+            call({ () async throws(JobStoreError) in try await store.pendingSignals(for: workerId) }) {
+                $0.signalsRead($1, now: $2, date: $3, into: &$4)
+            }
+        case .removeWorker:
+            removeWorker()
         }
     }
 
-    /// Asks the store to report new jobs as they are created (a change stream), so that other
-    /// processes' jobs start without waiting for a poll. Polling goes on regardless.
-    private func watchNewJobs() {
-        guard !scope.names.isEmpty else { return }
-        let (store, scope, loop) = (store, scope, loop)
-        perform({ () async throws(JobStoreError) in
-            await store.watchNewJobs(scope) { due in try? loop.execute { self.wake(at: due) } }
-        }) { result in
-            guard case .success(let watch?) = result else { return }
-            guard self.phase == .running else { return watch.cancel() }
-            self.watch = watch
-            watch.setWanted(self.newJobReportsWanted)
+    /// Writes a batch of endings, and claims `limit` jobs in the same call when it is set.
+    private func writeEndings(_ batch: QueuedEndings, thenClaim limit: Int?, at date: Date) {
+        let (store, requests, began) = (store, batch.requests, loop.now)
+        guard let limit else {
+            call({ () async throws(JobStoreError) in await store.finish(requests) }) { machine, result, now, date, actions in
+                let results = (try? result.get()) ?? []  // never a failure: finish(_:) reports each request
+                machine.endingsWritten(batch, results, claimed: nil, took: now - began, now: now, date: date, into: &actions)
+            }
+            return
         }
+        let scope = scope
+        call({ () async throws(JobStoreError) in
+            await store.finish(requests, thenClaim: scope, now: date, limit: limit)
+        }) { machine, result, now, date, actions in
+            switch result {
+            case .success(let outcome):
+                machine.endingsWritten(
+                    batch, outcome.endings, claimed: outcome.claimed, took: now - began, now: now, date: date, into: &actions)
+            case .failure(let error):  // not thrown by the call (each part reports its own), but handled
+                machine.endingsWritten(
+                    batch, batch.requests.map { _ in .failure(error) }, claimed: .failure(error), took: now - began,
+                    now: now, date: date, into: &actions)
+            }
+        }
+    }
+
+    /// Puts the jobs whose claim was lost back to `pending`, each on its own (one failure is
+    /// logged and the others go on).
+    private func releaseLostClaims(_ ids: [ObjectId], at date: Date) {
+        let (store, workerId, logger) = (store, workerId, logger)
+        call({ () async throws(JobStoreError) -> Int in
+            var released = 0
+            for id in ids {
+                do throws(JobStoreError) {
+                    if try await store.finish(id, by: workerId, as: .pending, output: nil, at: date) != nil { released += 1 }
+                } catch {
+                    logger.error("could not release a job claimed while the store was failing",
+                                 metadata: ["job": "\(id)", "error": "\(error)"])
+                }
+            }
+            return released
+        }) { $0.lostClaimsReleased(try? $1.get(), now: $2, date: $3, into: &$4) }
+    }
+
+    /// Removes the worker document, then reports the worker stopped.
+    private func removeWorker() {
+        let (store, workerId) = (store, workerId)
+        run(store: { () async throws(JobStoreError) in try await store.removeWorker(workerId) }) { result in
+            if case .failure(let error) = result {
+                self.logger.error("could not remove the worker document", metadata: ["error": "\(error)"])
+            }
+            self.logger.info("stopped", metadata: ["worker": "\(workerId)"])
+            self.onStopped()
+        }
+    }
+
+    /// Stops what runs beside the machine: the crons' timers, retention and the watch.
+    private func stopBackgroundWork() {
+        for timer in cronTimers.values { loop.cancel(timer) }
+        cronTimers = [:]
+        if let retentionTimer { loop.cancel(retentionTimer) }
+        retentionTimer = nil
+        watch?.cancel()
+        watch = nil
     }
 
     // MARK: Store calls
 
+    /// A store call the machine asked for: its result goes back to the machine as the event
+    /// `answer`, with the clocks' readings at that moment. The machine counts the call.
+    private func call<Value: Sendable>(
+        _ operation: @escaping @Sendable () async throws(JobStoreError) -> Value,
+        answer: @escaping @Sendable (inout WorkerStateMachine, Result<Value, JobStoreError>, LoopInstant, Date, inout [Action]) -> Void
+    ) {
+        run(store: operation) { result in
+            self.handle { answer(&$0, result, $1, $2, &$3) }
+        }
+    }
+
+    /// A store call of the shell's own (crons, retention): counted as side work so that
+    /// shutdown waits for it; a success ends a store outage.
+    func sideCall<Value: Sendable>(
+        _ operation: @escaping @Sendable () async throws(JobStoreError) -> Value,
+        then: @escaping @Sendable (Result<Value, JobStoreError>) -> Void
+    ) {
+        machine.sideWorkBegan()
+        run(counted: operation, then: then)
+    }
+
+    /// ``sideCall(_:then:)`` for work already counted (by the machine's ``WorkerStateMachine/waitFor(_:into:)``).
+    private func run<Value: Sendable>(
+        counted operation: @escaping @Sendable () async throws(JobStoreError) -> Value,
+        then: @escaping @Sendable (Result<Value, JobStoreError>) -> Void
+    ) {
+        run(store: operation) { result in
+            if case .success = result { self.machine.storeAnswered(now: self.loop.now, date: Date()) }
+            then(result)
+            self.handle { machine, _, _, actions in machine.sideWorkEnded(into: &actions) }
+        }
+    }
+
     /// Runs a store call as a task on the loop's executor and hands its result to `then` on the
-    /// loop thread; counted in ``inFlight`` so that shutdown waits for it. Loop thread only.
+    /// loop thread. Loop thread only.
     ///
     /// The task starts at once, on this thread (`Task.immediate`): a call that does not suspend
-    /// (the memory store) has run, and `then` with it, when `perform` returns, without a trip
+    /// (the memory store) has run, and `then` with it, when this returns, without a trip
     /// through the loop's queue; one that waits on I/O suspends, the loop goes on meanwhile,
-    /// and `then` runs when the task resumes on the loop. Callers therefore call `perform` last,
-    /// with their state already updated for either case. Never for user code: see
+    /// and `then` runs when the task resumes on the loop. Never for user code: see
     /// ``detached(_:)``.
-    ///
-    /// A success ends a store outage (``storeAnswered()``), unless `reportsOutcomes`: a call whose
-    /// value holds results of its own (a batch of endings) says that itself.
-    func perform<Value: Sendable>(
-        _ operation: @escaping @Sendable () async throws(JobStoreError) -> Value,
-        reportsOutcomes: Bool = false,
+    private func run<Value: Sendable>(
+        store operation: @escaping @Sendable () async throws(JobStoreError) -> Value,
         then: @escaping @Sendable (Result<Value, JobStoreError>) -> Void
     ) {
         loop.preconditionInLoop()
-        inFlight += 1
         let loop = loop
         let began = Tracepoints.storeRoundTripEnabled ? DispatchTime.now().uptimeNanoseconds : nil
         Task.immediate(executorPreference: loop) {
@@ -200,101 +332,68 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
                 let failed = if case .failure = result { true } else { false }
                 Tracepoints.storeRoundTrip(nanoseconds: DispatchTime.now().uptimeNanoseconds &- began, failed: failed)
             }
-            let deliver: @Sendable () -> Void = {
-                self.inFlight -= 1
-                if !reportsOutcomes, case .success = result { self.storeAnswered() }
-                then(result)
-                self.checkDrained()
-            }
-            if loop.inLoop { return deliver() }
-            do { try loop.execute(deliver) } catch {
-                // The loop stopped first: only possible after the scheduler itself stopped it.
+            if loop.inLoop { return then(result) }
+            do { try loop.execute { then(result) } } catch {
+                // The loop stopped first: only possible after the worker itself stopped it.
                 self.logger.debug("store result arrived after the loop stopped")
             }
         }
     }
 
     /// Runs user code (`onJobExited`, a monitor's check-in) as a task on the global executor,
-    /// never on the loop thread; counted in ``inFlight`` like a store call.
+    /// never on the loop thread, and reports it over to the machine, which counted it.
     func detached(_ operation: @escaping @Sendable () async -> Void) {
-        inFlight += 1
         let loop = loop
         Task {
             await operation()
             do {
-                try loop.execute {
-                    self.inFlight -= 1
-                    self.checkDrained()
-                }
+                try loop.execute { self.handle { machine, _, _, actions in machine.sideWorkEnded(into: &actions) } }
             } catch {
                 self.logger.debug("user code ended after the loop stopped")
             }
         }
     }
 
-    /// The longest a loop timer waits for a date: a later date's timer fires then and is armed
-    /// again for what is left (SPEC §7: deadlines beyond the loop's range are clamped).
-    static let longestWait = Duration.seconds(86_400)
-
-    /// Converts a wall-clock date to a loop deadline, at most ``longestWait`` from now: any date,
-    /// year 9999 or the distant future included, without trapping.
+    /// The loop deadline of wall-clock `date` (clamped: see ``WorkerStateMachine/deadline(for:now:date:)``).
     func deadline(for date: Date) -> LoopInstant {
-        let delay = min(max(date.timeIntervalSinceNow, 0), Self.longestWait.timeInterval)  // NaN reads as 0
-        return loop.now + .nanoseconds(Int64((delay * 1e9).rounded(.up)))
+        WorkerStateMachine.deadline(for: date, now: loop.now, date: Date())
     }
 
-    // MARK: Outages
+    // MARK: Beside the machine
 
-    /// Logs a failed store call: the first failure of an outage as a warning (with `what` and
-    /// the error), later ones of the same outage at debug level only; a failure that concerns
-    /// one document (``StoreOutage/counts(_:)``) as an error each time.
-    func storeFailed(_ error: JobStoreError, _ what: String, metadata: Logger.Metadata = [:]) {
-        var metadata = metadata
-        metadata["error"] = "\(error)"
-        guard StoreOutage.counts(error) else { return logger.error("\(what)", metadata: metadata) }
-        if outage.failed(at: loop.now) {
-            logger.warning("the store is failing; retrying with back-off until it answers: \(what)", metadata: metadata)
-        } else {
-            logger.debug("\(what)", metadata: metadata)
-        }
-    }
+    /// How often workers delete jobs older than the retention period.
+    static let retentionInterval = Duration.seconds(3600)
 
-    /// A store call succeeded: ends an outage, if one was under way, with one log line. Other
-    /// workers' heartbeats failed too while the store was away: none is declared dead before it
-    /// has had a whole dead-worker timeout to be seen again.
-    func storeAnswered() {
-        guard let ended = outage.answered(at: loop.now) else { return }
-        nextRecoveryScan = max(nextRecoveryScan, Date().addingTimeInterval(configuration.deadWorkerTimeout.timeInterval))
-        logger.notice("the store answers again", metadata: [
-            "after": "\(HumanDuration.format(ended.lasted))", "failedCalls": "\(ended.failures)",
-        ])
-    }
-
-    // MARK: Heartbeat
-
-    private func scheduleHeartbeat() {
-        heartbeatTimer = loop.schedule(after: configuration.heartbeatInterval) { event in
-            guard case .fired = event else { return }
-            self.beat()
-        }
-    }
-
-    private func beat() {
-        guard phase == .running else { return }
-        let (store, workerId) = (store, workerId)
-        perform({ () async throws(JobStoreError) in try await store.heartbeat(workerId, at: Date()) }) { result in
+    /// Deletes jobs that ended more than the retention period ago, now and every hour.
+    private func applyRetention() {
+        let store = store
+        let cutoff = Date().addingTimeInterval(-configuration.retention.timeInterval)
+        sideCall({ () async throws(JobStoreError) in try await store.deleteEnded(before: cutoff) }) { result in
             switch result {
-            case .success(true):
-                self.lastHeartbeat.withLock { $0 = Date() }
-                if self.isWorker, Date() >= self.nextRecoveryScan { self.recoverDeadWorkers() }
-            case .success(false):
-                self.logger.error("this worker's document is gone (declared dead by another worker): stopping",
-                                  metadata: ["worker": "\(workerId)"])
-                self.beginShutdown()
+            case .success(let deleted) where deleted > 0:
+                self.logger.info("deleted jobs older than the retention period", metadata: ["count": "\(deleted)"])
+            case .success: break
             case .failure(let error):
-                self.storeFailed(error, "heartbeat failed")
+                self.machine.storeFailed(error, "could not delete old jobs", now: self.loop.now)
             }
-            if self.phase == .running { self.scheduleHeartbeat() }
+        }
+        retentionTimer = loop.schedule(after: Self.retentionInterval) { event in
+            guard case .fired = event, self.machine.phase == .running else { return }
+            self.applyRetention()
+        }
+    }
+
+    /// Asks the store to report new jobs as they are created (a change stream), so that other
+    /// processes' jobs start without waiting for a poll. Polling goes on regardless.
+    private func watchNewJobs() {
+        let (store, scope, loop) = (store, scope, loop)
+        sideCall({ () async throws(JobStoreError) in
+            await store.watchNewJobs(scope) { due in try? loop.execute { self.wake(at: due) } }
+        }) { result in
+            guard case .success(let watch?) = result else { return }
+            guard self.machine.phase == .running else { return watch.cancel() }
+            self.watch = watch
+            watch.setWanted(self.machine.newJobReportsWanted)
         }
     }
 }

@@ -19,12 +19,12 @@ public struct JobDefinition: Sendable {
     /// included). Its failures are logged and never change the job.
     public typealias ExitHandler = @Sendable (Job) async throws -> Void
 
-    enum Body: Sendable {
+    package enum Body: Sendable {
         case async(Handler)
         case cpuBound(BlockingHandler)
     }
 
-    let body: Body
+    package let body: Body
     /// Called when a job of this name has ended.
     public var onJobExited: ExitHandler?
     /// Whether an interrupted job is paused and resumed later (true) or errored (false).
@@ -35,7 +35,7 @@ public struct JobDefinition: Sendable {
     /// `.exclusive`: at most one job of this name pending, running or paused at a time.
     public var concurrency: ConcurrencyMode
     /// For cron tasks: the longest a run may last before its signal fires.
-    var maxRuntime: Duration?
+    package var maxRuntime: Duration?
 
     /// A job definition with an async handler (runs as a Swift task).
     public init(

@@ -2,7 +2,7 @@ import Foundation
 import BSON
 
 /// How a handler's run ended, before it is recorded.
-enum HandlerOutcome: Sendable {
+package enum HandlerOutcome: Sendable {
     /// The handler returned this result.
     case returned(BSON?)
     /// The handler threw; the message and cause chain, trimmed.
@@ -13,16 +13,16 @@ enum HandlerOutcome: Sendable {
 
 /// The status and output a run ends with (SPEC §4, "Ending", "Cancellation", "Resumable",
 /// "Kill"). Pure: decides, does no I/O.
-struct JobEnding: Sendable, Equatable {
-    var status: JobStatus
-    var output: JobOutput
+package struct JobEnding: Sendable, Equatable {
+    package var status: JobStatus
+    package var output: JobOutput
 
     /// Decides the ending of a run from what the handler did and why its signal fired, if it did.
     /// - A handler that returns has `finished`, unless its job was killed.
     /// - A handler that throws without a signal has `errored` with its message.
     /// - Otherwise the job was interrupted: killed → `killed`; shutdown or max runtime → `paused`
     ///   when resumable, else `errored` ("Interrupted" / "Max runtime exceeded").
-    static func decide(
+    package static func decide(
         _ outcome: HandlerOutcome, signal: JobSignal.Reason?, resumable: Bool, duration: Duration
     ) -> JobEnding {
         let took = HumanDuration.format(duration)
@@ -51,7 +51,7 @@ struct JobEnding: Sendable, Equatable {
 
     /// An error's message followed by its causes (`underlyingError`s of NSErrors, or
     /// ``JobErrorCause`` conformers), at most 4,000 characters.
-    static func describe(_ error: any Error) -> String {
+    package static func describe(_ error: any Error) -> String {
         var parts: [String] = []
         var current: (any Error)? = error
         while let error = current, parts.count < 8 {

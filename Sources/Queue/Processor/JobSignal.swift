@@ -77,7 +77,7 @@ public final class JobSignal: Sendable {
 
     /// Makes firing the signal also cancel `task` (the handler's); cancels it at once if the
     /// signal has already fired.
-    func attach(_ task: Task<Void, Never>) {
+    package func attach(_ task: Task<Void, Never>) {
         let fired = state.withLock { state in
             if state.reason == nil, !state.detached { state.task = task }
             return state.reason != nil
@@ -89,7 +89,7 @@ public final class JobSignal: Sendable {
     /// only afterwards (a task started at once can return before ``attach(_:)``): firing no
     /// longer needs to cancel it, and the finished task is then freed by the thread it ran on
     /// rather than with the signal, on the loop thread.
-    func detach() {
+    package func detach() {
         let task = state.withLock { state in
             defer { (state.task, state.detached) = (nil, true) }
             return state.task
@@ -100,7 +100,7 @@ public final class JobSignal: Sendable {
     /// Fires the signal, then cancels the attached task; later calls do nothing. Returns
     /// whether this call fired it.
     @discardableResult
-    func fire(_ reason: Reason) -> Bool {
+    package func fire(_ reason: Reason) -> Bool {
         let fired: State? = state.withLock { state in
             guard state.reason == nil else { return nil }
             let before = state

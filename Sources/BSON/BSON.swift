@@ -14,17 +14,27 @@ import Foundation
 /// the JSON parser more than 100, and `checkStorable` refuses a caller's deeper value before it
 /// is stored. ``ExtendedJSON/format(_:)`` and `checkStorable` themselves never recurse.
 public enum BSON: Sendable, Hashable {
+    /// A 64-bit binary floating-point number.
     case double(Double)
+    /// A UTF-8 string.
     case string(String)
+    /// An embedded document, its keys in order.
     case document(BSONDocument)
+    /// An array (BSON stores it as a document keyed `"0"`, `"1"`, ...).
     case array([BSON])
+    /// Binary data and its subtype byte (0 generic, 4 UUID, 0x80 and above user-defined).
     case binary(subtype: UInt8, bytes: [UInt8])
+    /// A 12-byte ObjectId: the `_id` of every job, worker and signal document.
     case objectId(ObjectId)
+    /// A boolean.
     case bool(Bool)
     /// A UTC instant with millisecond precision (BSON stores milliseconds since 1970).
     case date(Date)
+    /// Null: how the stores write an absent optional field (`worker_id: null`).
     case null
+    /// A 32-bit integer: what an integer that fits becomes.
     case int32(Int32)
+    /// A 64-bit integer (`NumberLong`): what an integer beyond the 32-bit range becomes.
     case int64(Int64)
     /// A decimal floating-point number, kept as its 128 bits.
     case decimal128(Decimal128)

@@ -26,6 +26,8 @@ public struct BSONError: Error, Hashable, Sendable, CustomStringConvertible {
     /// Why, in words.
     public var reason: String
 
+    /// An error of category `code` at `key` (nil: the document as a whole), `reason` saying
+    /// why without quoting the value.
     public init(_ code: Code, key: String? = nil, reason: String) {
         self.code = code
         self.key = key

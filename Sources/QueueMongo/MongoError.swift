@@ -39,6 +39,8 @@ public struct MongoError: Error, Sendable, CustomStringConvertible {
     /// libmongoc's or the server's message.
     public var message: String
 
+    /// An error of category `code` in `operation`, with libmongoc's domain and code where it
+    /// gave them (0 otherwise); `message` must not hold documents or passwords.
     public init(_ code: Code, operation: String, domain: UInt32 = 0, serverCode: UInt32 = 0, message: String) {
         self.code = code
         self.operation = operation

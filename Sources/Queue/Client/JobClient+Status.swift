@@ -6,19 +6,25 @@ import Foundation
 public struct ProcessorStatus: Sendable {
     /// A worker and the jobs it runs (at most ``JobClient/statusLimit``).
     public struct WorkerStatus: Sendable {
+        /// The worker's document: id, hostname, tags and last heartbeat.
         public var worker: WorkerRecord
+        /// The jobs and cron tasks it runs (status `running`, its `worker_id`), newest first.
         public var running: [Job]
     }
 
     /// A cron, its next run and its latest tasks.
     public struct CronStatus: Sendable {
+        /// The cron's document: its expression and next due time.
         public var cron: CronRecord
+        /// Its latest tasks (at most 5), newest first, whatever their status.
         public var recentTasks: [Job]
     }
 
+    /// Every registered worker (live, or dead and not yet taken over) with what it runs.
     public var workers: [WorkerStatus]
     /// The earliest pending jobs (the due queue), earliest first.
     public var queue: [Job]
+    /// Every stored cron with its next run and latest tasks, by name.
     public var crons: [CronStatus]
     /// The latest jobs of each name asked for, newest first.
     public var recentJobsByName: [String: [Job]]

@@ -11,6 +11,7 @@ public struct CronRecord: Sendable, Hashable {
     /// When its next task is due (`scheduled_for`).
     public var scheduledFor: Date
 
+    /// A cron's document, as ``JobStore/syncCrons(_:at:)`` takes and returns it.
     public init(name: String, cronString: String, scheduledFor: Date) {
         self.name = name
         self.cronString = cronString

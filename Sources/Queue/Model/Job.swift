@@ -11,29 +11,42 @@ public struct Job: Sendable, Hashable, Identifiable {
     public static let storableDates = Date(timeIntervalSince1970: -62_135_596_800)
         ... Date(timeIntervalSince1970: 253_402_300_799.999)
 
+    /// The document's `_id`, unique across jobs, crons and cron tasks (a cron task's is derived
+    /// from its cron and tick: ``ObjectId/init(cronTick:due:)``).
     public var id: ObjectId
     /// The job definition's name (a key of ``QueueConfiguration/jobs``, or a cron's name).
     public var name: String
+    /// What the document is (`type`): a one-off job, a cron's own document, or a cron task.
     public var type: JobType
+    /// Where it is in its life (`status`). A cron's own document stores `"active"`, read here as
+    /// `pending`.
     public var status: JobStatus
-    /// The application's data for the run, a BSON/JSON object; nil when none was given.
+    /// The application's data for the run (`payload`), a BSON/JSON object; nil when none was
+    /// given.
     public var payload: BSONDocument?
-    /// Result, error, duration and skip details, once the job has ended (or been skipped).
+    /// Result, error, duration and skip details (`output`), once the job has ended (or been
+    /// skipped).
     public var output: JobOutput?
-    /// When the job is due.
+    /// When the job is due (`scheduled_for`); for a cron's own document, its next tick.
     public var scheduledFor: Date
-    /// When a worker first started it (kept when a paused job resumes).
+    /// When a worker first started it (`started_at`; kept when a paused job resumes).
     public var startedAt: Date?
+    /// When it ended (`ended_at`): set with a terminal status, nil while it may still run.
+    /// Retention deletes jobs ended longer ago than ``QueueConfiguration/retention``.
     public var endedAt: Date?
+    /// When it was last written (`updated_at`); crash recovery finds orphaned running jobs by it.
     public var updatedAt: Date
+    /// When it was stored (`created_at`); status views list the newest first by it.
     public var createdAt: Date
-    /// The worker running it, while `running`.
+    /// The worker running it (`worker_id`), while `running`; nil otherwise.
     public var workerId: ObjectId?
-    /// Whether it was added to run inline in the calling process.
+    /// Whether it was added to run inline in the calling process (`sync`).
     public var sync: Bool
     /// For a cron's own document (`type: cron`): its expression. Jobs and cron tasks have none
     /// (the Node version's schema forbids `cron_string` on them).
     public var cronString: String?
+    /// Whether jobs of its name may run side by side (`concurrency.mode`); the store refuses a
+    /// second active `exclusive` job of one name by storing it `skipped`.
     public var concurrency: ConcurrencyMode
 
     /// A new pending job as the application creates it.
@@ -72,6 +85,8 @@ public struct JobOutput: Sendable, Hashable {
     /// Why the job was `skipped`.
     public var skipMetadata: SkipMetadata?
 
+    /// An output from its parts, each nil where it does not apply (a finished job has no error,
+    /// a skipped one no duration).
     public init(duration: String? = nil, result: BSON? = nil, error: String? = nil, skipMetadata: SkipMetadata? = nil) {
         self.duration = duration
         self.result = result
@@ -88,9 +103,13 @@ public struct SkipMetadata: Sendable, Hashable {
 
     /// Why: ``exclusiveConflict``, or `other`.
     public var reason: String
+    /// The active job of the same name that made the store skip this one
+    /// (`conflicting_job_id`); nil when the stored document names none.
     public var conflictingJobId: ObjectId?
+    /// When the job was skipped (`skipped_at`): its creation time, as the stores record it.
     public var skippedAt: Date
 
+    /// Skip details as a store records them when an insert meets an active exclusive twin.
     public init(reason: String, conflictingJobId: ObjectId?, skippedAt: Date) {
         self.reason = reason
         self.conflictingJobId = conflictingJobId

@@ -38,6 +38,9 @@ public struct CronDefinition: Sendable {
     /// The zone the expression is read in; nil: ``QueueConfiguration/defaultTimeZone``.
     public var timeZone: TimeZone?
 
+    /// A cron on `cronString` whose tasks run `handler`, the other settings as their properties
+    /// say. The expression is parsed when the processor is created: ``JobProcessor/init(_:)``
+    /// throws `invalidConfiguration` naming the cron when it is invalid.
     public init(
         _ cronString: String, timeZone: TimeZone? = nil, resumable: Bool = false, checkinMargin: Int? = nil,
         maxRuntimeInMinutes: Int? = nil, tag: String? = nil, concurrency: ConcurrencyMode = .concurrent,

@@ -22,6 +22,8 @@ public struct JobName<Payload: Codable & Sendable>: Sendable, Hashable, CustomSt
     /// The name jobs are stored under (a key of ``QueueConfiguration/jobs``).
     public let name: String
 
+    /// Names jobs `name` whose payload is a `Payload`; the definition that runs them goes in
+    /// ``QueueConfiguration/jobs`` under the same name.
     public init(_ name: String) { self.name = name }
 
     public var description: String { name }

@@ -22,7 +22,9 @@ public final class JobSignal: Sendable {
 
     /// Thrown by ``checkCancellation()``.
     public struct Cancelled: Error, Sendable, CustomStringConvertible {
+        /// Why the signal fired.
         public let reason: Reason
+        /// The error for a signal that fired for `reason`.
         public init(reason: Reason) { self.reason = reason }
         public var description: String { "job cancelled: \(reason.rawValue)" }
     }

@@ -51,6 +51,9 @@ public struct QueueConfiguration: Sendable {
     /// grouping on a loaded machine.
     var endingWaitLimit = EndingGather.defaultLongestWait
 
+    /// The seed's options; every other setting starts at its default. Nothing is checked here:
+    /// ``JobProcessor/init(_:)`` validates the whole configuration (tags, intervals, cron
+    /// expressions).
     public init(
         store: any JobStore, logger: Logger, jobs: [String: JobDefinition], crons: [String: CronDefinition] = [:],
         workerTags: [String]? = nil

@@ -20,10 +20,13 @@ public struct QueueError: Error, Sendable, CustomStringConvertible {
         public var description: String { name }
     }
 
+    /// The category, for callers that handle some failures apart (retry a `store` error).
     public var code: Code
     /// Why, naming the thing at fault.
     public var message: String
 
+    /// An error of category `code`; `message` names the thing at fault and must not quote a
+    /// payload or a secret.
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message

@@ -4,11 +4,19 @@ import BSON
 /// One ending for ``JobStore/finish(_:)``: the arguments of
 /// ``JobStore/finish(_:by:as:output:at:resumeAt:)``, and the job as its worker claimed it.
 public struct FinishRequest: Sendable, Hashable {
+    /// The job to end.
     public var id: ObjectId
+    /// The worker that runs it: the ending applies only while the job is `running` on it.
     public var workerId: ObjectId
+    /// The status to record: a terminal one, `paused` to interrupt a resumable job, or
+    /// `pending` to release a job claimed but never started.
     public var status: JobStatus
+    /// What the run produced (`output`); nil stores none.
     public var output: JobOutput?
+    /// When the ending happens: the job's `updated_at`, and its `ended_at` for a terminal status.
     public var at: Date
+    /// Where `scheduled_for` moves (a job paused for exceeding its max runtime is not resumed
+    /// at once); nil leaves it.
     public var resumeAt: Date?
     /// The job as the store returned it to `workerId`'s claim, when the caller has it. While a
     /// job runs nothing but its ending changes it (a kill is a signal, recovery changes its
@@ -16,6 +24,8 @@ public struct FinishRequest: Sendable, Hashable {
     /// ``applied(to:)`` this one: a store may return that rather than read the job back.
     public var claimed: Job?
 
+    /// An ending with the arguments of ``JobStore/finish(_:by:as:output:at:resumeAt:)``, and
+    /// the job as claimed when the caller has it.
     public init(
         _ id: ObjectId, by workerId: ObjectId, as status: JobStatus, output: JobOutput?, at: Date, resumeAt: Date? = nil,
         claimed: Job? = nil

@@ -181,6 +181,7 @@ extension JobStore {
         try await finish(id, by: workerId, as: status, output: output, at: now, resumeAt: nil)
     }
 
+    /// Nil: a store without notifications leaves workers to poll.
     public func watchNewJobs(_ scope: ClaimScope, _ onNewJob: @escaping @Sendable (Date) -> Void) async -> (any JobWatch)? {
         nil
     }
@@ -254,6 +255,7 @@ public struct ClaimScope: Sendable, Hashable {
     /// The job and cron names it may run. Empty: it claims nothing.
     public var names: [String]
 
+    /// The scope of `workerId` over `names`.
     public init(workerId: ObjectId, names: [String]) {
         self.workerId = workerId
         self.names = names
@@ -274,15 +276,20 @@ public enum KillOutcome: Sendable, Hashable {
 
 /// A bounded query over jobs (SPEC §7: status views never load the whole collection).
 public struct JobQuery: Sendable, Hashable {
+    /// Jobs with one of these names (`name`); nil: any name, empty: none.
     public var names: [String]?
+    /// Jobs in one of these statuses (`status`); nil: any status, empty: none.
     public var statuses: [JobStatus]?
+    /// Jobs of one of these types (`type`); nil: any type, empty: none.
     public var types: [JobType]?
+    /// Jobs this worker runs (`worker_id`); nil: whatever their worker, or none.
     public var workerId: ObjectId?
     /// The most jobs returned.
     public var limit: Int
     /// Newest first (by `created_at`) when true; otherwise earliest `scheduled_for` first.
     public var newestFirst: Bool
 
+    /// A query whose filters all hold at once; by default the 100 newest jobs.
     public init(
         names: [String]? = nil, statuses: [JobStatus]? = nil, types: [JobType]? = nil, workerId: ObjectId? = nil,
         limit: Int = 100, newestFirst: Bool = true

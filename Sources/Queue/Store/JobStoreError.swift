@@ -16,12 +16,16 @@ public struct JobStoreError: Error, Sendable, CustomStringConvertible {
         public var description: String { name }
     }
 
+    /// The category: workers take `invalidJob` and `invalidDocument` as one document's
+    /// problem, any other code as the store failing (an outage to back off from).
     public var code: Code
     /// What was being done, e.g. `claim` or `insert job 6650...`.
     public var operation: String
     /// Why, in words (the underlying error's description).
     public var reason: String
 
+    /// An error of category `code` in `operation`; `reason` must not quote a payload or a
+    /// secret.
     public init(_ code: Code, operation: String, reason: String) {
         self.code = code
         self.operation = operation

@@ -151,6 +151,7 @@ public final class MemoryJobStore: JobStore {
 
     private let state = Mutex(State())
 
+    /// An empty store.
     public init() {}
 
     public func prepare() async throws(JobStoreError) {}

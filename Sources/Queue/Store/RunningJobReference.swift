@@ -6,6 +6,8 @@ import BSON
 /// other field cannot be read is still found and ended (SPEC §7: nothing a store holds can stop
 /// crash recovery).
 public struct RunningJobReference: Sendable, Hashable, Identifiable {
+    /// The job's id (`_id`): always readable, as ``JobStore/runningJobs(_:limit:)`` lists only
+    /// ObjectId ids.
     public var id: ObjectId
     /// The job's name; nil when the stored one is not a string.
     public var name: String?
@@ -16,6 +18,7 @@ public struct RunningJobReference: Sendable, Hashable, Identifiable {
     /// Whether it is an inline run (`sync`), which its own process started, not a claim.
     public var sync: Bool
 
+    /// A reference from fields a store has read one by one.
     public init(id: ObjectId, name: String?, workerId: ObjectId?, updatedAt: Date?, sync: Bool) {
         self.id = id
         self.name = name

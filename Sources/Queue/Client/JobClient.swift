@@ -13,7 +13,7 @@ import Logging
 ///
 /// A client knows no definitions, so it cannot refuse an unknown name or look up a name's
 /// concurrency: `schedule` takes the mode, `exclusive` jobs being the ones a definition
-/// declares exclusive (``JobName`` carries it for typed jobs). ``JobProcessor`` schedules
+/// declares exclusive (the typed `schedule` takes it too). ``JobProcessor`` schedules
 /// through a client that knows its definitions.
 public final class JobClient: Sendable {
     /// Where jobs are kept.

@@ -119,7 +119,9 @@ let package = Package(
                           swiftSettings: swiftSettings),
         .testTarget(name: "LoopTests", dependencies: ["Loop", "LoopSignalProbe"], swiftSettings: swiftSettings),
         .testTarget(name: "CronTests", dependencies: ["Cron"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
-        .testTarget(name: "BSONTests", dependencies: ["BSON"], swiftSettings: swiftSettings),
+        // libbson (CMongoC, and QueueMongo's bridge to it) is the reference the codec, Decimal128 and
+        // Extended JSON are compared with.
+        .testTarget(name: "BSONTests", dependencies: ["BSON", "CMongoC", "QueueMongo"], swiftSettings: swiftSettings),
         .testTarget(
             name: "QueueTests",
             dependencies: [

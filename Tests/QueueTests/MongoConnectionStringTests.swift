@@ -48,4 +48,10 @@ struct MongoConnectionStringTests {
             !"\(error)".contains("pa/ss") && !"\(error)".contains("ss@")
         }
     }
+
+    @Test func redactedConnectionStringsHideThePassword() throws {
+        #expect(try MongoConnectionString("mongodb://u:p%40ss@h1:1,h2:2/db?x=a@b").redacted == "mongodb://u:***@h1:1,h2:2/db?x=a@b")
+        #expect(try MongoConnectionString("mongodb://h:1/?w=1").redacted == "mongodb://h:1/?w=1")
+        #expect(throws: MongoError.self) { try MongoConnectionString("http://h") }
+    }
 }

@@ -2,9 +2,7 @@ import CMongoC
 import Foundation
 import Testing
 @testable import BSON
-@testable import Queue
 @testable import QueueMongo
-@testable import QueueSQLite
 
 /// ``ExtendedJSON``: the strict parser and the formatter, and that one reads what the other
 /// writes.

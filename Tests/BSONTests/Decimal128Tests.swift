@@ -1,9 +1,6 @@
 import CMongoC
 import Testing
 @testable import BSON
-@testable import Queue
-@testable import QueueMongo
-@testable import QueueSQLite
 
 /// ``Decimal128``: the BSON specification's canonical strings, checked against its test corpus
 /// and against libbson, and exact parsing.

@@ -1,9 +1,6 @@
 import Foundation
 import Testing
 @testable import BSON
-@testable import Queue
-@testable import QueueMongo
-@testable import QueueSQLite
 
 /// `Date` ↔ BSON milliseconds (`Date+BSONMilliseconds.swift`): total, exact, stable.
 @Suite("BSON milliseconds")
@@ -76,11 +73,4 @@ struct BSONMillisecondsTests {
         }
     }
 
-    @Test func sqliteAndBSONConvertDatesAlike() {
-        for milliseconds: Int64 in [0, -1, Self.yearOne, Self.year9999, .max, .min] {
-            #expect(SQLiteValues.date(milliseconds) == Date(millisecondsSince1970: milliseconds))
-            let date = SQLiteValues.date(milliseconds)
-            #expect(SQLiteValues.milliseconds(date) == BSONWriter.milliseconds(date))
-        }
-    }
 }

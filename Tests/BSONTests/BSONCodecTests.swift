@@ -2,12 +2,10 @@ import CMongoC
 import Foundation
 import Testing
 @testable import BSON
-@testable import Queue
 @testable import QueueMongo
-@testable import QueueSQLite
 
 @Suite("BSON codec")
-struct BSONTests {
+struct BSONCodecTests {
     static let sample: BSONDocument = [
         "double": 1.5, "string": "héllo\u{0}x", "document": ["nested": ["deep": true]],
         "array": [1, "two", nil, ["three": 3]], "binary": .binary(subtype: 0, bytes: [0, 1, 255]),
@@ -88,9 +86,4 @@ struct BSONTests {
         }
     }
 
-    @Test func redactedConnectionStringsHideThePassword() throws {
-        #expect(try MongoConnectionString("mongodb://u:p%40ss@h1:1,h2:2/db?x=a@b").redacted == "mongodb://u:***@h1:1,h2:2/db?x=a@b")
-        #expect(try MongoConnectionString("mongodb://h:1/?w=1").redacted == "mongodb://h:1/?w=1")
-        #expect(throws: MongoError.self) { try MongoConnectionString("http://h") }
-    }
 }

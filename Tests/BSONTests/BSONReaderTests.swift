@@ -1,9 +1,6 @@
 import Foundation
 import Testing
 @testable import BSON
-@testable import Queue
-@testable import QueueMongo
-@testable import QueueSQLite
 
 /// ``BSONReader``: every BSON type from handcrafted bytes, bounded nesting, partial reads.
 @Suite("BSON reader")
@@ -121,7 +118,7 @@ struct BSONReaderTests {
     }
 
     @Test func aPartialReadOfAGoodDocumentIsTheDocument() {
-        let sample = BSONTests.sample
+        let sample = BSONCodecTests.sample
         let (document, failure) = BSONReader.decodePartially(BSONWriter.encode(sample))
         #expect(document == sample)
         #expect(failure == nil)

@@ -141,6 +141,19 @@ public final class SQLiteJobStore: JobStore {
         isIn("status", query.statuses?.map(\.rawValue))
         isIn("type", query.types?.map(\.rawValue))
         isIn("worker_id", query.workerId.map { [$0.description] })
+        if let since = query.createdSince {
+            conditions.append("created_at >= ?")
+            arguments += [SQLiteValues.milliseconds(since)]
+        }
+        if let before = query.createdBefore {
+            conditions.append("created_at < ?")
+            arguments += [SQLiteValues.milliseconds(before)]
+        }
+        if let after = query.after {
+            // A row value: SQLite reads it as one range of the (…, created_at, id) indexes.
+            conditions.append(query.newestFirst ? "(created_at, id) < (?, ?)" : "(scheduled_for, id) > (?, ?)")
+            arguments += [SQLiteValues.milliseconds(after.date), after.id.description]
+        }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let order = query.newestFirst ? "created_at DESC, id DESC" : "scheduled_for, id"
         arguments += [query.limit]
@@ -152,6 +165,48 @@ public final class SQLiteJobStore: JobStore {
             }
             return jobs
         }
+    }
+
+    /// One read: per status, a count of the `jobs_status_created_at` range cut at `limit`; cron
+    /// rows (status `pending`) found through `jobs_cron_name` and taken off the pending count.
+    public func countJobs(upTo limit: Int) async throws(JobStoreError) -> [JobStatus: Int] {
+        let limit = max(0, limit)
+        return try await read("count jobs by status") { db in
+            var counts: [JobStatus: Int] = [:]
+            let crons = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE type = 'cron' AND status = 'pending'") ?? 0
+            for status in JobStatus.allCases {
+                let bound = status == .pending ? limit + crons : limit
+                let count = try Int.fetchOne(
+                    db.cachedStatement(sql: "SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE status = ? LIMIT ?)"),
+                    arguments: [status.rawValue, bound]) ?? 0
+                let jobs = status == .pending ? max(0, count - crons) : count
+                if jobs > 0 { counts[status] = min(jobs, limit) }
+            }
+            return counts
+        }
+    }
+
+    /// One read of the `limit` latest entries of `jobs_ended_at` from `since` on, counted by
+    /// minute and status in SQL (the index holds both: no table row is read).
+    public func endingsPerMinute(since: Date, limit: Int) async throws(JobStoreError) -> [EndingsInMinute] {
+        let arguments: StatementArguments = [SQLiteValues.milliseconds(since), max(0, limit)]
+        let result = try await read("count endings per minute") { db in
+            var result: [EndingsInMinute] = []
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT ended_at / 60000 AS minute, status, COUNT(*) FROM (
+                    SELECT ended_at, status FROM jobs WHERE ended_at >= ? ORDER BY ended_at DESC LIMIT ?
+                ) GROUP BY minute, status
+                """, arguments: arguments)
+            while let row = try rows.next() {
+                guard case .int64(let minute) = (row[0] as DatabaseValue).storage,
+                      case .string(let text) = (row[1] as DatabaseValue).storage, let status = JobStatus(rawValue: text),
+                      case .int64(let count) = (row[2] as DatabaseValue).storage
+                else { continue }  // a row another program wrote with an unknown status: not an ending we chart
+                result.append(EndingsInMinute(minute: SQLiteValues.date(minute * 60_000), status: status, count: Int(count)))
+            }
+            return result
+        }
+        return result.sorted { ($0.minute, $0.status.rawValue) < ($1.minute, $1.status.rawValue) }
     }
 
     /// One read per 200 names in scope, each O(log n) per name (``SQLiteSchema``).

@@ -30,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
     ],
     targets: [
         // Thin wrappers for the Linux syscalls Swift's Glibc module does not import.
@@ -60,7 +62,8 @@ let package = Package(
         // BSON values, their wire format and Extended JSON, in pure Swift.
         .target(name: "BSON", swiftSettings: swiftSettings),
         // The core: model, store protocol, memory store, the worker and its definitions. Links
-        // neither libmongoc nor SQLite.
+        // neither libmongoc nor SQLite, nor Hummingbird or SwiftNIO: metrics and traces go through
+        // the swift-metrics and swift-distributed-tracing APIs, whose backends the application picks.
         .target(
             name: "Queue",
             dependencies: [
@@ -69,13 +72,18 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: swiftSettings
         ),
         // The MongoDB store: the only module that links libmongoc.
         .target(
             name: "QueueMongo",
-            dependencies: ["Queue", "BSON", "CMongoC", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Queue", "BSON", "CMongoC", .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The embedded SQLite store: the only module that links GRDB.
@@ -125,6 +133,8 @@ let package = Package(
             dependencies: [
                 "Queue", "QueueMongo", "QueueSQLite", "QueueTesting", "BSON", "CMongoC", "QueueTestWorker",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -60,6 +60,7 @@ extension Scheduler {
             }
         }
         running[id] = entry
+        configuration.instrumentation?.started(job, worker: workerId)
         Tracepoints.handlerStart(job)
         logger.debug("job started", metadata: ["job": "\(id)", "name": "\(job.name)"])
     }
@@ -124,6 +125,7 @@ extension Scheduler {
             outcome, signal: entry.signal.reason, resumable: entry.definition.resumable,
             duration: now - entry.startedAt)
         Tracepoints.handlerEnd(id, ending.status, from: entry.startedAt, to: now)
+        configuration.instrumentation?.ended(entry.job, ending.status, duration: now - entry.startedAt)
         switch ending.status {
         case .finished: sendCheckIn(entry, .ok)
         case .errored, .killed: sendCheckIn(entry, .error)

@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "QueueMongo", targets: ["QueueMongo"]),
         .library(name: "QueueSQLite", targets: ["QueueSQLite"]),
         .library(name: "QueueTesting", targets: ["QueueTesting"]),
+        .library(name: "QueueDashboard", targets: ["QueueDashboard"]),
         .library(name: "BSON", targets: ["BSON"]),
         .library(name: "Cron", targets: ["Cron"]),
         .library(name: "Loop", targets: ["Loop"]),
@@ -32,6 +33,9 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // Thin wrappers for the Linux syscalls Swift's Glibc module does not import.
@@ -100,12 +104,28 @@ let package = Package(
         // The store conformance suite as a library a store written elsewhere can run. Depends on
         // Queue alone, and on no test framework, so that it links wherever the store does.
         .target(name: "QueueTesting", dependencies: ["Queue"], swiftSettings: swiftSettings),
+        // The web dashboard and the Prometheus endpoint: the only module that imports Hummingbird
+        // (and so SwiftNIO).
+        .target(
+            name: "QueueDashboard",
+            dependencies: [
+                "Queue", "Cron",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "JobProcessorCLI",
             dependencies: [
-                "Queue", "QueueMongo", "QueueSQLite", "Cron", "Loop",
+                "Queue", "QueueMongo", "QueueSQLite", "QueueDashboard", "Cron", "Loop",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -142,6 +162,15 @@ let package = Package(
         .testTarget(
             name: "CLITests",
             dependencies: ["Queue", "QueueSQLite", "JobProcessorCLI", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DashboardTests",
+            dependencies: [
+                "Queue", "QueueSQLite", "QueueDashboard", "JobProcessorCLI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         // A worker process that the multi-process tests spawn, SIGTERM and SIGKILL.

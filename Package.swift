@@ -3,8 +3,8 @@
 // job-processor: a background job processor for Swift on Linux, over MongoDB.
 // Layout follows the design card (see README.md): thin C shims (CEpoll, CURing, CProbes), the
 // event loop (Loop), cron expressions (Cron), BSON, the queue's core (Queue), its stores (QueueMongo,
-// QueueSQLite) and their conformance suite (QueueTesting), the command-line tool, tests and
-// benchmarks (perf/).
+// QueueSQLite) and their conformance suite (QueueTesting), the web dashboard (QueueDashboard), the
+// command-line tool, tests and benchmarks (perf/).
 
 import PackageDescription
 
@@ -134,9 +134,11 @@ let package = Package(
         .executableTarget(name: "LoopBenchmark", dependencies: ["Loop"], path: "perf/LoopBenchmark",
                           swiftSettings: swiftSettings),
         .executableTarget(name: "QueueBenchmark", dependencies: [
-            "Queue", "QueueMongo", "QueueSQLite", "Loop", .product(name: "Logging", package: "swift-log"),
+            "Queue", "QueueMongo", "QueueSQLite", "QueueDashboard", "Loop", .product(name: "Logging", package: "swift-log"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ], path: "perf/QueueBenchmark", swiftSettings: swiftSettings),
         .executableTarget(name: "CronBenchmark", dependencies: ["Cron"], path: "perf/CronBenchmark",
                           swiftSettings: swiftSettings),

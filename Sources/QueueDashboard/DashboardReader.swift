@@ -9,13 +9,13 @@ struct DashboardReader: Sendable {
     let store: any JobStore
     let options: JobDashboard.Options
 
-    /// The most running jobs listed per worker.
-    static let runningPerWorker = 20
+    /// The most running jobs the overview lists, newest first, across all workers.
+    static let runningListed = 200
     /// The latest starts of each name that its queue wait is computed from.
-    static let waitSamples = 200
-    /// The most endings the chart reads (an hour of a busy fleet: more shows the earliest
-    /// minutes short, said under the chart).
-    static let chartEndings = 50_000
+    static let waitSamples = 100
+    /// The most endings the chart counts (an hour of a very busy fleet: more leaves the earliest
+    /// minutes short).
+    static let chartEndings = 100_000
     /// The minutes the chart covers.
     static let chartMinutes = 60
 
@@ -68,21 +68,26 @@ struct DashboardReader: Sendable {
             running: countsValue[.running] ?? 0)
     }
 
+    /// The overview's reads, side by side (the stores serve concurrent reads: SQLite's pool,
+    /// MongoDB's connections).
     func overview() async throws -> Overview {
         let now = Date()
-        let figures = try await figures(now: now)
-        var workers: [Worker] = []
-        for record in try await store.workers().sorted(by: { $0.hostname < $1.hostname }) {
-            let running = try await store.jobs(matching: JobQuery(
-                statuses: [.running], workerId: record.id, limit: Self.runningPerWorker))
-            workers.append(Worker(record: record, running: running))
-        }
+        async let figures = figures(now: now)
+        async let runningJobs = store.jobs(matching: JobQuery(statuses: [.running], limit: Self.runningListed))
+        async let records = store.workers()
         let crons = try await crons(now: now)
-        var waits: [QueueWait] = []
-        for name in Set(options.jobNames + crons.map(\.record.name)).sorted() {
-            if let wait = try await queueWait(of: name) { waits.append(wait) }
+        let names = Set(options.jobNames + crons.map(\.record.name)).sorted()
+        let waits = try await withThrowingTaskGroup(of: QueueWait?.self) { group in
+            for name in names { group.addTask { try await queueWait(of: name) } }
+            return try await group.reduce(into: [QueueWait]()) { if let wait = $1 { $0.append(wait) } }
+        }.sorted { $0.name < $1.name }
+        // One read for every worker's running jobs: a query per worker would cost a scan of the
+        // running jobs each (no store indexes jobs by worker for this).
+        let running = Dictionary(grouping: try await runningJobs, by: \.workerId)
+        let workers = try await records.sorted { ($0.hostname, $0.id) < ($1.hostname, $1.id) }.map { record in
+            Worker(record: record, running: running[record.id] ?? [])
         }
-        return Overview(figures: figures, workers: workers, waits: waits, crons: crons)
+        return Overview(figures: try await figures, workers: workers, waits: waits, crons: crons)
     }
 
     /// p50 and p99 of start − `scheduled_for` over the latest started jobs of `name`.

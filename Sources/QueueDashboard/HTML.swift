@@ -35,7 +35,7 @@ enum HTML {
     /// events URL the page listens to, nil for a page with no live figures.
     static func page(title: String, base: String, current: String, live: String?, body: String) -> Response {
         let links = [("", "Overview"), ("/jobs", "Jobs"), ("/crons", "Crons")].map { path, label in
-            "<a href=\"\(escape(base + (path.isEmpty ? "/" : path)))\"\(current == label ? " aria-current=\"page\"" : "")>\(label)</a>"
+            "<a href=\"\(escape(path.isEmpty ? (base.isEmpty ? "/" : base) : base + path))\"\(current == label ? " aria-current=\"page\"" : "")>\(label)</a>"
         }.joined()
         let html = """
             <!doctype html>
@@ -59,12 +59,22 @@ enum HTML {
 
     /// An instant in `zone`: `2026-12-06 00:03:14 CET`.
     static func time(_ date: Date, in zone: TimeZone) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = zone
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        return formatter.string(from: date) + " " + (zone.identifier == "GMT" ? "UTC" : formatter.timeZone.abbreviation(for: date) ?? zone.identifier)
+        let text = zoneFormatters.withLock { formatters in
+            let formatter = formatters[zone.identifier] ?? {
+                let formatter = DateFormatter()
+                formatter.locale = Locale(identifier: "en_US_POSIX")
+                formatter.timeZone = zone
+                formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+                formatters[zone.identifier] = formatter
+                return formatter
+            }()
+            return formatter.string(from: date)
+        }
+        return text + " " + (zone.identifier == "GMT" ? "UTC" : zone.abbreviation(for: date) ?? zone.identifier)
     }
+
+    /// A formatter per zone, made once: making one costs more than formatting many dates.
+    private static let zoneFormatters = Mutex<[String: DateFormatter]>([:])
 
     private static let timeFormatter: Mutex<DateFormatter> = {
         let formatter = DateFormatter()
@@ -84,14 +94,15 @@ enum HTML {
         }
     }
 
-    /// A count with thousands separators, `N+` when it reached `limit`.
+    /// A count with thousands separators (`12,345`), `N+` when it reached `limit`.
     static func count(_ value: Int, limit: Int) -> String {
-        let formatter = NumberFormatter()
-        formatter.numberStyle = .decimal
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.groupingSeparator = ","
-        formatter.usesGroupingSeparator = true
-        let text = formatter.string(from: NSNumber(value: value)) ?? "\(value)"
+        var digits = String(value.magnitude)
+        var grouped = ""
+        while digits.count > 3 {
+            grouped = "," + digits.suffix(3) + grouped
+            digits.removeLast(3)
+        }
+        let text = (value < 0 ? "-" : "") + digits + grouped
         return value >= limit ? text + "+" : text
     }
 

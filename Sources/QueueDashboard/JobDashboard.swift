@@ -51,7 +51,7 @@ public struct JobDashboard: Sendable {
         public init(
             token: String? = nil, readOnly: Bool = false, jobNames: [String] = [], crons: [String: CronDefinition] = [:],
             defaultTimeZone: TimeZone = TimeZone(identifier: "UTC")!, refreshInterval: Duration = .seconds(2),
-            countLimit: Int = 100_000, allowedHostnames: Set<String>? = nil
+            countLimit: Int = 10_000, allowedHostnames: Set<String>? = nil
         ) {
             self.token = token
             self.readOnly = readOnly
@@ -66,6 +66,7 @@ public struct JobDashboard: Sendable {
 
     /// Reads, kills and schedules jobs.
     public let client: JobClient
+    /// What it shows and allows.
     public let options: Options
     /// The anti-forgery value every action form carries: random per dashboard, never in a URL.
     let formKey: String

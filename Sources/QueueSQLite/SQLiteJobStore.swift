@@ -173,7 +173,8 @@ public final class SQLiteJobStore: JobStore {
         let limit = max(0, limit)
         return try await read("count jobs by status") { db in
             var counts: [JobStatus: Int] = [:]
-            let crons = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE type = 'cron' AND status = 'pending'") ?? 0
+            let crons = try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM jobs INDEXED BY jobs_cron_name WHERE type = 'cron' AND status = 'pending'") ?? 0
             for status in JobStatus.allCases {
                 let bound = status == .pending ? limit + crons : limit
                 let count = try Int.fetchOne(
@@ -186,28 +187,45 @@ public final class SQLiteJobStore: JobStore {
         }
     }
 
-    /// One read of the `limit` latest entries of `jobs_ended_at` from `since` on, counted by
-    /// minute and status in SQL (the index holds both: no table row is read).
+    /// One read, counting ranges of `jobs_ended_at` (status, ended_at), which SQLite counts
+    /// without reading rows: from the latest minute that holds an ending back to `since`'s, each
+    /// status's count of the minute (cut at what is left of `limit`); a minute with none jumps
+    /// to the next earlier one that has some (one index seek per status), so that a sparse or
+    /// distant `since` costs no more than the minutes that hold endings.
     public func endingsPerMinute(since: Date, limit: Int) async throws(JobStoreError) -> [EndingsInMinute] {
-        let arguments: StatementArguments = [SQLiteValues.milliseconds(since), max(0, limit)]
-        let result = try await read("count endings per minute") { db in
+        let since = SQLiteValues.milliseconds(since)
+        return try await read("count endings per minute") { db in
+            let statuses = Self.endedStatuses
+            let latest = try db.cachedStatement(sql: "SELECT MAX(ended_at) FROM jobs WHERE status = ? AND ended_at >= ? AND ended_at < ?")
+            let count = try db.cachedStatement(sql: """
+                SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE status = ? AND ended_at >= ? AND ended_at < ? LIMIT ?)
+                """)
+            /// The minute (start, in milliseconds) of the latest ending before `bound`, nil when none.
+            func latestMinute(before bound: Int64) throws -> Int64? {
+                let found = try statuses.compactMap { status in
+                    try Int64.fetchOne(latest, arguments: [status.rawValue, since, bound])
+                }.max()
+                return found.map { $0 >= 0 ? $0 / 60_000 * 60_000 : ($0 - 59_999) / 60_000 * 60_000 }
+            }
             var result: [EndingsInMinute] = []
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT ended_at / 60000 AS minute, status, COUNT(*) FROM (
-                    SELECT ended_at, status FROM jobs WHERE ended_at >= ? ORDER BY ended_at DESC LIMIT ?
-                ) GROUP BY minute, status
-                """, arguments: arguments)
-            while let row = try rows.next() {
-                guard case .int64(let minute) = (row[0] as DatabaseValue).storage,
-                      case .string(let text) = (row[1] as DatabaseValue).storage, let status = JobStatus(rawValue: text),
-                      case .int64(let count) = (row[2] as DatabaseValue).storage
-                else { continue }  // a row another program wrote with an unknown status: not an ending we chart
-                result.append(EndingsInMinute(minute: SQLiteValues.date(minute * 60_000), status: status, count: Int(count)))
+            var remaining = max(0, limit)
+            var minute = try latestMinute(before: .max)
+            while let start = minute, remaining > 0 {
+                for status in statuses where remaining > 0 {
+                    let counted = try Int.fetchOne(count, arguments: [status.rawValue, max(start, since), start + 60_000, remaining]) ?? 0
+                    if counted > 0 {
+                        result.append(EndingsInMinute(minute: SQLiteValues.date(start), status: status, count: counted))
+                        remaining -= counted
+                    }
+                }
+                minute = start > since ? try latestMinute(before: start) : nil
             }
             return result
-        }
-        return result.sorted { ($0.minute, $0.status.rawValue) < ($1.minute, $1.status.rawValue) }
+        }.sorted { ($0.minute, $0.status.rawValue) < ($1.minute, $1.status.rawValue) }
     }
+
+    /// The statuses a job has when `ended_at` is set.
+    static let endedStatuses = JobStatus.allCases.filter(\.isTerminal)
 
     /// One read per 200 names in scope, each O(log n) per name (``SQLiteSchema``).
     public func nextDue(_ scope: ClaimScope) async throws(JobStoreError) -> Date? {

@@ -16,7 +16,10 @@ struct InstrumentationTests {
     func theRunSpanLinksToTheSpanThatScheduledTheJob(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             let tracer = InMemoryTracer()
-            var configuration = QueueConfiguration.testing(store: store, jobs: ["mail": JobDefinition { _, _ in "sent" }])
+            var configuration = QueueConfiguration.testing(store: store, jobs: ["mail": JobDefinition { _, _ in
+                tracer.startSpan("send over SMTP").end()  // in the handler: a child of the run's span
+                return "sent"
+            }])
             configuration.tracer = tracer
             let worker = try RunningProcessor(configuration)
             let request = tracer.startSpan("POST /signup", context: .topLevel, ofKind: .server)
@@ -35,6 +38,8 @@ struct InstrumentationTests {
             #expect(run.attributes["job.id"]?.toSpanAttribute() == .string(job.id.description))
             #expect(run.attributes["job.status"]?.toSpanAttribute() == .string("finished"))
             #expect(run.attributes["job.worker"]?.toSpanAttribute() == .string(worker.processor.workerId.description))
+            let smtp = try #require(spans.first { $0.operationName == "send over SMTP" })
+            #expect(smtp.parentSpanID == run.spanID, "the handler runs in its run span's context")
             let insert = try #require(spans.first { $0.operationName == "JobStore.insert" })
             #expect(insert.parentSpanID == request.spanID, "the store round trip is a child of the request's span")
             #expect(spans.contains { $0.operationName == "JobStore.claim" || $0.operationName == "JobStore.finishThenClaim" })

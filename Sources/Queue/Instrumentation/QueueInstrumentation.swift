@@ -127,6 +127,13 @@ final class QueueInstrumentation: Sendable {
         return span
     }
 
+    /// The context of `id`'s run span, for its handler's task: spans the handler starts are the
+    /// run's children. Nil without a tracer or a run under way.
+    func runContext(_ id: ObjectId) -> ServiceContext? {
+        guard tracer != nil else { return nil }
+        return runs.withLock { $0[id]?.context }
+    }
+
     /// A handler ended (or was abandoned) after `duration`, its job going to `status`: counts
     /// the ending, records the run's duration and closes its span.
     func ended(_ job: Job, _ status: JobStatus, duration: Duration) {

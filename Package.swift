@@ -3,8 +3,8 @@
 // job-processor: a background job processor for Swift on Linux, over MongoDB.
 // Layout follows the design card (see README.md): thin C shims (CEpoll, CURing, CProbes), the
 // event loop (Loop), cron expressions (Cron), BSON, the queue's core (Queue), its stores (QueueMongo,
-// QueueSQLite) and their conformance suite (QueueTesting), the command-line tool, tests and
-// benchmarks (perf/).
+// QueueSQLite) and their conformance suite (QueueTesting), the web dashboard (QueueDashboard), the
+// command-line tool, tests and benchmarks (perf/).
 
 import PackageDescription
 
@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "QueueMongo", targets: ["QueueMongo"]),
         .library(name: "QueueSQLite", targets: ["QueueSQLite"]),
         .library(name: "QueueTesting", targets: ["QueueTesting"]),
+        .library(name: "QueueDashboard", targets: ["QueueDashboard"]),
         .library(name: "BSON", targets: ["BSON"]),
         .library(name: "Cron", targets: ["Cron"]),
         .library(name: "Loop", targets: ["Loop"]),
@@ -30,6 +31,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // Thin wrappers for the Linux syscalls Swift's Glibc module does not import.
@@ -60,7 +66,8 @@ let package = Package(
         // BSON values, their wire format and Extended JSON, in pure Swift.
         .target(name: "BSON", swiftSettings: swiftSettings),
         // The core: model, store protocol, memory store, the worker and its definitions. Links
-        // neither libmongoc nor SQLite.
+        // neither libmongoc nor SQLite, nor Hummingbird or SwiftNIO: metrics and traces go through
+        // the swift-metrics and swift-distributed-tracing APIs, whose backends the application picks.
         .target(
             name: "Queue",
             dependencies: [
@@ -69,13 +76,18 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: swiftSettings
         ),
         // The MongoDB store: the only module that links libmongoc.
         .target(
             name: "QueueMongo",
-            dependencies: ["Queue", "BSON", "CMongoC", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Queue", "BSON", "CMongoC", .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The embedded SQLite store: the only module that links GRDB.
@@ -92,12 +104,28 @@ let package = Package(
         // The store conformance suite as a library a store written elsewhere can run. Depends on
         // Queue alone, and on no test framework, so that it links wherever the store does.
         .target(name: "QueueTesting", dependencies: ["Queue"], swiftSettings: swiftSettings),
+        // The web dashboard and the Prometheus endpoint: the only module that imports Hummingbird
+        // (and so SwiftNIO).
+        .target(
+            name: "QueueDashboard",
+            dependencies: [
+                "Queue", "Cron",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "JobProcessorCLI",
             dependencies: [
-                "Queue", "QueueMongo", "QueueSQLite", "Cron", "Loop",
+                "Queue", "QueueMongo", "QueueSQLite", "QueueDashboard", "Cron", "Loop",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -106,9 +134,11 @@ let package = Package(
         .executableTarget(name: "LoopBenchmark", dependencies: ["Loop"], path: "perf/LoopBenchmark",
                           swiftSettings: swiftSettings),
         .executableTarget(name: "QueueBenchmark", dependencies: [
-            "Queue", "QueueMongo", "QueueSQLite", "Loop", .product(name: "Logging", package: "swift-log"),
+            "Queue", "QueueMongo", "QueueSQLite", "QueueDashboard", "Loop", .product(name: "Logging", package: "swift-log"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ], path: "perf/QueueBenchmark", swiftSettings: swiftSettings),
         .executableTarget(name: "CronBenchmark", dependencies: ["Cron"], path: "perf/CronBenchmark",
                           swiftSettings: swiftSettings),
@@ -127,6 +157,8 @@ let package = Package(
             dependencies: [
                 "Queue", "QueueMongo", "QueueSQLite", "QueueTesting", "BSON", "CMongoC", "QueueTestWorker",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -134,6 +166,15 @@ let package = Package(
         .testTarget(
             name: "CLITests",
             dependencies: ["Queue", "QueueSQLite", "JobProcessorCLI", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DashboardTests",
+            dependencies: [
+                "Queue", "QueueSQLite", "QueueDashboard", "JobProcessorCLI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         // A worker process that the multi-process tests spawn, SIGTERM and SIGKILL.

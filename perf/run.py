@@ -328,6 +328,31 @@ def queue_on_each_backend(results, scratch, engine_jobs, sqlite_jobs):
             note = ""
 
 
+def metrics_and_dashboard(results, scratch, engine_jobs, dashboard_jobs):
+    """8. What metrics cost per job: the engine bulk figures with no metrics backend (the
+    default) beside swift-prometheus bootstrapped, alternated; and the dashboard overview's
+    latency on a SQLite store of `dashboard_jobs` jobs."""
+    section = "8. Metrics and the dashboard (ours: no metrics backend; peer column: swift-prometheus bootstrapped)"
+    arguments = ("engine", "--mode", "bulk", "--jobs", str(engine_jobs))
+    none_runs, prometheus_runs = alternated(lambda: ours(*arguments, "--metrics", "none"),
+                                            lambda: ours(*arguments, "--metrics", "prometheus"))
+    note = "the same engine run with the metrics backend bootstrapped in the peer column; means of 2 runs each, alternated"
+    for label, key, unit, digits in ((f"engine: {engine_jobs:,} no-op jobs, run only: jobs/s", "jobs_per_s", "", 0),
+                                     ("engine: CPU per job, all threads", "cpu_us_per_job", " µs", 2)):
+        none_value, prometheus_value = mean_of(none_runs, key), mean_of(prometheus_runs, key)
+        ratio = (ratio_higher_better if key == "jobs_per_s" else ratio_lower_better)(none_value, prometheus_value)
+        if key == "cpu_us_per_job" and none_value is not None and prometheus_value is not None:
+            note = f"metrics cost {prometheus_value - none_value:+.2f} µs of CPU per job"
+        results.add(section, label, fmt(none_value, unit, digits), fmt(prometheus_value, unit, digits), ratio, note)
+        note = ""
+    dashboard = ours("dashboard", "--jobs", str(dashboard_jobs), "--directory", scratch)
+    for key, label in (("p50_ms", "p50"), ("p99_ms", "p99")):
+        results.add(section, f"dashboard overview (GET /) on {dashboard_jobs:,} jobs, SQLite: {label}",
+                    fmt(dashboard[key], " ms", 1), "—", "—",
+                    "goal: p99 under 50 ms; 300 sequential requests over loopback HTTP, each on a new connection"
+                    if label == "p50" else "")
+
+
 def loop_and_cron(results):
     """6. The loop's own figures on each backend (epoll, io_uring) beside SwiftNIO's event loop;
     the cron parser beside croniter."""
@@ -444,6 +469,7 @@ def main():
     parser.add_argument("--mongo-jobs", type=int, default=1_000)
     parser.add_argument("--precision-seconds", type=int, default=60)
     parser.add_argument("--crash-runs", type=int, default=3)
+    parser.add_argument("--dashboard-jobs", type=int, default=200_000)
     options = parser.parse_args()
 
     started = datetime.datetime.now(datetime.timezone.utc)
@@ -461,6 +487,7 @@ def main():
         crash(results, options.crash_runs)
         queue_on_each_backend(results, scratch, options.engine_jobs, options.sqlite_jobs)
         loop_and_cron(results)
+        metrics_and_dashboard(results, scratch, options.engine_jobs, options.dashboard_jobs)
         elapsed = time.monotonic() - clock
         write_results(results, started, elapsed, machine())
         write_chart(results)

@@ -8,7 +8,7 @@ struct JobProcessorCommand: AsyncParsableCommand {
         commandName: "job-processor",
         abstract: "A background job processor for Swift over MongoDB (or an embedded SQLite file).",
         subcommands: [
-            DemoCommand.self, WorkerCommand.self, EnqueueCommand.self, KillCommand.self, StatusCommand.self,
+            DemoCommand.self, WorkerCommand.self, EnqueueCommand.self, KillCommand.self, StatusCommand.self, DashboardCommand.self,
             JobsCommand.self, CronCommand.self,
         ]
     )

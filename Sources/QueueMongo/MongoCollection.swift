@@ -181,10 +181,13 @@ final class MongoCollection {
         }
     }
 
-    /// How many documents match `filter`.
-    func count(_ filter: BSONDocument = [:]) throws(MongoError) -> Int {
+    /// How many documents match `filter`, counting no further than `limit` when given.
+    func count(_ filter: BSONDocument = [:], limit: Int? = nil) throws(MongoError) -> Int {
         var error = bson_error_t()
-        let count = filter.withBSON { mongoc_collection_count_documents(handle, $0, nil, nil, nil, &error) }
+        let options: BSONDocument = limit.map { ["limit": BSON($0)] } ?? [:]
+        let count = filter.withBSON { filterBSON in
+            options.withBSON { mongoc_collection_count_documents(handle, filterBSON, $0, nil, nil, &error) }
+        }
         guard count >= 0 else { throw MongoError(error, operation: "count on \(namespace)") }
         return Int(count)
     }

@@ -1,4 +1,5 @@
 import CMongoC
+import CoreMetrics
 import Synchronization
 import BSON
 import Queue
@@ -7,16 +8,25 @@ import Queue
 /// (APM): every command started, reads and writes alike, including retries and getMore.
 ///
 /// The benchmarks divide this count by the jobs processed to give commands per job; handshakes
-/// and server monitoring do not go through APM and are not counted.
+/// and server monitoring do not go through APM and are not counted. The same count goes to
+/// swift-metrics as `job_processor_mongo_commands_total` when a metrics backend is bootstrapped
+/// before the pool is made.
 public final class MongoCommandCounter: Sendable {
     private let count = Atomic<Int>(0)
+    /// The metric, when a backend is bootstrapped (none is made for the no-op one).
+    private let metric: Counter?
 
-    init() {}
+    init() {
+        metric = MetricsSystem.factory is NOOPMetricsHandler ? nil : Counter(label: "job_processor_mongo_commands_total")
+    }
 
     /// Commands started since the pool was created.
     public var total: Int { count.load(ordering: .relaxed) }
 
-    fileprivate func increment() { count.add(1, ordering: .relaxed) }
+    fileprivate func increment() {
+        count.add(1, ordering: .relaxed)
+        metric?.increment()
+    }
 
     /// Installs the counter on `pool`; the pool must not have handed out a client yet.
     /// The counter must outlive the pool (``MongoClientPool`` keeps both).

@@ -9,6 +9,8 @@ extension MongoJobStore {
     private enum InsertAttempt: Sendable {
         /// The job is stored as given.
         case inserted
+        /// The job is stored without its trace context, which the collection's validator refused.
+        case insertedWithoutTraceContext
         /// An exclusive twin is active: its `_id` and `status`.
         case conflict(twin: BSONDocument)
         /// A job with this id is already stored.
@@ -30,7 +32,12 @@ extension MongoJobStore {
 
     /// ``insert(_:)``, returning nil instead of throwing when a job with this id is stored (a
     /// cron tick's task that an earlier attempt stored).
-    func store(_ job: Job, operation: String) async throws(JobStoreError) -> Job? {
+    /// On the Node version's database, whose validator refuses fields it does not know, the
+    /// job's trace context is left out: the run's span loses its link, the job is stored.
+    func store(_ given: Job, operation: String) async throws(JobStoreError) -> Job? {
+        var kept = given
+        if nodeValidatorInstalled { kept.traceContext = nil }
+        let job = kept
         let document = JobDocument.encode(job, exclusiveKeyField: usesExclusiveKey)
         let twinFilter = job.concurrency == .exclusive && JobStatus.active.contains(job.status)
             ? exclusiveTwinFilter(job.name) : nil
@@ -39,6 +46,13 @@ extension MongoJobStore {
                 do throws(MongoError) {
                     try jobs.insertOne(document)
                     return .inserted
+                } catch where error.serverCode == Self.documentValidationFailure && document[JobDocument.traceContextField] != nil {
+                    // A validator this store did not know of when it was prepared (or before it
+                    // was): the link goes, the job stays.
+                    var plain = document
+                    plain[JobDocument.traceContextField] = nil
+                    try jobs.insertOne(plain)
+                    return .insertedWithoutTraceContext
                 } catch {
                     guard error.code == .duplicateKey else { throw error }
                     if let twinFilter, let twin = try jobs.find(twinFilter, limit: 1, projection: ["status": 1]).first {
@@ -50,6 +64,10 @@ extension MongoJobStore {
             switch attempt {
             case .inserted:
                 return try JobDocument.asStored(job)
+            case .insertedWithoutTraceContext:
+                var plain = job
+                plain.traceContext = nil
+                return try JobDocument.asStored(plain)
             case .conflict(let twin):
                 return try await insertSkipped(job, twin: twin, operation: operation)
             case .duplicateId:
@@ -90,6 +108,9 @@ extension MongoJobStore {
             ? [JobDocument.exclusiveKey: .string(name)]
             : MongoIndexes.exclusiveFilter.merging(["name": .string(name)])
     }
+
+    /// The server's code for a write its collection's validator refused (DocumentValidationFailure).
+    static let documentValidationFailure: UInt32 = 121
 
     /// How often an insert (or a kill) is tried when the document it raced with changed
     /// between two commands: the exclusive twin ended, or the job was paused.

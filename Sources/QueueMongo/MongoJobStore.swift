@@ -104,6 +104,18 @@ public final class MongoJobStore: JobStore, NodeVersionSharing {
         if let statuses = query.statuses { filter["status"] = ["$in": .array(statuses.map { .string($0.rawValue) })] }
         if let types = query.types { filter["type"] = ["$in": .array(types.map { .string($0.rawValue) })] }
         if let workerId = query.workerId { filter["worker_id"] = .objectId(workerId) }
+        var created = BSONDocument()
+        if let since = query.createdSince { created["$gte"] = .date(since) }
+        if let before = query.createdBefore { created["$lt"] = .date(before) }
+        if !created.isEmpty { filter["created_at"] = .document(created) }
+        if let after = query.after {
+            // Keyset: (date, _id) past the cursor's, in the query's order.
+            let (field, past) = query.newestFirst ? ("created_at", "$lt") : ("scheduled_for", "$gt")
+            filter["$or"] = [
+                [field: [past: .date(after.date)]],
+                [field: .date(after.date), "_id": [past: .objectId(after.id)]],
+            ]
+        }
         let sort: BSONDocument = query.newestFirst ? ["created_at": -1, "_id": -1] : ["scheduled_for": 1, "_id": 1]
         let documents = try await onJobs("find jobs", retryingReads: true) { [filter] jobs throws(MongoError) in
             try jobs.find(filter, sort: sort, limit: query.limit)
@@ -112,6 +124,37 @@ public final class MongoJobStore: JobStore, NodeVersionSharing {
         result.reserveCapacity(documents.count)
         for document in documents { result.append(try JobDocument.decode(document, operation: "find jobs")) }
         return result
+    }
+
+    /// One `count` per status, each cut at `limit` (`countDocuments` with a limit, over the
+    /// indexes that start with `status`), on one I/O thread. Crons' own documents have the status
+    /// `active`, which no count asks for.
+    public func countJobs(upTo limit: Int) async throws(JobStoreError) -> [JobStatus: Int] {
+        guard limit > 0 else { return [:] }
+        return try await onJobs("count jobs by status", retryingReads: true) { jobs throws(MongoError) in
+            var counts: [JobStatus: Int] = [:]
+            for status in JobStatus.allCases {
+                let count = try jobs.count(["status": .string(status.rawValue)], limit: limit)
+                if count > 0 { counts[status] = count }
+            }
+            return counts
+        }
+    }
+
+    /// One `find` of the `limit` latest endings since `since` over the `ended_at` index,
+    /// projected on `ended_at` and `status`, counted here.
+    public func endingsPerMinute(since: Date, limit: Int) async throws(JobStoreError) -> [EndingsInMinute] {
+        guard limit > 0 else { return [] }
+        let filter: BSONDocument = ["ended_at": ["$gte": .date(since)], "type": ["$in": JobDocument.runnableTypes]]
+        let documents = try await onJobs("count endings per minute", retryingReads: true) { jobs throws(MongoError) in
+            try jobs.find(filter, sort: ["ended_at": -1], limit: limit, projection: ["ended_at": 1, "status": 1])
+        }
+        return EndingsInMinute.count(documents.compactMap { document in
+            guard let endedAt = document["ended_at"]?.dateValue,
+                  let status = document["status"]?.stringValue.flatMap(JobStatus.init(rawValue:))
+            else { return nil }
+            return (endedAt: endedAt, status: status)
+        })
     }
 
     /// One `find` of the earliest claimable job in scope, projected on `scheduled_for`.

@@ -14,7 +14,7 @@ enum JobRow {
     /// The columns of `jobs`, in the order of ``insertSQL``'s placeholders.
     static let columns = [
         "id", "name", "type", "status", "payload", "output", "scheduled_for", "started_at", "ended_at",
-        "updated_at", "created_at", "worker_id", "sync", "cron_string", "concurrency_mode",
+        "updated_at", "created_at", "worker_id", "sync", "cron_string", "concurrency_mode", "trace_context",
     ]
 
     /// ``columns`` as a select (or `RETURNING`) list: what every statement that reads a whole
@@ -45,7 +45,13 @@ enum JobRow {
             job.sync,
             job.cronString,
             job.concurrency.rawValue,
+            job.traceContext.map(traceContext),
         ]
+    }
+
+    /// The `trace_context` column: the BSON bytes of the carrier's strings, keys sorted.
+    static func traceContext(_ carrier: [String: String]) -> Data {
+        SQLiteValues.blob(BSONDocument(carrier.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))
     }
 
     /// `job` as its row keeps it: dates cut to whole milliseconds, those in the payload and
@@ -109,6 +115,7 @@ enum JobRow {
             concurrency = mode
         default: return nil
         }
+        guard case .some(let traceDocument) = document(row[15]) else { return nil }
         var output: JobOutput?
         if let outputDocument {
             // The same reader as the MongoDB decoder's, so the same rules for the subdocument.
@@ -122,7 +129,8 @@ enum JobRow {
             id: id, name: name, type: type, status: status, payload: payload, output: output,
             scheduledFor: SQLiteValues.date(scheduledFor), startedAt: startedAt, endedAt: endedAt,
             updatedAt: SQLiteValues.date(updatedAt), createdAt: SQLiteValues.date(createdAt), workerId: workerId,
-            sync: sync ?? false, cronString: cronString, concurrency: concurrency)
+            sync: sync ?? false, cronString: cronString, concurrency: concurrency,
+            traceContext: traceDocument.map(JobDocument.decodeTraceContext))
     }
 
     /// A NULL or BSON BLOB column: `.some(nil)` for NULL, nil when it is anything else.
@@ -185,6 +193,7 @@ enum JobRow {
             "sync": try columns.bool("sync"),
             "cron_string": try columns.text("cron_string"),
             "concurrency": ["mode": try columns.text("concurrency_mode")],
+            JobDocument.traceContextField: try columns.document("trace_context"),
         ]
         return try JobDocument.decode(document, operation: operation)
     }

@@ -141,6 +141,19 @@ public final class SQLiteJobStore: JobStore {
         isIn("status", query.statuses?.map(\.rawValue))
         isIn("type", query.types?.map(\.rawValue))
         isIn("worker_id", query.workerId.map { [$0.description] })
+        if let since = query.createdSince {
+            conditions.append("created_at >= ?")
+            arguments += [SQLiteValues.milliseconds(since)]
+        }
+        if let before = query.createdBefore {
+            conditions.append("created_at < ?")
+            arguments += [SQLiteValues.milliseconds(before)]
+        }
+        if let after = query.after {
+            // A row value: SQLite reads it as one range of the (…, created_at, id) indexes.
+            conditions.append(query.newestFirst ? "(created_at, id) < (?, ?)" : "(scheduled_for, id) > (?, ?)")
+            arguments += [SQLiteValues.milliseconds(after.date), after.id.description]
+        }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let order = query.newestFirst ? "created_at DESC, id DESC" : "scheduled_for, id"
         arguments += [query.limit]
@@ -153,6 +166,66 @@ public final class SQLiteJobStore: JobStore {
             return jobs
         }
     }
+
+    /// One read: per status, a count of the `jobs_status_created_at` range cut at `limit`; cron
+    /// rows (status `pending`) found through `jobs_cron_name` and taken off the pending count.
+    public func countJobs(upTo limit: Int) async throws(JobStoreError) -> [JobStatus: Int] {
+        let limit = max(0, limit)
+        return try await read("count jobs by status") { db in
+            var counts: [JobStatus: Int] = [:]
+            let crons = try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM jobs INDEXED BY jobs_cron_name WHERE type = 'cron' AND status = 'pending'") ?? 0
+            for status in JobStatus.allCases {
+                let bound = status == .pending ? limit + crons : limit
+                let count = try Int.fetchOne(
+                    db.cachedStatement(sql: "SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE status = ? LIMIT ?)"),
+                    arguments: [status.rawValue, bound]) ?? 0
+                let jobs = status == .pending ? max(0, count - crons) : count
+                if jobs > 0 { counts[status] = min(jobs, limit) }
+            }
+            return counts
+        }
+    }
+
+    /// One read, counting ranges of `jobs_ended_at` (status, ended_at), which SQLite counts
+    /// without reading rows: from the latest minute that holds an ending back to `since`'s, each
+    /// status's count of the minute (cut at what is left of `limit`); a minute with none jumps
+    /// to the next earlier one that has some (one index seek per status), so that a sparse or
+    /// distant `since` costs no more than the minutes that hold endings.
+    public func endingsPerMinute(since: Date, limit: Int) async throws(JobStoreError) -> [EndingsInMinute] {
+        let since = SQLiteValues.milliseconds(since)
+        return try await read("count endings per minute") { db in
+            let statuses = Self.endedStatuses
+            let latest = try db.cachedStatement(sql: "SELECT MAX(ended_at) FROM jobs WHERE status = ? AND ended_at >= ? AND ended_at < ?")
+            let count = try db.cachedStatement(sql: """
+                SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE status = ? AND ended_at >= ? AND ended_at < ? LIMIT ?)
+                """)
+            /// The minute (start, in milliseconds) of the latest ending before `bound`, nil when none.
+            func latestMinute(before bound: Int64) throws -> Int64? {
+                let found = try statuses.compactMap { status in
+                    try Int64.fetchOne(latest, arguments: [status.rawValue, since, bound])
+                }.max()
+                return found.map { $0 >= 0 ? $0 / 60_000 * 60_000 : ($0 - 59_999) / 60_000 * 60_000 }
+            }
+            var result: [EndingsInMinute] = []
+            var remaining = max(0, limit)
+            var minute = try latestMinute(before: .max)
+            while let start = minute, remaining > 0 {
+                for status in statuses where remaining > 0 {
+                    let counted = try Int.fetchOne(count, arguments: [status.rawValue, max(start, since), start + 60_000, remaining]) ?? 0
+                    if counted > 0 {
+                        result.append(EndingsInMinute(minute: SQLiteValues.date(start), status: status, count: counted))
+                        remaining -= counted
+                    }
+                }
+                minute = start > since ? try latestMinute(before: start) : nil
+            }
+            return result
+        }.sorted { ($0.minute, $0.status.rawValue) < ($1.minute, $1.status.rawValue) }
+    }
+
+    /// The statuses a job has when `ended_at` is set.
+    static let endedStatuses = JobStatus.allCases.filter(\.isTerminal)
 
     /// One read per 200 names in scope, each O(log n) per name (``SQLiteSchema``).
     public func nextDue(_ scope: ClaimScope) async throws(JobStoreError) -> Date? {

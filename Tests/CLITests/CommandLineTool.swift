@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The built `job-processor` binary, run as a user would.
 enum CommandLineTool {
@@ -87,4 +88,59 @@ func waitUntil(_ what: String, timeout: Duration = .seconds(30), _ condition: ()
 struct CLITestError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// A tool started in the background whose standard output is read line by line as it comes
+/// (on a thread of its own), for tests that wait for what it prints (a port, say).
+final class RunningTool: @unchecked Sendable {  // safe: `process` is only read (isRunning, its pid) after it started; the lines are behind their mutex
+    let process: Process
+    /// The lines read so far, shared with the reading thread.
+    private final class Lines: Sendable {
+        let value = Mutex<[String]>([])
+    }
+    private let lines = Lines()
+
+    init(_ arguments: [String]) throws {
+        process = Process()
+        process.executableURL = CommandLineTool.executable
+        process.arguments = arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let handle = out.fileHandleForReading
+        let lines = lines
+        Thread {
+            var pending = Data()
+            while case let chunk = handle.availableData, !chunk.isEmpty {
+                pending.append(chunk)
+                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
+                    pending.removeSubrange(pending.startIndex...newline)
+                    lines.value.withLock { $0.append(line) }
+                }
+            }
+        }.start()
+    }
+
+    /// The first line printed that starts with `prefix`, without the prefix; waits for it.
+    func line(startingWith prefix: String, timeout: Duration = .seconds(60)) async throws -> String {
+        var found: String?
+        try await waitUntil("a line starting with \(prefix)", timeout: timeout) {
+            found = lines.value.withLock { $0.first { $0.hasPrefix(prefix) } }
+            return found != nil || !process.isRunning
+        }
+        guard let found else { throw CLITestError("the tool exited without printing \(prefix)") }
+        return String(found.dropFirst(prefix.count))
+    }
+
+    /// Sends SIGTERM and waits for the exit.
+    func stop() async throws {
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        try await process.exited()
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
 }

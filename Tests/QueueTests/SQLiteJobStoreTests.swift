@@ -138,7 +138,8 @@ struct SQLiteJobStoreTests {
         defer { file.remove() }
         let store = try SQLiteJobStore(path: file.path, logger: Logger.silent)
         try SQLiteSchema.migrator.migrate(store.pool, upTo: "v1: jobs, workers, signals")
-        let job = try await store.insert(Fixture.job("mail"))
+        let job = Fixture.job("mail")
+        try await Self.insertOlderRow(job, into: store)
         try await store.prepare()
         let indexes = try await store.pool.read { db in
             try String.fetchSet(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'jobs'")
@@ -153,8 +154,9 @@ struct SQLiteJobStoreTests {
         defer { file.remove() }
         let store = try SQLiteJobStore(path: file.path, logger: Logger.silent)
         try SQLiteSchema.migrator.migrate(store.pool, upTo: "v3: running jobs by worker")
-        let job = try await store.insert(Fixture.job("mail"))
-        let claimed = try #require(try await store.claim(Fixture.scope("mail"), now: Fixture.now))
+        let claimed = Fixture.job("mail", status: .running, workerId: ObjectId())
+        let job = claimed
+        try await Self.insertOlderRow(claimed, into: store)
         try await store.prepare()
         let (indexes, plan) = try await store.pool.read { db in
             (try String.fetchSet(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'jobs'"),
@@ -165,6 +167,45 @@ struct SQLiteJobStoreTests {
         #expect(plan.contains { $0.contains("jobs_status_created_at (status=?)") }, "\(plan)")
         let running = try await store.jobs(matching: JobQuery(statuses: [.running], workerId: claimed.workerId))
         #expect(running.map(\.id) == [job.id])
+    }
+
+    @Test func aVersion4FileGetsTheTraceContextColumnAndTheEndingsIndex() async throws {
+        let file = TemporarySQLiteFile()
+        defer { file.remove() }
+        let store = try SQLiteJobStore(path: file.path, logger: Logger.silent)
+        try SQLiteSchema.migrator.migrate(store.pool, upTo: "v4: no worker index")
+        let old = Fixture.job("mail")
+        try await Self.insertOlderRow(old, into: store)
+        try await store.prepare()
+        try await store.prepare()
+        #expect(try await store.job(id: old.id)?.traceContext == nil)
+        var traced = Fixture.job("mail")
+        traced.traceContext = ["traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"]
+        _ = try await store.insert(traced)
+        #expect(try await store.job(id: traced.id)?.traceContext == traced.traceContext)
+        let plan = try await store.pool.read { db in
+            try Row.fetchAll(db, sql: """
+                EXPLAIN QUERY PLAN SELECT ended_at / 60000 AS minute, status, COUNT(*) FROM (
+                SELECT ended_at, status FROM jobs WHERE ended_at >= ? ORDER BY ended_at DESC LIMIT ?) GROUP BY minute, status
+                """, arguments: [0, 10]).map { $0["detail"] as String? ?? "" }
+        }
+        #expect(plan.contains { $0.contains("COVERING INDEX jobs_ended_at") }, "\(plan)")
+    }
+
+    /// Inserts `job` with the columns every version of the table has, as an older version of
+    /// the store wrote it (the current insert writes columns a file not yet migrated lacks).
+    static func insertOlderRow(_ job: Job, into store: SQLiteJobStore) async throws {
+        try await store.pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO jobs (id, name, type, status, scheduled_for, started_at, updated_at, created_at, worker_id, sync)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [
+                    job.id.description, job.name, job.type.rawValue, job.status.rawValue,
+                    SQLiteValues.milliseconds(job.scheduledFor), job.startedAt.map(SQLiteValues.milliseconds),
+                    SQLiteValues.milliseconds(job.updatedAt), SQLiteValues.milliseconds(job.createdAt),
+                    job.workerId?.description, job.sync,
+                ])
+        }
     }
 
     @Test func batchClaimsOverManyNamesTakeTheEarliestAcrossAllOfThem() async throws {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 import Queue
 import QueueMongo
 import QueueSQLite
@@ -22,8 +24,14 @@ struct EngineBenchmark: AsyncParsableCommand {
     @Option(help: "Handlers at once.") var concurrency = 16
     @Option(help: "Trickle: jobs scheduled per second.") var rate = 5_000
     @Option(help: "Write each job's enqueue→start latency (µs), one per line.") var latencies: String?
+    @Option(help: "none, or prometheus: swift-prometheus bootstrapped as the metrics backend.") var metrics = "none"
 
     func run() async throws {
+        switch metrics {
+        case "none": break
+        case "prometheus": MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: PrometheusCollectorRegistry()))
+        default: throw ValidationError("--metrics is none or prometheus")
+        }
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
         let recorder = StartRecorder(expected: jobs)
@@ -76,12 +84,12 @@ struct EngineBenchmark: AsyncParsableCommand {
         let cpuPerJob = cpuSeconds / Double(jobs) * 1e6
         let endToEndRate = Double(jobs) / (result.lastStart - enqueueStarted)
         let endToEndCPUPerJob = endToEndCPUSeconds / Double(jobs) * 1e6
-        print(String(format: "engine (%@): %d no-op jobs, memory store, concurrency %d: %.0f jobs/s; enqueue→start p50 %.3f ms, p99 %.3f ms%@",
+        print(String(format: "engine (%@, metrics: \(metrics)): %d no-op jobs, memory store, concurrency %d: %.0f jobs/s; enqueue→start p50 %.3f ms, p99 %.3f ms%@",
                      mode, jobs, concurrency, rate, latency.percentile(50) * 1e3, latency.percentile(99) * 1e3,
                      cpuPerJob.isNaN ? "" : String(format: "; CPU %.2f µs/job; end to end (enqueueing included) %.0f jobs/s, CPU %.2f µs/job",
                                                    cpuPerJob, endToEndRate, endToEndCPUPerJob)))
         var fields: [String: any Sendable] = [
-            "benchmark": "engine", "mode": mode, "jobs": jobs, "concurrency": concurrency, "jobs_per_s": rate,
+            "benchmark": "engine", "mode": mode, "metrics": metrics, "jobs": jobs, "concurrency": concurrency, "jobs_per_s": rate,
             "latency_p50_ms": latency.percentile(50) * 1e3, "latency_p99_ms": latency.percentile(99) * 1e3,
         ]
         if !cpuPerJob.isNaN {

@@ -10,7 +10,7 @@ struct QueueBenchmark: AsyncParsableCommand {
         abstract: "Throughput, latency, precision and recovery figures of the job processor.",
         subcommands: [
             EngineBenchmark.self, SQLiteBenchmark.self, MongoBenchmark.self, PrecisionBenchmark.self,
-            CrashBenchmark.self, BenchmarkWorker.self,
+            CrashBenchmark.self, DashboardBenchmark.self, BenchmarkWorker.self,
         ])
 }
 

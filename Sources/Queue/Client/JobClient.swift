@@ -1,6 +1,8 @@
 import BSON
+import CoreMetrics
 import Foundation
 import Logging
+import Tracing
 
 /// Schedules, kills and reads jobs from any process: what a web request handler or a command
 /// line needs, with a store and no handlers. Jobs run on workers (``JobProcessor``) wherever
@@ -29,21 +31,39 @@ public final class JobClient: Sendable {
     /// once instead of at its next poll.
     let onScheduled: (@Sendable (Date) -> Void)?
 
+    /// Counts and traces what the client stores, and gives each job the trace context of the
+    /// task that schedules it; nil without a metrics backend or a tracer.
+    let instrumentation: QueueInstrumentation?
+
     /// A client over `store`, which must be prepared (a worker's ``JobProcessor/run()`` does
     /// it, as does the command line).
-    public convenience init(store: any JobStore, logger: Logger) {
-        self.init(store: store, logger: logger, definitions: nil, exitHandlers: [:], onScheduled: nil)
+    /// - Parameters:
+    ///   - metricsFactory: where the client's metrics go (jobs scheduled, store round trips);
+    ///     nil: swift-metrics' bootstrapped backend, if any.
+    ///   - tracer: where its spans go, and whose trace context each scheduled job carries to
+    ///     its run; nil: the bootstrapped tracer, if any.
+    public convenience init(
+        store: any JobStore, logger: Logger, metricsFactory: (any MetricsFactory)? = nil, tracer: (any Tracer)? = nil
+    ) {
+        let instrumentation = QueueInstrumentation.make(metricsFactory: metricsFactory, tracer: tracer, names: [])
+        self.init(
+            store: instrumentation.map { InstrumentedJobStore(store, instrumentation: $0) } ?? store, logger: logger,
+            definitions: nil, exitHandlers: [:], onScheduled: nil, instrumentation: instrumentation)
     }
 
+    /// A client over `store` as given (a processor's, already instrumented when
+    /// `instrumentation` is not nil).
     init(
         store: any JobStore, logger: Logger, definitions: [String: JobDefinition]?,
-        exitHandlers: [String: JobDefinition.ExitHandler], onScheduled: (@Sendable (Date) -> Void)?
+        exitHandlers: [String: JobDefinition.ExitHandler], onScheduled: (@Sendable (Date) -> Void)?,
+        instrumentation: QueueInstrumentation?
     ) {
         self.store = store
         self.logger = logger
         self.definitions = definitions
         self.exitHandlers = exitHandlers
         self.onScheduled = onScheduled
+        self.instrumentation = instrumentation
     }
 
     /// The largest payload stored: MongoDB's 16 MiB document limit, less room for the job's
@@ -125,6 +145,8 @@ public final class JobClient: Sendable {
             throw QueueError(.invalidDate, "\"\(name)\" is due at \(date), outside years 1 to 9999, the dates a store holds")
         }
         let now = Date()
-        return Job(name: name, payload: payload, scheduledFor: date ?? now, updatedAt: now, createdAt: now, concurrency: mode)
+        return Job(
+            name: name, payload: payload, scheduledFor: date ?? now, updatedAt: now, createdAt: now, concurrency: mode,
+            traceContext: instrumentation?.currentTraceContext())
     }
 }

@@ -9,7 +9,8 @@ import BSON
 /// Writing, per type (the validator's three branches):
 /// - `simple`: `_id`, `name`, `type`, `status`, `payload` (or null), `output` (or null),
 ///   `scheduled_for`, `started_at`, `ended_at` (or null), `updated_at`, `created_at`,
-///   `worker_id` (or null, always present), `sync`, `concurrency`.
+///   `worker_id` (or null, always present), `sync`, `concurrency`; and `trace_context` when the
+///   job carries one (a field of ours, which a store on the Node version's database leaves out).
 /// - `cron_task`: the same without `payload` and `sync`, which that branch forbids.
 /// - `cron`: `_id`, `name`, `type`, `status: "active"`, `cron_string`, `scheduled_for`,
 ///   `updated_at`, `created_at`.
@@ -21,6 +22,11 @@ import BSON
 /// `"--"` reads as no duration and a null `result` as no result unless the job finished (null
 /// returned by a handler is a result, kept as `.null`).
 package enum JobDocument {
+    /// The field that carries a job's ``Job/traceContext``: a subdocument of strings. Not in
+    /// the Node version's schema, whose validator refuses it: a store on such a database leaves
+    /// it out (the run's span then has no link).
+    package static let traceContextField = "trace_context"
+
     /// The field that carries the name of an active exclusive job when exclusivity is enforced by
     /// the fallback index (see ``MongoJobStore/ExclusivityEnforcement/exclusiveKeyField``).
     package static let exclusiveKey = "exclusive_key"
@@ -70,6 +76,9 @@ package enum JobDocument {
         document["worker_id"] = job.workerId.map { .objectId($0) } ?? .null
         if job.type == .simple { document["sync"] = .bool(job.sync) }
         document["concurrency"] = ["mode": .string(job.concurrency.rawValue)]
+        if let traceContext = job.traceContext {
+            document[traceContextField] = .document(BSONDocument(traceContext.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))
+        }
         if exclusiveKeyField, job.concurrency == .exclusive, JobStatus.active.contains(job.status) {
             document[exclusiveKey] = .string(job.name)
         }
@@ -122,8 +131,17 @@ package enum JobDocument {
             workerId: try fields.optionalObjectId("worker_id"),
             sync: try fields.optionalBool("sync") ?? false,
             cronString: try fields.optionalString("cron_string"),
-            concurrency: try fields.nested("concurrency")?.optionalValue("mode", as: ConcurrencyMode.self) ?? .concurrent
+            concurrency: try fields.nested("concurrency")?.optionalValue("mode", as: ConcurrencyMode.self) ?? .concurrent,
+            traceContext: try fields.optionalDocument(traceContextField).map(decodeTraceContext)
         )
+    }
+
+    /// A stored trace context: its string fields (a tracer writes nothing else; anything else
+    /// is left out rather than failing the job's read, the link being only a hint).
+    package static func decodeTraceContext(_ document: BSONDocument) -> [String: String] {
+        var carrier: [String: String] = [:]
+        for (key, value) in document { if let text = value.stringValue { carrier[key] = text } }
+        return carrier
     }
 
     /// The job as the database keeps it: `job` with its dates cut to whole milliseconds, as BSON

@@ -48,13 +48,18 @@ public struct Job: Sendable, Hashable, Identifiable {
     /// Whether jobs of its name may run side by side (`concurrency.mode`); the store refuses a
     /// second active `exclusive` job of one name by storing it `skipped`.
     public var concurrency: ConcurrencyMode
+    /// The trace context of the task that scheduled the job (W3C `traceparent` and the like, as
+    /// the bootstrapped tracer writes them), so that the run's span links to the span that
+    /// scheduled it; nil when no tracer ran there. A store whose schema cannot hold it (a
+    /// database shared with the Node version) drops it, never the job.
+    public var traceContext: [String: String]?
 
     /// A new pending job as the application creates it.
     public init(
         id: ObjectId = ObjectId(), name: String, type: JobType = .simple, status: JobStatus = .pending,
         payload: BSONDocument? = nil, output: JobOutput? = nil, scheduledFor: Date, startedAt: Date? = nil,
         endedAt: Date? = nil, updatedAt: Date, createdAt: Date, workerId: ObjectId? = nil, sync: Bool = false,
-        cronString: String? = nil, concurrency: ConcurrencyMode = .concurrent
+        cronString: String? = nil, concurrency: ConcurrencyMode = .concurrent, traceContext: [String: String]? = nil
     ) {
         self.id = id
         self.name = name
@@ -71,6 +76,7 @@ public struct Job: Sendable, Hashable, Identifiable {
         self.sync = sync
         self.cronString = cronString
         self.concurrency = concurrency
+        self.traceContext = traceContext
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import Tracing
 import BSON
 
 /// An async handler's task, ready to be created (see ``Scheduler/launch(_:)``).
@@ -31,11 +32,22 @@ struct HandlerLaunch: Sendable {
     /// returned, so the finished task is freed on this thread, not with the signal on the loop.
     private func body() async {
         let outcome: HandlerOutcome
-        do { outcome = .returned(try await handler(entry.job, entry.signal)) } catch {
+        do { outcome = .returned(try await runHandler()) } catch {
             outcome = .threw(JobEnding.describe(error))
         }
         entry.signal.detach()
         scheduler.report(entry.job.id, outcome)
+    }
+}
+
+extension HandlerLaunch {
+    /// The handler, in the context of its run's span when a tracer runs (the spans it starts are
+    /// the run's children).
+    private func runHandler() async throws -> BSON? {
+        guard let context = scheduler.configuration.instrumentation?.runContext(entry.job.id) else {
+            return try await handler(entry.job, entry.signal)
+        }
+        return try await ServiceContext.withValue(context) { try await handler(entry.job, entry.signal) }
     }
 }
 

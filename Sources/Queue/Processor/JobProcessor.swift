@@ -41,13 +41,15 @@ public final class JobProcessor: Service, Sendable {
     /// - Throws: ``QueueError`` `invalidConfiguration` naming the setting at fault.
     public init(_ configuration: QueueConfiguration) throws(QueueError) {
         try configuration.validate()
+        var configuration = configuration
+        configuration.instrument()
         self.configuration = configuration
         cpuPool = BoundedDispatchPool(label: "job-processor.cpu", width: configuration.cpuConcurrency)
         let wake = WakeTarget()
         client = JobClient(
             store: configuration.store, logger: configuration.logger, definitions: configuration.jobs,
             exitHandlers: configuration.definitions.compactMapValues(\.onJobExited),
-            onScheduled: { due in wake.processor?.wake(at: due) })
+            onScheduled: { due in wake.processor?.wake(at: due) }, instrumentation: configuration.instrumentation)
         wake.processor = self
     }
 

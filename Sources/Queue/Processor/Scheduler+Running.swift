@@ -11,8 +11,10 @@ extension Scheduler {
     func startHandlers(_ entries: [RunningJob]) {
         var launches: [HandlerLaunch] = []
         launches.reserveCapacity(entries.count)
+        let instrumentation = configuration.instrumentation
         for entry in entries {
             let job = entry.job
+            instrumentation?.started(job, worker: workerId)  // before the task: it reads the run's span
             if job.type == .cronTask, configuration.cronMonitor != nil, let cron = crons.first(where: { $0.name == job.name }) {
                 entry.checkIn = (cron, UUID())
                 machine.sideWorkBegan()

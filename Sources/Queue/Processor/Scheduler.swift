@@ -154,6 +154,8 @@ final class Scheduler: @unchecked Sendable {  // safe: mutable state is only tou
             callExitHandler(handler, job)
         case .checkIn(let entry, let status):
             sendCheckIn(entry, status)
+        case .runEnded(let entry, let status, let duration):
+            configuration.instrumentation?.ended(entry.job, status, duration: duration)
         case .stopBackgroundWork:
             stopBackgroundWork()
         case .acknowledgeSignals(let ids):

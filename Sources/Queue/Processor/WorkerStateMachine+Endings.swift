@@ -31,6 +31,7 @@ extension WorkerStateMachine {
         let ending = JobEnding.decide(
             outcome, signal: run.interruption, resumable: entry.definition.resumable, duration: now - entry.startedAt)
         Tracepoints.handlerEnd(id, ending.status, from: entry.startedAt, to: now)
+        if settings.reportsRuns { actions.append(.runEnded(entry, ending.status, duration: now - entry.startedAt)) }
         if entry.checkIn != nil {
             switch ending.status {
             case .finished: waitFor(.checkIn(entry, .ok), into: &actions)

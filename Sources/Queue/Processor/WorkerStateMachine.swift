@@ -30,6 +30,9 @@ struct WorkerStateMachine {
         /// Whether this worker claims jobs and scans for dead workers (an inline run's worker
         /// only runs the jobs it is handed).
         var claims: Bool
+        /// Whether each run's end is reported (``Action/runEnded(_:_:duration:)``), for metrics
+        /// and traces.
+        var reportsRuns: Bool
 
         init(_ configuration: QueueConfiguration, claims: Bool) {
             concurrency = configuration.concurrency
@@ -39,6 +42,7 @@ struct WorkerStateMachine {
             shutdownGracePeriod = configuration.shutdownGracePeriod
             endingWaitLimit = configuration.endingWaitLimit
             self.claims = claims
+            reportsRuns = configuration.instrumentation != nil
         }
     }
 
@@ -102,6 +106,8 @@ struct WorkerStateMachine {
         case callExitHandler(JobDefinition.ExitHandler, Job)
         /// Send a cron task's check-in to the monitor (then report ``sideWorkEnded(into:)``).
         case checkIn(RunningJob, CronCheckIn.Status)
+        /// A handler's run ended, its job going to `status` (metrics and traces).
+        case runEnded(RunningJob, JobStatus, duration: Duration)
         /// Stop what runs beside the machine (crons, retention, the watch): shutting down.
         case stopBackgroundWork
         /// Mark these signals read in the store (then report ``sideWorkEnded(into:)``).
@@ -149,6 +155,7 @@ struct WorkerStateMachine {
             case .recorded(let entry, let job): "recorded(\(entry.job.id), \(job.map { $0.status.rawValue } ?? "nil"))"
             case .callExitHandler(_, let job): "callExitHandler(\(job.id), \(job.status.rawValue))"
             case .checkIn(let entry, let status): "checkIn(\(entry.job.id), \(status))"
+            case .runEnded(let entry, let status, _): "runEnded(\(entry.job.id), \(status.rawValue))"
             case .stopBackgroundWork: "stopBackgroundWork"
             case .acknowledgeSignals(let ids): "acknowledgeSignals(\(ids.count))"
             case .claim(let limit, _): "claim(\(limit))"

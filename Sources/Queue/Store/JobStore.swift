@@ -154,6 +154,21 @@ public protocol JobStore: Sendable {
     /// Marks a signal as acted on.
     func acknowledgeSignal(_ id: ObjectId) async throws(JobStoreError)
 
+    // MARK: Views
+
+    /// How many jobs and cron tasks (never a cron's own document) each status holds, each count
+    /// stopping at `limit`: a count equal to `limit` means "at least that many". Bounded reads
+    /// only (an index range per status, cut at `limit`), so that a dashboard can ask for it on a
+    /// store of any size. Statuses with no job may be left out.
+    func countJobs(upTo limit: Int) async throws(JobStoreError) -> [JobStatus: Int]
+
+    /// The jobs and cron tasks that ended at or after `since`, counted by the minute of their
+    /// `ended_at` (whole minutes since 1970, UTC) and status, ordered by minute then status.
+    /// Reads at most the `limit` latest endings, through an index on `ended_at`: when that many
+    /// ended since `since`, the earliest minutes are short of their true counts (the counts
+    /// then add up to `limit`).
+    func endingsPerMinute(since: Date, limit: Int) async throws(JobStoreError) -> [EndingsInMinute]
+
     // MARK: Retention
 
     /// Deletes the jobs and cron tasks that ended (`ended_at` set) before `cutoff`, and the
@@ -276,6 +291,27 @@ public enum KillOutcome: Sendable, Hashable {
 
 /// A bounded query over jobs (SPEC §7: status views never load the whole collection).
 public struct JobQuery: Sendable, Hashable {
+    /// A job's place in a query's order, to page through a listing by keyset: the next page
+    /// holds the jobs after the last one of the previous page, so that jobs written meanwhile
+    /// neither shift a page nor appear twice (unlike an offset).
+    public struct Cursor: Sendable, Hashable {
+        /// `created_at` for a newest-first query, `scheduled_for` otherwise.
+        public var date: Date
+        /// The job's id, which orders jobs of the same date.
+        public var id: ObjectId
+
+        /// The place of a job with this date and id.
+        public init(date: Date, id: ObjectId) {
+            self.date = date
+            self.id = id
+        }
+
+        /// The place of `job` in a query's order (`newestFirst` or not).
+        public init(after job: Job, newestFirst: Bool) {
+            self.init(date: newestFirst ? job.createdAt : job.scheduledFor, id: job.id)
+        }
+    }
+
     /// Jobs with one of these names (`name`); nil: any name, empty: none.
     public var names: [String]?
     /// Jobs in one of these statuses (`status`); nil: any status, empty: none.
@@ -284,21 +320,84 @@ public struct JobQuery: Sendable, Hashable {
     public var types: [JobType]?
     /// Jobs this worker runs (`worker_id`); nil: whatever their worker, or none.
     public var workerId: ObjectId?
+    /// Only jobs created at or after this instant.
+    public var createdSince: Date?
+    /// Only jobs created before this instant.
+    public var createdBefore: Date?
+    /// Only jobs after this place in the query's order: (`created_at`, id) below it when newest
+    /// first, (`scheduled_for`, id) above it otherwise.
+    public var after: Cursor?
     /// The most jobs returned.
     public var limit: Int
-    /// Newest first (by `created_at`) when true; otherwise earliest `scheduled_for` first.
+    /// Newest first (by `created_at`, then id) when true; otherwise earliest `scheduled_for`
+    /// (then id) first.
     public var newestFirst: Bool
 
     /// A query whose filters all hold at once; by default the 100 newest jobs.
     public init(
         names: [String]? = nil, statuses: [JobStatus]? = nil, types: [JobType]? = nil, workerId: ObjectId? = nil,
-        limit: Int = 100, newestFirst: Bool = true
+        createdSince: Date? = nil, createdBefore: Date? = nil, after: Cursor? = nil, limit: Int = 100,
+        newestFirst: Bool = true
     ) {
         self.names = names
         self.statuses = statuses
         self.types = types
         self.workerId = workerId
+        self.createdSince = createdSince
+        self.createdBefore = createdBefore
+        self.after = after
         self.limit = limit
         self.newestFirst = newestFirst
+    }
+
+    /// Whether `job` passes the query's filters and cursor (its order and limit aside): the
+    /// rule every store applies, written once for the stores that filter in memory.
+    public func admits(_ job: Job) -> Bool {
+        if let names, !names.contains(job.name) { return false }
+        if let statuses, !statuses.contains(job.status) { return false }
+        if let types, !types.contains(job.type) { return false }
+        if let workerId, job.workerId != workerId { return false }
+        if let createdSince, job.createdAt < createdSince { return false }
+        if let createdBefore, job.createdAt >= createdBefore { return false }
+        if let after {
+            let key = newestFirst ? job.createdAt : job.scheduledFor
+            return newestFirst ? (key, job.id) < (after.date, after.id) : (key, job.id) > (after.date, after.id)
+        }
+        return true
+    }
+}
+
+/// How many jobs ended in one minute with one status (``JobStore/endingsPerMinute(since:limit:)``).
+public struct EndingsInMinute: Sendable, Hashable {
+    /// The minute's start (UTC).
+    public var minute: Date
+    /// The status the jobs ended with (`finished`, `errored`, ...).
+    public var status: JobStatus
+    /// How many jobs ended so in that minute.
+    public var count: Int
+
+    /// The count of `status` endings in the minute starting at `minute`.
+    public init(minute: Date, status: JobStatus, count: Int) {
+        self.minute = minute
+        self.status = status
+        self.count = count
+    }
+
+    /// The start of the minute `date` falls in, in whole minutes since 1970 (UTC).
+    public static func minute(of date: Date) -> Date {
+        Date(timeIntervalSince1970: (date.timeIntervalSince1970 / 60).rounded(.down) * 60)
+    }
+
+    /// `dates` and their statuses counted by minute and status, ordered by minute then status.
+    public static func count(_ endings: some Sequence<(endedAt: Date, status: JobStatus)>) -> [EndingsInMinute] {
+        var counts: [Key: Int] = [:]
+        for ending in endings { counts[Key(minute: minute(of: ending.endedAt), status: ending.status), default: 0] += 1 }
+        return counts.map { EndingsInMinute(minute: $0.key.minute, status: $0.key.status, count: $0.value) }
+            .sorted { ($0.minute, $0.status.rawValue) < ($1.minute, $1.status.rawValue) }
+    }
+
+    private struct Key: Hashable {
+        var minute: Date
+        var status: JobStatus
     }
 }

@@ -170,15 +170,31 @@ public final class MemoryJobStore: JobStore {
 
     public func jobs(matching query: JobQuery) async throws(JobStoreError) -> [Job] {
         state.withLock { state in
-            let matching = state.jobs.all.filter { job in
-                (query.names?.contains(job.name) ?? true) && (query.statuses?.contains(job.status) ?? true)
-                    && (query.types?.contains(job.type) ?? true) && (query.workerId.map { $0 == job.workerId } ?? true)
-            }
+            let matching = state.jobs.all.filter(query.admits)
             let sorted = query.newestFirst
                 ? matching.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
                 : matching.sorted { ($0.scheduledFor, $0.id) < ($1.scheduledFor, $1.id) }
             return Array(sorted.prefix(max(0, query.limit)))
         }
+    }
+
+    /// A scan of every job: this store is for tests, where jobs are few.
+    public func countJobs(upTo limit: Int) async throws(JobStoreError) -> [JobStatus: Int] {
+        state.withLock { state in
+            var counts: [JobStatus: Int] = [:]
+            for job in state.jobs.all where job.type != .cron { counts[job.status, default: 0] += 1 }
+            return counts.mapValues { min($0, max(0, limit)) }
+        }
+    }
+
+    /// A scan of every job: this store is for tests, where jobs are few.
+    public func endingsPerMinute(since: Date, limit: Int) async throws(JobStoreError) -> [EndingsInMinute] {
+        let endings = state.withLock { state in
+            state.jobs.all.compactMap { job in
+                job.type != .cron ? job.endedAt.flatMap { $0 >= since ? (endedAt: $0, status: job.status) : nil } : nil
+            }
+        }
+        return EndingsInMinute.count(endings.sorted { $0.endedAt > $1.endedAt }.prefix(max(0, limit)))
     }
 
     public func runningJobs(_ selection: RunningJobSelection, limit: Int) async throws(JobStoreError) -> [RunningJobReference] {

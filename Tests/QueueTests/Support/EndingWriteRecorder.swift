@@ -81,6 +81,10 @@ final class EndingWriteRecorder: JobStore {
     }
     func acknowledgeSignal(_ id: ObjectId) async throws(JobStoreError) { try await base.acknowledgeSignal(id) }
     func deleteEnded(before cutoff: Date) async throws(JobStoreError) -> Int { try await base.deleteEnded(before: cutoff) }
+    func countJobs(upTo limit: Int) async throws(JobStoreError) -> [JobStatus: Int] { try await base.countJobs(upTo: limit) }
+    func endingsPerMinute(since: Date, limit: Int) async throws(JobStoreError) -> [EndingsInMinute] {
+        try await base.endingsPerMinute(since: since, limit: limit)
+    }
     func watchNewJobs(_ scope: ClaimScope, _ onNewJob: @escaping @Sendable (Date) -> Void) async -> (any JobWatch)? {
         await base.watchNewJobs(scope, onNewJob)
     }

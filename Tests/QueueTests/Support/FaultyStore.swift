@@ -133,4 +133,12 @@ final class FaultyStore: JobStore {
     func deleteEnded(before cutoff: Date) async throws(JobStoreError) -> Int {
         try await call("delete ended") { () async throws(JobStoreError) in try await base.deleteEnded(before: cutoff) }
     }
+    func countJobs(upTo limit: Int) async throws(JobStoreError) -> [JobStatus: Int] {
+        try await call("count jobs") { () async throws(JobStoreError) in try await base.countJobs(upTo: limit) }
+    }
+    func endingsPerMinute(since: Date, limit: Int) async throws(JobStoreError) -> [EndingsInMinute] {
+        try await call("endings per minute") { () async throws(JobStoreError) in
+            try await base.endingsPerMinute(since: since, limit: limit)
+        }
+    }
 }

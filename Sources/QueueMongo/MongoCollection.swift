@@ -32,18 +32,43 @@ final class MongoCollection {
         }
     }
 
-    /// Inserts documents in order; stops at the first failure.
-    func insertMany(_ documents: [BSONDocument]) throws(MongoError) {
-        guard !documents.isEmpty else { return }
-        let encoded = documents.map { BSONWriter.encode($0) }
-        let bsons = encoded.map { bytes in bytes.withUnsafeBufferPointer { bson_new_from_data($0.baseAddress, $0.count)! } }
+    /// Inserts each document in one unordered `insert` command (libmongoc splits it only past
+    /// the server's limits, 100,000 documents or 48 MB): a document the server refuses (a
+    /// unique index, a validator) does not stop the others.
+    /// - Returns: the documents the server refused, by their index in `documents`; every other
+    ///   one was stored.
+    /// - Throws: ``MongoError`` when the command itself failed (network, not primary, write
+    ///   concern), in which case it is unknown which documents were stored.
+    func insertEach(_ documents: [BSONDocument]) throws(MongoError) -> [Int: MongoError] {
+        guard !documents.isEmpty else { return [:] }
+        let operation = "insert (\(documents.count) documents) on \(namespace)"
+        let bsons = documents.map { document in
+            BSONWriter.encode(document).withUnsafeBufferPointer { bson_new_from_data($0.baseAddress, $0.count)! }
+        }
         defer { bsons.forEach { bson_destroy($0) } }
         var pointers: [OpaquePointer?] = bsons
-        try call("insert") { error in
-            pointers.withUnsafeMutableBufferPointer { buffer in
-                mongoc_collection_insert_many(handle, buffer.baseAddress, buffer.count, nil, nil, error)
-            }
+        let options: BSONDocument = ["ordered": false]
+        let reply = BSONReply()
+        var error = bson_error_t()
+        let inserted = pointers.withUnsafeMutableBufferPointer { buffer in
+            options.withBSON { mongoc_collection_insert_many(handle, buffer.baseAddress, buffer.count, $0, reply.pointer, &error) }
         }
+        let result = try reply.decoded(operation: operation)
+        let writeErrors = result["writeErrors"]?.arrayValue ?? []
+        if !inserted {
+            // As for `updateEach`: only refusals inside a command that ran leave the others known.
+            let failure = MongoError(error, operation: operation)
+            let writeConcernErrors = result["writeConcernErrors"]?.arrayValue ?? []
+            if writeErrors.isEmpty || failure.isTransient || !writeConcernErrors.isEmpty { throw failure }
+        }
+        var refused: [Int: MongoError] = [:]
+        for case .document(let writeError) in writeErrors {
+            guard let index = writeError["index"]?.intValue else { continue }
+            refused[index] = MongoError(
+                writeError: UInt32(clamping: writeError["code"]?.intValue ?? 0), operation: operation,
+                message: writeError["errmsg"]?.stringValue ?? "")
+        }
+        return refused
     }
 
     /// Updates the first document matching `filter` (`update` is an update document or a

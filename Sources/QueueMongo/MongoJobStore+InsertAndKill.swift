@@ -114,7 +114,7 @@ extension MongoJobStore {
 
     /// How often an insert (or a kill) is tried when the document it raced with changed
     /// between two commands: the exclusive twin ended, or the job was paused.
-    private static let attemptsOnRace = 5
+    static let attemptsOnRace = 5
 
     /// One `findAndModify` for a pending or paused job. Otherwise the job is read: a running one
     /// gets a `kill` signal for its worker (one insert), an ended one is left as it is. A job

@@ -15,6 +15,29 @@ extension SQLiteJobStore {
         return try await write(operation) { db in try Self.insert(db, job, operation: operation) }
     }
 
+    /// One transaction for the batch: each job as ``insert(_:)`` inserts it, through the same
+    /// prepared statement, so that n jobs cost one lock, one commit and n row inserts. A job
+    /// whose id is stored (or given twice) rolls the whole transaction back.
+    /// - Throws: ``JobStoreError`` with code `invalidJob` and the job's index; nothing of the
+    ///   batch is stored then.
+    public func insert(many jobs: [Job]) async throws(JobStoreError) -> [Job] {
+        guard !jobs.isEmpty else { return [] }
+        if let repeated = JobBatch.repeatedId(in: jobs) { throw repeated }
+        let operation = JobBatch.operation(jobs.count)
+        return try await write(operation) { db in
+            var stored: [Job] = []
+            stored.reserveCapacity(jobs.count)
+            for (index, job) in jobs.enumerated() {
+                do {
+                    stored.append(try Self.insert(db, job, operation: operation))
+                } catch let error as JobStoreError where error.code == .invalidJob {
+                    throw JobStoreError(error.code, operation: operation, reason: error.reason, jobIndex: index)
+                }
+            }
+            return stored
+        }
+    }
+
     /// ``insert(_:)`` inside the caller's write transaction (also the task of a cron tick). A
     /// refused row aborts only its own statement, so the transaction goes on.
     static func insert(_ db: Database, _ job: Job, operation: String) throws -> Job {

@@ -27,11 +27,11 @@ import Queue
 /// What only one store can show (its schema, its indexes, documents other programs wrote, how
 /// many round trips a call takes) is for that store's own tests.
 public enum JobStoreConformance {
-    /// Every check, grouped by operation: prepare and insert, queries, claims, endings and
-    /// kills, running jobs, crons, workers and signals, retention, views.
+    /// Every check, grouped by operation: prepare and insert, batches of inserts, queries,
+    /// claims, endings and kills, running jobs, crons, workers and signals, retention, views.
     public static let checks: [Check] =
-        prepareChecks + insertChecks + queryChecks + claimChecks + finishChecks + killChecks + runningChecks
-        + cronChecks + workerChecks + retentionChecks + viewChecks
+        prepareChecks + insertChecks + batchChecks + queryChecks + claimChecks + finishChecks + killChecks
+        + runningChecks + cronChecks + workerChecks + retentionChecks + viewChecks
 
     /// How many handles a check of concurrent callers opens onto its database.
     static let concurrentHandles = 4

@@ -15,7 +15,7 @@ final class InstrumentedJobStore: JobStore, NodeVersionSharing {
 
     /// The operations measured, as their `operation` dimension and span names say them.
     static let operations = [
-        "prepare", "insert", "job", "jobs", "claim", "nextDue", "finish", "finishThenClaim", "kill", "runningJobs",
+        "prepare", "insert", "insertMany", "job", "jobs", "claim", "nextDue", "finish", "finishThenClaim", "kill", "runningJobs",
         "syncCrons", "advanceCron", "crons", "registerWorker", "heartbeat", "removeWorker", "workers", "declareDead",
         "pendingSignals", "acknowledgeSignal", "deleteEnded", "countJobs", "endingsPerMinute",
     ]
@@ -93,6 +93,12 @@ final class InstrumentedJobStore: JobStore, NodeVersionSharing {
     func insert(_ job: Job) async throws(JobStoreError) -> Job {
         let stored = try await measure("insert") { () async throws(JobStoreError) in try await base.insert(job) }
         instrumentation.stored(stored)
+        return stored
+    }
+
+    func insert(many jobs: [Job]) async throws(JobStoreError) -> [Job] {
+        let stored = try await measure("insertMany") { () async throws(JobStoreError) in try await base.insert(many: jobs) }
+        for job in stored { instrumentation.stored(job) }
         return stored
     }
 

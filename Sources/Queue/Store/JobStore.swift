@@ -25,6 +25,28 @@ public protocol JobStore: Sendable {
     /// - Returns: the job as stored.
     func insert(_ job: Job) async throws(JobStoreError) -> Job
 
+    /// Stores several new jobs, each as ``insert(_:)`` would, in as few round trips as the
+    /// store can (one transaction for SQLite, one lock for the memory store, one `insert`
+    /// command for MongoDB after one `find` of the batch's ids): scheduling many jobs then
+    /// costs little more per job than the store's own write of it. An exclusive job whose name
+    /// has an active job, stored or earlier in the batch, is stored `skipped` naming that job;
+    /// the other jobs are stored all the same. Of two exclusive jobs of one name in a batch
+    /// with no active twin stored, one is stored `pending` and the other `skipped`: the first,
+    /// unless the MongoDB server applies the batch in another order (a sharded cluster may).
+    ///
+    /// All or nothing for what the store refuses: a job whose id is stored, or given twice in
+    /// the batch, makes the call throw with nothing of the batch stored. A failure of the
+    /// database itself leaves the batch unstored on SQLite and in memory; on MongoDB, as for
+    /// one insert whose reply is lost, some jobs may have been stored.
+    ///
+    /// No default implementation: one ``insert(_:)`` after another could not take back the
+    /// jobs stored before a refusal, so each store says how it keeps a batch whole.
+    /// - Returns: the jobs as stored, in the order given (empty for an empty batch, with no
+    ///   round trip).
+    /// - Throws: ``JobStoreError`` with code `invalidJob` and ``JobStoreError/jobIndex`` set to
+    ///   the position of the job refused.
+    func insert(many jobs: [Job]) async throws(JobStoreError) -> [Job]
+
     /// The job with this id, or nil.
     func job(id: ObjectId) async throws(JobStoreError) -> Job?
 

@@ -23,14 +23,22 @@ public struct JobStoreError: Error, Sendable, CustomStringConvertible {
     public var operation: String
     /// Why, in words (the underlying error's description).
     public var reason: String
+    /// For a call on several jobs (``JobStore/insert(many:)``): the position, in the array
+    /// given, of the job the error is about; nil when it is about no job in particular.
+    public var jobIndex: Int?
 
     /// An error of category `code` in `operation`; `reason` must not quote a payload or a
-    /// secret.
-    public init(_ code: Code, operation: String, reason: String) {
+    /// secret. `jobIndex`: the position of the job at fault in a batch.
+    public init(_ code: Code, operation: String, reason: String, jobIndex: Int? = nil) {
         self.code = code
         self.operation = operation
         self.reason = reason
+        self.jobIndex = jobIndex
     }
 
-    public var description: String { "job store \(code) in \(operation): \(reason)" }
+    /// `job store <code> in <operation>: <reason>`, with `(job at index <n>)` after the
+    /// operation when the error is about one job of a batch.
+    public var description: String {
+        "job store \(code) in \(operation)\(jobIndex.map { " (job at index \($0))" } ?? ""): \(reason)"
+    }
 }

@@ -164,6 +164,22 @@ public final class MemoryJobStore: JobStore {
         return stored
     }
 
+    /// Under one lock: the ids are checked first (stored, or given twice), then each job is
+    /// stored as ``insert(_:)`` stores it. O(n) for n jobs, plus the exclusive jobs' search for
+    /// a twin (O(stored jobs) each).
+    /// - Throws: ``JobStoreError`` with code `invalidJob` and the job's index when its id is
+    ///   stored or given twice; nothing is stored then.
+    public func insert(many jobs: [Job]) async throws(JobStoreError) -> [Job] {
+        guard !jobs.isEmpty else { return [] }
+        if let repeated = JobBatch.repeatedId(in: jobs) { throw repeated }
+        return try state.withLock { state throws(JobStoreError) in
+            if let index = jobs.firstIndex(where: { state.jobs[$0.id] != nil }) {
+                throw JobBatch.idStored(at: index, of: jobs.count)
+            }
+            return jobs.map { job in state.store(job)! }  // every id was found free above
+        }
+    }
+
     public func job(id: ObjectId) async throws(JobStoreError) -> Job? {
         state.withLock { $0.jobs[id] }
     }

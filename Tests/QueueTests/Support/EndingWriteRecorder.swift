@@ -49,6 +49,7 @@ final class EndingWriteRecorder: JobStore {
     // Everything else goes straight to `base`.
     func prepare() async throws(JobStoreError) { try await base.prepare() }
     func insert(_ job: Job) async throws(JobStoreError) -> Job { try await base.insert(job) }
+    func insert(many jobs: [Job]) async throws(JobStoreError) -> [Job] { try await base.insert(many: jobs) }
     func job(id: ObjectId) async throws(JobStoreError) -> Job? { try await base.job(id: id) }
     func jobs(matching query: JobQuery) async throws(JobStoreError) -> [Job] { try await base.jobs(matching: query) }
     func claim(_ scope: ClaimScope, now: Date) async throws(JobStoreError) -> Job? { try await base.claim(scope, now: now) }

@@ -81,6 +81,9 @@ final class FaultyStore: JobStore {
     func insert(_ job: Job) async throws(JobStoreError) -> Job {
         try await call("insert") { () async throws(JobStoreError) in try await base.insert(job) }
     }
+    func insert(many jobs: [Job]) async throws(JobStoreError) -> [Job] {
+        try await call("insert jobs") { () async throws(JobStoreError) in try await base.insert(many: jobs) }
+    }
     func job(id: ObjectId) async throws(JobStoreError) -> Job? {
         try await call("read job") { () async throws(JobStoreError) in try await base.job(id: id) }
     }

@@ -49,6 +49,21 @@ struct JobProcessorSchedulingTests {
         #expect(delay < 0.5, "started \(delay) s after scheduling; the poll interval is 0.9 s")
     }
 
+    // A batch wakes the idle worker as one job does (on the memory store, for the same reason).
+    @Test func aBatchScheduledInTheSameProcessWakesAnIdleWorkerAtOnce() async throws {
+        let store = MemoryJobStore()
+        var configuration = QueueConfiguration.testing(store: store, jobs: ["now": JobDefinition { _, _ in nil }])
+        configuration.pollInterval = .milliseconds(900) ... .seconds(1)
+        let worker = try RunningProcessor(configuration)
+        _ = try await eventually("the worker to register") { try await store.workers().isEmpty ? nil : true }
+        let scheduledAt = Date()
+        let jobs = try await worker.processor.schedule(many: [JobRequest("now"), JobRequest("now")])
+        let ended = try await store.waitFor(jobs[0].id, [.finished])
+        try await worker.stop()
+        let delay = try #require(ended.startedAt).timeIntervalSince(scheduledAt)
+        #expect(delay < 0.5, "started \(delay) s after scheduling; the poll interval is 0.9 s")
+    }
+
     @Test(arguments: StoreKind.processorKinds)
     func taggedJobsRunOnlyOnWorkersWithThatTag(_ kind: StoreKind) async throws {
         let (store, close) = try await kind.make()

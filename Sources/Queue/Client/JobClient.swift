@@ -122,9 +122,9 @@ public final class JobClient: Sendable {
         (try? await store.workers()) != nil
     }
 
-    /// A validated, not yet stored job.
+    /// A validated, not yet stored job, created at `now`.
     func newJob(
-        _ name: String, payload: BSONDocument?, at date: Date?, concurrency: ConcurrencyMode
+        _ name: String, payload: BSONDocument?, at date: Date?, concurrency: ConcurrencyMode, now: Date = Date()
     ) throws(QueueError) -> Job {
         var mode = concurrency
         if let definitions {
@@ -144,7 +144,6 @@ public final class JobClient: Sendable {
         if let date, !Job.storableDates.contains(date) {
             throw QueueError(.invalidDate, "\"\(name)\" is due at \(date), outside years 1 to 9999, the dates a store holds")
         }
-        let now = Date()
         return Job(
             name: name, payload: payload, scheduledFor: date ?? now, updatedAt: now, createdAt: now, concurrency: mode,
             traceContext: instrumentation?.currentTraceContext())

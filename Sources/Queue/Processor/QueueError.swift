@@ -24,15 +24,20 @@ public struct QueueError: Error, Sendable, CustomStringConvertible {
     public var code: Code
     /// Why, naming the thing at fault.
     public var message: String
+    /// For a call on several jobs (``JobClient/schedule(many:)``): the position, in the array
+    /// given, of the job the error is about; nil when it is about no job in particular.
+    public var jobIndex: Int?
 
     /// An error of category `code`; `message` names the thing at fault and must not quote a
-    /// payload or a secret.
-    public init(_ code: Code, _ message: String) {
+    /// payload or a secret. `jobIndex`: the position of the job at fault in a batch.
+    public init(_ code: Code, _ message: String, jobIndex: Int? = nil) {
         self.code = code
         self.message = message
+        self.jobIndex = jobIndex
     }
 
-    init(_ error: JobStoreError) { self.init(.store, error.description) }
+    init(_ error: JobStoreError) { self.init(.store, error.description, jobIndex: error.jobIndex) }
 
+    /// `<code>: <message>`; the message of an error about one job of a batch names its index.
     public var description: String { "\(code): \(message)" }
 }

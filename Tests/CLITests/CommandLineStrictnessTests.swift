@@ -101,7 +101,7 @@ struct CommandLineStrictnessTests {
         (["jobs", "--count", "5"], "Unknown option '--count' (see job-processor jobs --help)"),
         (["enqueue", "demo.echo", "--count", "99999999999999999999"], "(see job-processor enqueue --help)"),
         (["enqueue", "demo.echo", "--count", "ten\nthousand"], "(see job-processor enqueue --help)"),
-        (["enqueue"], "Missing expected argument '<name>' (see job-processor enqueue --help)"),
+        (["enqueue"], "Missing expected argument '<name>' (or --from-file) (see job-processor enqueue --help)"),
         (["jobs", "--limit", "-5"], "(see job-processor jobs --help)"),
     ])
     func usageErrorsAreOneLine(_ arguments: [String], _ expected: String) async throws {

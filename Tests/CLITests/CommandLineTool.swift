@@ -24,13 +24,15 @@ enum CommandLineTool {
     /// Runs the tool to completion and returns its status and output. The blocking reads and
     /// wait happen on a thread of their own: blocking one of Swift's cooperative threads (two
     /// on this machine) for the length of a demo would stall every other test in the process.
-    static func run(_ arguments: [String]) async throws -> Output {
+    /// - Parameter input: what the tool reads on standard input, at most 64 KiB (a pipe's
+    ///   buffer); with none, standard input is `/dev/null`.
+    static func run(_ arguments: [String], input: Data = Data()) async throws -> Output {
         try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try runBlocking(arguments) }) }.start()
+            Thread { continuation.resume(with: Result { try runBlocking(arguments, input: input) }) }.start()
         }
     }
 
-    private static func runBlocking(_ arguments: [String]) throws -> Output {
+    private static func runBlocking(_ arguments: [String], input: Data) throws -> Output {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -38,7 +40,16 @@ enum CommandLineTool {
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        let inputPipe = input.isEmpty ? nil : Pipe()
+        if let inputPipe {
+            // Written whole before the tool starts, into the pipe's buffer, while this process
+            // holds the read end: no write can block or meet a reader that has exited.
+            precondition(input.count <= 65_536, "more input than a pipe buffers")
+            inputPipe.fileHandleForWriting.write(input)
+        }
+        process.standardInput = inputPipe ?? FileHandle.nullDevice
         try process.run()
+        try inputPipe?.fileHandleForWriting.close()  // the end of the input
         // Read before waiting, so that a full pipe never blocks the tool.
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()

@@ -57,8 +57,10 @@ enum JobRow {
     /// `job` as its row keeps it: dates cut to whole milliseconds, those in the payload and
     /// output too, as the BSON they are stored in. Every field is kept, whatever the type: the
     /// row has a column for each (MongoDB's cron tasks have no `payload`, `sync` or
-    /// `cron_string`).
+    /// `cron_string`). Computed (``JobDocument/storedForm(_:keepingEveryField:)``) where it can
+    /// be, through the document's round trip otherwise.
     static func asStored(_ job: Job) throws(JobStoreError) -> Job {
+        if let stored = JobDocument.storedForm(job, keepingEveryField: true) { return stored }
         var shaped = job
         shaped.type = .simple  // the document shape that holds every field but `cron_string`
         var stored = try JobDocument.asStored(shaped)

@@ -37,6 +37,21 @@ extension JobStoreConformance {
             let stored = try await store.insert(job)
             try await expect(store.job(id: job.id), equals: stored)
         },
+        Check("insertOfANewJobOrCronTaskReturnsWhatAReadReturnsForInstantsFinerThanAMillisecond") { stores in
+            let store = try await stores.openPrepared()
+            let fine = { (seconds: Double) in Fixture.at(seconds).addingTimeInterval(0.000_123_4) }  // as `Date()` reads
+            for type in [JobType.simple, .cronTask] {
+                var job = Fixture.job(type: type, payload: [
+                    "when": .date(fine(-3600)), "list": [.date(fine(-1)), 1, ["at": .date(fine(2))]], "plain": "text",
+                ])
+                (job.scheduledFor, job.updatedAt, job.createdAt) = (fine(-120), fine(0), fine(-180))
+                let stored = try await store.insert(job)
+                try await expect(store.job(id: job.id), equals: stored, "insert, \(type.rawValue)")
+                job.id = ObjectId()
+                let batch = try await store.insert(many: [job])
+                try await expect(store.job(id: job.id), equals: batch.first, "insert(many:), \(type.rawValue)")
+            }
+        },
         Check("insertingAJobWhoseIdIsStoredIsRefusedAndKeepsTheStoredJob") { stores in
             let store = try await stores.openPrepared()
             let job = Fixture.job()

@@ -146,8 +146,10 @@ package enum JobDocument {
 
     /// The job as the database keeps it: `job` with its dates cut to whole milliseconds, as BSON
     /// dates are (those inside `output.result` too), so that what ``MongoJobStore/insert(_:)`` or
-    /// a batch of endings returns equals what a read returns.
+    /// a batch of endings returns equals what a read returns. Computed by
+    /// ``storedForm(_:keepingEveryField:)`` where it can tell, by a round trip otherwise.
     package static func asStored(_ job: Job) throws(JobStoreError) -> Job {
+        if let stored = storedForm(job, keepingEveryField: false) { return stored }
         let operation = "insert job \(job.id)"
         let reread: BSONDocument
         do { reread = try BSONReader.decode(BSONWriter.encode(encode(job, exclusiveKeyField: false))) } catch {

@@ -21,13 +21,15 @@ enum JobRow {
     /// job reads, in this order, so that ``decode(_:operation:)`` reads columns by position.
     static let selection = columns.joined(separator: ", ")
 
-    /// Inserts one job. Without `RETURNING`: the row holds what ``arguments(_:)`` binds, so the
-    /// stored job is known without reading it back (see ``SQLiteJobStore/insert(_:)``).
+    /// Inserts one job (run by ``JobRowInsert``, which binds what ``arguments(_:)`` holds).
+    /// Without `RETURNING`: the row holds the values bound, so the stored job is known without
+    /// reading it back (see ``SQLiteJobStore/insert(_:)``).
     static let insertSQL = """
         INSERT INTO jobs (\(selection)) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))
         """
 
-    /// The values of ``columns`` for `job`.
+    /// The values of ``columns`` for `job`, through GRDB (a cron's own row; a job's row is
+    /// bound by ``JobRowInsert``).
     static func arguments(_ job: Job) -> StatementArguments {
         [
             job.id.description,

@@ -71,7 +71,7 @@ extension SQLiteJobStore {
     /// back: `RETURNING` costs every insert a temporary table, a row read and a decode.
     private static func insertRow(_ db: Database, _ job: Job) throws -> Job {
         let stored = try JobRow.asStored(job)
-        try db.cachedStatement(sql: JobRow.insertSQL).execute(arguments: JobRow.arguments(job))
+        try JobRowInsert.run(db, job)
         return stored
     }
 

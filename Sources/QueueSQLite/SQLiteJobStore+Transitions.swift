@@ -225,12 +225,9 @@ extension SQLiteJobStore {
         do throws(JobStoreError) {
             outcome = try await write("finish \(endings.count) jobs and claim") { db in
                 let recorded = try Self.finishAll(db, endings)
-                var batch: (claimed: [Job], unreadable: [JobStoreError]) = ([], [])
+                let batch: (claimed: [Job], unreadable: [JobStoreError])
                 do {
-                    try db.inSavepoint {
-                        batch = try Self.claimBatch(db, scope, at: milliseconds, limit: limit)
-                        return .commit
-                    }
+                    batch = try db.inPreparedSavepoint { try Self.claimBatch(db, scope, at: milliseconds, limit: limit) }
                 } catch {
                     return (recorded, .failure(JobStoreError(sqlite: error, operation: "claim")))
                 }

@@ -11,10 +11,11 @@ import Queue
 /// Rules, and why:
 /// - The file is in WAL mode (a GRDB `DatabasePool`): readers never wait for the writer, and
 ///   other processes can use the file at the same time.
-/// - Every state transition is one write transaction, begun `IMMEDIATE` (GRDB's default for
-///   writes), which takes SQLite's write lock for the file before reading: a read-then-write
-///   inside it is atomic across processes, and each write is guarded by the expected status
-///   (and owner) as well, so a job is never claimed, finished or killed twice.
+/// - Every state transition is one write transaction, begun `IMMEDIATE` (through statements
+///   prepared once, ``GRDB/Database/inImmediateTransaction(_:)``), which takes SQLite's write
+///   lock for the file before reading: a read-then-write inside it is atomic across processes,
+///   and each write is guarded by the expected status (and owner) as well, so a job is never
+///   claimed, finished or killed twice.
 /// - Exclusivity is a partial unique index (`jobs_exclusive_active_name`): SQLite decides,
 ///   not a read-then-write.
 /// - Commits survive a crash of the process (``Durability/processCrash``, SQLite's
@@ -278,7 +279,7 @@ public final class SQLiteJobStore: JobStore {
     ) async throws(JobStoreError) -> Value {
         let pool = pool
         return try await run(operation) { complete in
-            pool.asyncWrite(body) { _, result in complete(result) }
+            pool.asyncWriteWithoutTransaction { db in complete(Result { try db.inImmediateTransaction { try body(db) } }) }
         }
     }
 

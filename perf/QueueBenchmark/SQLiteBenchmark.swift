@@ -13,6 +13,9 @@ import QueueSQLite
 ///   last `ended_at` − the moment the workers were spawned).
 /// - trickle: the workers run first, then this process schedules N jobs at a steady rate.
 ///
+/// - enqueue: no worker: this process stores N jobs, `--batch` per `schedule` call (1: one
+///   `schedule(_:payload:)`, one transaction, per job; more: `schedule(many:)`, one transaction
+///   per batch); jobs/s = N / the time of the calls, and the process's CPU per job.
 /// - store: no worker process and no handler: this process claims `concurrency` jobs, then
 ///   records their endings and claims the next ones in one call
 ///   (`finish(_:thenClaim:now:limit:)`), until none is left. The store's own ceiling on this
@@ -24,7 +27,8 @@ import QueueSQLite
 struct SQLiteBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "sqlite", abstract: "No-op jobs on SQLite, several worker processes.")
 
-    @Option(help: "bulk, trickle or store.") var mode = "bulk"
+    @Option(help: "bulk, trickle, enqueue or store.") var mode = "bulk"
+    @Option(help: "Enqueue: jobs per schedule call (1: one transaction per job).") var batch = 1
     @Option(help: "Jobs to run.") var jobs = 20_000
     @Option(help: "Worker processes.") var workers = 2
     @Option(help: "Handlers at once per worker.") var concurrency = 16
@@ -38,6 +42,7 @@ struct SQLiteBenchmark: AsyncParsableCommand {
         let folder = directory ?? NSTemporaryDirectory() + "sqlite-bench-\(getpid())"
         let (path, store, client) = try await BenchmarkJobs.freshSQLite(in: folder)
         if mode == "store" { return try await runStoreAlone(store, client) }
+        if mode == "enqueue" { return try await runEnqueue(client) }
         let reader = try DatabaseQueue(path: path)
         let finished = { try await reader.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE status = 'finished'") ?? 0 } }
 
@@ -68,7 +73,7 @@ struct SQLiteBenchmark: AsyncParsableCommand {
                 try await client.schedule("noop", payload: BenchmarkJobs.stamped())
             }
         default:
-            throw ValidationError("--mode is bulk or trickle")
+            throw ValidationError("--mode is bulk, trickle, enqueue or store")
         }
         try await waitUntil("\(jobs) jobs to finish", timeout: 900, step: .milliseconds(50)) { try await finished() == jobs }
         let lastEnd = try await reader.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(ended_at) FROM jobs") ?? 0 }
@@ -96,6 +101,31 @@ struct SQLiteBenchmark: AsyncParsableCommand {
             "worker_cpu_us_per_job": workerCPUPerJob * 1e6,
         ])
     }
+    /// The `enqueue` mode: `jobs` jobs stored, `batch` per call, nothing run.
+    private func runEnqueue(_ client: JobProcessor) async throws {
+        guard batch >= 1 else { throw ValidationError("--batch is at least 1") }
+        let start = monotonicSeconds()
+        let startCPU = processCPUSeconds()
+        var stored = 0
+        while stored < jobs {
+            let count = min(batch, jobs - stored)
+            if batch == 1 {
+                try await client.schedule("noop", payload: BenchmarkJobs.stamped())
+            } else {
+                try await client.schedule(many: (0..<count).map { _ in JobRequest("noop", payload: BenchmarkJobs.stamped()) })
+            }
+            stored += count
+        }
+        let seconds = monotonicSeconds() - start
+        let cpuPerJob = (processCPUSeconds() - startCPU) / Double(jobs)
+        print(String(format: "sqlite (enqueue): %d jobs, %d per call, one process: %.0f jobs/s, %.1f µs CPU per job",
+                     jobs, batch, Double(jobs) / seconds, cpuPerJob * 1e6))
+        try emit([
+            "benchmark": "sqlite", "mode": mode, "jobs": jobs, "batch": batch, "jobs_per_s": Double(jobs) / seconds,
+            "cpu_us_per_job": cpuPerJob * 1e6,
+        ])
+    }
+
     /// The `store` mode: claims and endings straight on the store, `concurrency` at a time.
     private func runStoreAlone(_ store: SQLiteJobStore, _ client: JobProcessor) async throws {
         for _ in 0..<jobs { try await client.schedule("noop") }

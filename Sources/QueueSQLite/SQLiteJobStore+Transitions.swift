@@ -120,12 +120,16 @@ extension SQLiteJobStore {
     ) throws -> (claimed: [Job], unreadable: [JobStoreError]) {
         let candidates = try SQLiteSchema.earliestClaimable(db, names: scope.names, dueBy: milliseconds, limit: limit)
         guard !candidates.isEmpty else { return ([], []) }
-        let claim = try db.cachedStatement(sql: claimSQL)
+        let claim = try db.cachedStatement(sql: claimSQL).sqliteStatement
         let workerId = scope.workerId.description
         var taken: [DatabaseValue] = []
         taken.reserveCapacity(candidates.count)
         for candidate in candidates {
-            try claim.execute(arguments: [workerId, milliseconds, milliseconds, candidate.id])
+            var bound = SQLiteBinding.text(claim, 1, workerId)
+            bound |= SQLiteBinding.integer(claim, 2, milliseconds)
+            bound |= SQLiteBinding.integer(claim, 3, milliseconds)
+            bound |= SQLiteBinding.value(claim, 4, candidate.id)
+            try SQLiteBinding.run(db, claim, bound: bound)
             if db.changesCount > 0 { taken.append(candidate.id) }
         }
         let jobs = try readJobs(db, ids: taken, operation: "claim")
@@ -255,11 +259,15 @@ extension SQLiteJobStore {
     /// ``claimBatch(_:_:at:limit:)``.
     private static func finishOne(_ db: Database, _ request: FinishRequest) throws -> Result<Job?, JobStoreError> {
         let milliseconds = SQLiteValues.milliseconds(request.at)
-        try db.cachedStatement(sql: finishSQL).execute(arguments: [
-            request.status.rawValue, JobRow.output(request.output), milliseconds,
-            request.status.isTerminal ? milliseconds : nil, request.resumeAt.map(SQLiteValues.milliseconds),
-            request.id.description, request.workerId.description,
-        ])
+        let finish = try db.cachedStatement(sql: finishSQL).sqliteStatement
+        var bound = SQLiteBinding.text(finish, 1, request.status.rawValue)
+        bound |= SQLiteBinding.blob(finish, 2, request.output.map { BSONWriter.encode(JobDocument.encode($0)) })
+        bound |= SQLiteBinding.integer(finish, 3, milliseconds)
+        bound |= SQLiteBinding.integer(finish, 4, request.status.isTerminal ? milliseconds : nil)
+        bound |= SQLiteBinding.date(finish, 5, request.resumeAt)
+        bound |= SQLiteBinding.text(finish, 6, request.id.description)
+        bound |= SQLiteBinding.text(finish, 7, request.workerId.description)
+        try SQLiteBinding.run(db, finish, bound: bound)
         guard db.changesCount > 0 else { return .success(nil) }
         if let claimed = request.claimed { return .success(request.applied(to: claimed)) }
         let id = request.id.description.databaseValue

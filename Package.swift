@@ -155,7 +155,7 @@ let package = Package(
         .testTarget(
             name: "QueueTests",
             dependencies: [
-                "Queue", "QueueMongo", "QueueSQLite", "QueueTesting", "BSON", "CMongoC", "QueueTestWorker",
+                "Queue", "QueueMongo", "QueueSQLite", "QueueTesting", "BSON", "CMongoC", "QueueTestWorker", "ChildProcesses",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
@@ -165,18 +165,25 @@ let package = Package(
         .testTarget(name: "QueueTestingTests", dependencies: ["Queue", "QueueTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CLITests",
-            dependencies: ["Queue", "QueueSQLite", "JobProcessorCLI", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Queue", "QueueSQLite", "JobProcessorCLI", "ChildProcesses", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "DashboardTests",
             dependencies: [
-                "Queue", "QueueSQLite", "QueueDashboard", "JobProcessorCLI",
+                "Queue", "QueueSQLite", "QueueDashboard", "JobProcessorCLI", "ChildProcesses",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
+        // How the tests start processes: posix_spawn, not Foundation's Process (see ChildProcess).
+        .target(name: "CChildProcess", path: "Tests/CChildProcess"),
+        .target(
+            name: "ChildProcesses", dependencies: ["CChildProcess"], path: "Tests/ChildProcesses",
+            swiftSettings: swiftSettings),
         // A worker process that the multi-process tests spawn, SIGTERM and SIGKILL.
         .executableTarget(
             name: "QueueTestWorker",

@@ -1,3 +1,4 @@
+import ChildProcesses
 import Foundation
 import Synchronization
 
@@ -21,59 +22,25 @@ enum CommandLineTool {
         return directory.appendingPathComponent("job-processor")
     }
 
-    /// Runs the tool to completion and returns its status and output. The blocking reads and
-    /// wait happen on a thread of their own: blocking one of Swift's cooperative threads (two
-    /// on this machine) for the length of a demo would stall every other test in the process.
+    /// Runs the tool to completion and returns its status and output.
     /// - Parameter input: what the tool reads on standard input, at most 64 KiB (a pipe's
     ///   buffer); with none, standard input is `/dev/null`.
     static func run(_ arguments: [String], input: Data = Data()) async throws -> Output {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try runBlocking(arguments, input: input) }) }.start()
-        }
-    }
-
-    private static func runBlocking(_ arguments: [String], input: Data) throws -> Output {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        let inputPipe = input.isEmpty ? nil : Pipe()
-        if let inputPipe {
-            // Written whole before the tool starts, into the pipe's buffer, while this process
-            // holds the read end: no write can block or meet a reader that has exited.
-            precondition(input.count <= 65_536, "more input than a pipe buffers")
-            inputPipe.fileHandleForWriting.write(input)
-        }
-        process.standardInput = inputPipe ?? FileHandle.nullDevice
-        try process.run()
-        try inputPipe?.fileHandleForWriting.close()  // the end of the input
-        // Read before waiting, so that a full pipe never blocks the tool.
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
+        let ended = try await ChildProcess.run(executable.path, arguments, input: input.isEmpty ? .null : .bytes(input))
+        return Output(status: ended.status, stdout: String(decoding: ended.output, as: UTF8.self),
+                      stderr: String(decoding: ended.error, as: UTF8.self))
     }
 
     /// Starts the tool in the background (a worker), its output discarded.
-    static func start(_ arguments: [String]) throws -> Process {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
+    static func start(_ arguments: [String]) throws -> ChildProcess {
+        try ChildProcess(executable.path, arguments)
     }
 }
 
-extension Process {
+extension ChildProcess {
     /// Waits for the process to exit without blocking a cooperative thread.
     func exited(timeout: Duration = .seconds(60)) async throws {
-        try await waitUntil("process \(processIdentifier) to exit", timeout: timeout) { !isRunning }
+        try await waitUntil("process \(pid) to exit", timeout: timeout) { !isRunning }
     }
 }
 
@@ -103,8 +70,8 @@ struct CLITestError: Error, CustomStringConvertible {
 
 /// A tool started in the background whose standard output is read line by line as it comes
 /// (on a thread of its own), for tests that wait for what it prints (a port, say).
-final class RunningTool: @unchecked Sendable {  // safe: `process` is only read (isRunning, its pid) after it started; the lines are behind their mutex
-    let process: Process
+final class RunningTool: Sendable {
+    let process: ChildProcess
     /// The lines read so far, shared with the reading thread.
     private final class Lines: Sendable {
         let value = Mutex<[String]>([])
@@ -112,14 +79,8 @@ final class RunningTool: @unchecked Sendable {  // safe: `process` is only read 
     private let lines = Lines()
 
     init(_ arguments: [String]) throws {
-        process = Process()
-        process.executableURL = CommandLineTool.executable
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let handle = out.fileHandleForReading
+        process = try ChildProcess(CommandLineTool.executable.path, arguments, output: .pipe)
+        let handle = process.standardOutput!  // a pipe was asked for
         let lines = lines
         Thread {
             var pending = Data()
@@ -147,11 +108,7 @@ final class RunningTool: @unchecked Sendable {  // safe: `process` is only read 
 
     /// Sends SIGTERM and waits for the exit.
     func stop() async throws {
-        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        process.send(SIGTERM)
         try await process.exited()
-    }
-
-    deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 }

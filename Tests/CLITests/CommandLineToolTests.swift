@@ -31,14 +31,14 @@ struct CommandLineToolTests {
         let workers = try (0..<2).map { _ in
             try CommandLineTool.start(["worker", "--trace-file", trace, "--store", store.option])
         }
-        defer { workers.filter(\.isRunning).forEach { kill($0.processIdentifier, SIGKILL) } }
+        defer { workers.forEach { $0.send(SIGKILL) } }
         let reader = try SQLiteJobStore(path: store.path, logger: Logger(label: "test"))
         try await waitUntil("500 finished jobs", timeout: .seconds(90)) {
             try await reader.jobs(matching: JobQuery(names: ["demo.echo"], statuses: [.finished], limit: 1_000)).count == 500
         }
-        for worker in workers { kill(worker.processIdentifier, SIGTERM) }
+        for worker in workers { worker.send(SIGTERM) }
         for worker in workers { try await worker.exited() }
-        #expect(workers.allSatisfy { $0.terminationStatus == 0 })
+        #expect(workers.allSatisfy { $0.status == 0 })
         let text = (try? String(contentsOfFile: trace, encoding: .utf8)) ?? ""
         let lines: [[Substring]] = text.split(separator: "\n").map { $0.split(separator: " ") }
         let runs: [String] = lines.filter { $0.count == 3 && $0[2] == "demo.echo" }.map { String($0[1]) }
@@ -52,16 +52,16 @@ struct CommandLineToolTests {
         let enqueued = try await CommandLineTool.run(["enqueue", "demo.sleep", "--payload", #"{"ms": 600000}"#, "--store", store.option])
         let id = try #require(ObjectId(enqueued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
         let worker = try CommandLineTool.start(["worker", "--store", store.option])
-        defer { if worker.isRunning { kill(worker.processIdentifier, SIGKILL) } }
+        defer { worker.send(SIGKILL) }
         let reader = try SQLiteJobStore(path: store.path, logger: Logger(label: "test"))
         try await waitUntil("the job to run") { try await reader.job(id: id)?.status == .running }
         let killed = try await CommandLineTool.run(["kill", "\(id)", "--store", store.option])
         #expect(killed.status == 0, "stderr: \(killed.stderr)")
         #expect(killed.stdout.contains("signalled"))
         try await waitUntil("the job to be killed") { try await reader.job(id: id)?.status == .killed }
-        kill(worker.processIdentifier, SIGTERM)
+        worker.send(SIGTERM)
         try await worker.exited()
-        #expect(worker.terminationStatus == 0)
+        #expect(worker.status == 0)
     }
 
     @Test(arguments: [

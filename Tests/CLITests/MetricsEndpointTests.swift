@@ -32,7 +32,7 @@ struct MetricsEndpointTests {
         #expect(text.contains(#"job_processor_store_round_trips_total{operation="finishThenClaim"}"#)
                 || text.contains(#"job_processor_store_round_trips_total{operation="finish"}"#))
         try await worker.stop()
-        #expect(worker.process.terminationStatus == 0)
+        #expect(worker.process.status == 0)
     }
 
     @Test func aMetricsPortOutOfRangeIsRefusedBeforeTheWorkerStarts() async throws {

@@ -1,3 +1,4 @@
+import ChildProcesses
 import Foundation
 import Testing
 
@@ -10,23 +11,15 @@ struct StaticTracepointTests {
     static let probes = ["job_claim", "handler_start", "handler_end", "store_round_trip"]
 
     /// `readelf -n` on the built tool: its notes, one block per note.
-    static func notes() throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["readelf", "-n", CommandLineTool.executable.path]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "readelf -n \(CommandLineTool.executable.path)")
-        return String(decoding: data, as: UTF8.self)
+    static func notes() async throws -> String {
+        let ended = try await ChildProcess.run("/usr/bin/env", ["readelf", "-n", CommandLineTool.executable.path], error: .null)
+        #expect(ended.status == 0, "readelf -n \(CommandLineTool.executable.path)")
+        return String(decoding: ended.output, as: UTF8.self)
     }
 
     @Test("the binary has a stapsdt note with a semaphore for each probe", arguments: probes)
-    func binaryHasStapsdtNoteWithSemaphore(probe: String) throws {
-        let notes = try Self.notes()
+    func binaryHasStapsdtNoteWithSemaphore(probe: String) async throws {
+        let notes = try await Self.notes()
         // readelf prints each note as "stapsdt ... NT_STAPSDT" then "Provider:", "Name:",
         // "Location:, Base:, Semaphore:" and "Arguments:" lines.
         let blocks = notes.components(separatedBy: "NT_STAPSDT").dropFirst()

@@ -1,3 +1,4 @@
+import ChildProcesses
 import Foundation
 import Hummingbird
 import Logging
@@ -188,26 +189,10 @@ enum Tool {
         return directory.appendingPathComponent("job-processor")
     }
 
-    /// Runs the tool with `environment` added to this process's, on a thread of its own.
+    /// Runs the tool with `environment` added to this process's.
     static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Output {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                continuation.resume(with: Result {
-                    let process = Process()
-                    process.executableURL = executable
-                    process.arguments = arguments
-                    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-                    let (out, err) = (Pipe(), Pipe())
-                    process.standardOutput = out
-                    process.standardError = err
-                    try process.run()
-                    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-                    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-                    process.waitUntilExit()
-                    return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                                  stderr: String(decoding: stderr, as: UTF8.self))
-                })
-            }.start()
-        }
+        let ended = try await ChildProcess.run(executable.path, arguments, environment: environment)
+        return Output(status: ended.status, stdout: String(decoding: ended.output, as: UTF8.self),
+                      stderr: String(decoding: ended.error, as: UTF8.self))
     }
 }

@@ -9,8 +9,11 @@ struct TimedOut: Error, CustomStringConvertible {
 
 /// Checks `condition` every 10 ms until it returns a value, or throws ``TimedOut``.
 /// This awaits a condition with a deadline; it is not a sleep that hopes things happened.
+/// The default deadline is generous: in the parallel phase one MongoDB emulator serves every
+/// test, 1,000-job batches included, and a claim may wait its turn for seconds. A condition
+/// that holds costs no more for it; only a failure takes longer to report.
 func eventually<Value>(
-    _ what: String, timeout: Duration = .seconds(10), _ condition: () async throws -> Value?
+    _ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Value?
 ) async throws -> Value {
     let deadline = ContinuousClock.now + timeout
     while true {

@@ -1,3 +1,4 @@
+import ChildProcesses
 import Foundation
 
 /// A MongoDB test server of a test's own (`scripts/mongo-test-server`, the emulator), keeping its
@@ -17,7 +18,7 @@ final class MongoTestServerProcess {
 
     let port: Int
     let dataFile: String
-    private var process: Process?
+    private var process: ChildProcess?
 
     /// Starts a server on a free loopback port and waits until it answers.
     init() async throws {
@@ -33,13 +34,9 @@ final class MongoTestServerProcess {
 
     /// Starts the server again (after ``kill()``) on the same port and data.
     func start() async throws {
-        let process = Process()
-        process.executableURL = Self.packageRoot.appendingPathComponent("scripts/mongo-test-server")
-        process.arguments = ["--port", "\(port)", "--sqlite", dataFile]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        self.process = process
+        process = try ChildProcess(
+            Self.packageRoot.appendingPathComponent("scripts/mongo-test-server").path,
+            ["--port", "\(port)", "--sqlite", dataFile])
         try await eventually("the MongoDB test server on port \(port)", timeout: .seconds(60)) {
             Self.accepts(port) ? () : nil
         }
@@ -48,13 +45,13 @@ final class MongoTestServerProcess {
     /// SIGKILLs the server: every connection drops at once, nothing is flushed by it.
     func kill() async throws {
         guard let process else { return }
-        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.send(SIGKILL)
         try await eventually("the MongoDB test server to exit") { process.isRunning ? nil : () }
         self.process = nil
     }
 
     deinit {
-        if let process, process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        process?.send(SIGKILL)
         for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: dataFile + suffix) }
     }
 

@@ -1,3 +1,4 @@
+import ChildProcesses
 import Foundation
 @testable import BSON
 @testable import Queue
@@ -68,24 +69,9 @@ enum NodeLayout {
     }
 
     /// Runs `executable` (Python by default) to completion: its status and its output, standard
-    /// error included. The blocking reads and wait happen on a thread of their own, never on one
-    /// of Swift's cooperative threads.
+    /// error included.
     static func run(_ arguments: [String], executable: URL = python) async throws -> (Int32, String) {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                continuation.resume(with: Result {
-                    let process = Process()
-                    process.executableURL = executable
-                    process.arguments = arguments
-                    let pipe = Pipe()
-                    process.standardOutput = pipe
-                    process.standardError = pipe
-                    try process.run()
-                    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                    process.waitUntilExit()
-                    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-                })
-            }.start()
-        }
+        let ended = try await ChildProcess.run(executable.path, arguments, error: .standardOutput)
+        return (ended.status, String(decoding: ended.output, as: UTF8.self))
     }
 }

@@ -62,7 +62,7 @@ extension QueueConfiguration {
 
 extension JobStore {
     /// Waits until the job has reached one of `statuses` and returns it.
-    func waitFor(_ id: ObjectId, _ statuses: Set<JobStatus>, timeout: Duration = .seconds(10)) async throws -> Job {
+    func waitFor(_ id: ObjectId, _ statuses: Set<JobStatus>, timeout: Duration = .seconds(60)) async throws -> Job {
         try await eventually("job \(id) to be \(statuses.map(\.rawValue).sorted())", timeout: timeout) {
             let job = try await self.job(id: id)
             return job.flatMap { statuses.contains($0.status) ? $0 : nil }

@@ -1,9 +1,10 @@
+import ChildProcesses
 import Foundation
 
 /// A `QueueTestWorker` process started by a test: the real binary, signalled for real.
 /// Used from the test's own task only.
 final class WorkerProcess {
-    private let process: Process
+    private let process: ChildProcess
     let label: String
 
     /// The built worker binary, beside the test bundle in the build folder.
@@ -25,33 +26,25 @@ final class WorkerProcess {
         environment: [String: String] = [:], sqlite: String? = nil
     ) throws {
         self.label = label
-        process = Process()
-        process.executableURL = Self.executable
         var arguments = ["--database", database, "--label", label, "--record", record, "--concurrency", "\(concurrency)"]
         if let tags { arguments += ["--tags", tags.joined(separator: ",")] }
         if cron { arguments += ["--cron", "yes"] }
         if let sqlite { arguments += ["--sqlite", sqlite] }
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        process = try ChildProcess(Self.executable.path, arguments, environment: environment, error: .inherit)
     }
 
-    var pid: Int32 { process.processIdentifier }
+    var pid: Int32 { process.pid }
 
     /// Sends `signal` (SIGTERM, SIGKILL...) to the process.
-    func send(_ signal: Int32) { kill(pid, signal) }
+    func send(_ signal: Int32) { process.send(signal) }
 
     /// Waits for the process to exit and returns its status.
     func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32 {
         try await eventually("worker \(label) to exit", timeout: timeout) {
-            process.isRunning ? nil : process.terminationStatus
+            process.status
         }
     }
 
-    deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    }
 }
 
 /// The lines the workers of one test append (see Tests/QueueTestWorker/main.swift).

@@ -4,8 +4,8 @@ import Queue
 import QueueMongo
 import QueueSQLite
 
-/// `job-processor enqueue NAME [--payload JSON] [--at RFC3339] [--count N]`: stores demo jobs
-/// and prints each new job's id on its own line.
+/// `job-processor enqueue NAME [--payload JSON] [--at RFC3339] [--count N] [--priority N]`:
+/// stores demo jobs and prints each new job's id on its own line.
 struct EnqueueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "enqueue", abstract: "Store a job; print its id.")
 
@@ -27,6 +27,9 @@ struct EnqueueCommand: AsyncParsableCommand {
     @Option(help: "How many identical jobs to store: 1 to 100,000.")
     var count: Int = 1
 
+    @Option(help: "The job's priority: 0 (the default, the lowest) to 1,000,000; due jobs of higher priority are claimed first.")
+    var priority: Int?
+
     func run() async throws {
         try await reportingFailures {
             // Check everything that can be checked before touching the store.
@@ -40,6 +43,9 @@ struct EnqueueCommand: AsyncParsableCommand {
             guard (1...Self.maximumCount).contains(count) else {
                 throw CommandFailure("--count \(count): expected 1 to \(Self.maximumCount)")
             }
+            if let priority, !Job.priorities.contains(priority) {
+                throw CommandFailure("--priority \(priority): expected 0 to \(Job.priorities.upperBound)")
+            }
             guard let mode = DemoJobs.modes[name] else {
                 throw CommandFailure("no job named \(UserText.quoted(name)) (demo jobs: \(DemoJobs.names))")
             }
@@ -48,7 +54,7 @@ struct EnqueueCommand: AsyncParsableCommand {
             defer { opened.close() }
             let client = JobClient(store: opened.store, logger: logger)
             for _ in 0..<count {
-                let job = try await client.schedule(name, payload: document, at: due, concurrency: mode)
+                let job = try await client.schedule(name, payload: document, at: due, concurrency: mode, priority: priority)
                 print(job.status == .pending ? "\(job.id)" : "\(job.id) \(job.status.rawValue)")
             }
         }

@@ -30,12 +30,18 @@ struct MongoIndex: Sendable, Hashable {
 /// The indexes of the three collections, one per hot query (SPEC §5). Ordinary indexes carry
 /// MongoDB's default names, so an identical index made by another tool is not a conflict.
 enum MongoIndexes {
-    /// Claim and `nextDue`: equality on status and name, then the earliest `scheduled_for`.
+    /// `nextDue`: equality on status and name, then the earliest `scheduled_for`.
     /// `_id` ends the key because it breaks ties in the sort: with it the server merges the
     /// (status, name) ranges in order instead of sorting every due job in memory.
     static let claim = MongoIndex(
         collection: MongoJobStore.jobsCollection, name: "status_1_name_1_scheduled_for_1__id_1",
         keys: ["status": 1, "name": 1, "scheduled_for": 1, "_id": 1])
+    /// Claims: equality on status and name, then the highest `priority` (missing on jobs of the
+    /// default priority, one key for all of them), then the earliest `scheduled_for`, `_id`
+    /// breaking ties, so that the server merges the ranges in claim order.
+    static let claimByPriority = MongoIndex(
+        collection: MongoJobStore.jobsCollection, name: "status_1_name_1_priority_-1_scheduled_for_1__id_1",
+        keys: ["status": 1, "name": 1, "priority": -1, "scheduled_for": 1, "_id": 1])
     /// Status views and `jobs(matching:)` by name and status, newest first (`_id` breaks ties).
     static let byNameAndStatus = MongoIndex(
         collection: MongoJobStore.jobsCollection, name: "name_1_status_1_created_at_-1__id_-1",
@@ -98,7 +104,7 @@ enum MongoIndexes {
     /// Every index but the exclusivity one, which depends on what the server accepts, and the
     /// TTL ones, whose expiry the store is given.
     static let common: [MongoIndex] = [
-        claim, byNameAndStatus, byCreation, byWorker, signalsByWorker, cronByName,
+        claim, claimByPriority, byNameAndStatus, byCreation, byWorker, signalsByWorker, cronByName,
     ]
 
     /// Whether `key` (from `listIndexes`) is `keys`: the same fields in the same order and

@@ -128,8 +128,13 @@ extension MongoJobStore {
         ]
     }
 
-    /// The order of claims: earliest `scheduled_for` first, then the lowest id.
-    static let claimOrder: BSONDocument = ["scheduled_for": 1, "_id": 1]
+    /// The order of claims: the highest `priority` first (a document without one has the
+    /// default, the lowest: MongoDB sorts a missing field below every number), then the
+    /// earliest `scheduled_for`, then the lowest id.
+    static let claimOrder: BSONDocument = ["priority": -1, "scheduled_for": 1, "_id": 1]
+
+    /// The order of due times, whatever the priority: what `nextDue` reads.
+    static let dueOrder: BSONDocument = ["scheduled_for": 1, "_id": 1]
 
     /// The claim's update, a pipeline so that `started_at` is set only when the job has none (a
     /// resumed job keeps the time of its first start): running on `workerId`, updated at `now`.

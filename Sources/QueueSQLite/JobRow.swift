@@ -14,7 +14,7 @@ enum JobRow {
     /// The columns of `jobs`, in the order of ``insertSQL``'s placeholders.
     static let columns = [
         "id", "name", "type", "status", "payload", "output", "scheduled_for", "started_at", "ended_at",
-        "updated_at", "created_at", "worker_id", "sync", "cron_string", "concurrency_mode",
+        "updated_at", "created_at", "worker_id", "sync", "cron_string", "concurrency_mode", "priority",
     ]
 
     /// ``columns`` as a select (or `RETURNING`) list: what every statement that reads a whole
@@ -27,8 +27,13 @@ enum JobRow {
         INSERT INTO jobs (\(selection)) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))
         """
 
-    /// The values of ``columns`` for `job`.
+    /// The values of ``columns`` for `job`, as statement arguments.
     static func arguments(_ job: Job) -> StatementArguments {
+        StatementArguments(values(job))
+    }
+
+    /// The values of ``columns`` for `job`, in order.
+    static func values(_ job: Job) -> [(any DatabaseValueConvertible)?] {
         [
             job.id.description,
             job.name,
@@ -45,6 +50,7 @@ enum JobRow {
             job.sync,
             job.cronString,
             job.concurrency.rawValue,
+            job.priority,
         ]
     }
 
@@ -109,6 +115,9 @@ enum JobRow {
             concurrency = mode
         default: return nil
         }
+        guard case .int64(let priority) = (row[15] as DatabaseValue).storage, Job.priorities.contains(Int(priority)) else {
+            return nil
+        }
         var output: JobOutput?
         if let outputDocument {
             // The same reader as the MongoDB decoder's, so the same rules for the subdocument.
@@ -122,7 +131,7 @@ enum JobRow {
             id: id, name: name, type: type, status: status, payload: payload, output: output,
             scheduledFor: SQLiteValues.date(scheduledFor), startedAt: startedAt, endedAt: endedAt,
             updatedAt: SQLiteValues.date(updatedAt), createdAt: SQLiteValues.date(createdAt), workerId: workerId,
-            sync: sync ?? false, cronString: cronString, concurrency: concurrency)
+            sync: sync ?? false, cronString: cronString, concurrency: concurrency, priority: Int(priority))
     }
 
     /// A NULL or BSON BLOB column: `.some(nil)` for NULL, nil when it is anything else.
@@ -185,6 +194,7 @@ enum JobRow {
             "sync": try columns.bool("sync"),
             "cron_string": try columns.text("cron_string"),
             "concurrency": ["mode": try columns.text("concurrency_mode")],
+            "priority": try columns.integer("priority"),
         ]
         return try JobDocument.decode(document, operation: operation)
     }

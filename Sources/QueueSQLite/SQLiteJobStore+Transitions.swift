@@ -77,8 +77,9 @@ extension SQLiteJobStore {
         return .success(batch.claimed)
     }
 
-    /// Inside the caller's write transaction: the `limit` earliest due claimable jobs in scope
-    /// (one indexed read per 200 names, see ``SQLiteSchema``); for each, one single-row `UPDATE`
+    /// Inside the caller's write transaction: the `limit` due claimable jobs in scope in claim
+    /// order, the highest priority first, then the earliest (one indexed read per 200 names,
+    /// and one more when a job has a priority: ``SQLiteSchema/claimOrder(_:names:dueBy:limit:)``); for each, one single-row `UPDATE`
     /// by primary key, guarded by its status, that sets it running and keeps `started_at` when
     /// resuming (``claimSQL``); then one read of the claimed rows as stored (``readJobs(_:ids:operation:)``):
     /// the jobs that `limit` consecutive single claims would take, earliest first. A claimed row
@@ -95,15 +96,15 @@ extension SQLiteJobStore {
     private static func claimBatch(
         _ db: Database, _ scope: ClaimScope, at milliseconds: Int64, limit: Int
     ) throws -> (claimed: [Job], unreadable: [JobStoreError]) {
-        let candidates = try SQLiteSchema.earliestClaimable(db, names: scope.names, dueBy: milliseconds, limit: limit)
+        let candidates = try SQLiteSchema.claimOrder(db, names: scope.names, dueBy: milliseconds, limit: limit)
         guard !candidates.isEmpty else { return ([], []) }
         let claim = try db.cachedStatement(sql: claimSQL)
         let workerId = scope.workerId.description
         var taken: [DatabaseValue] = []
         taken.reserveCapacity(candidates.count)
         for candidate in candidates {
-            try claim.execute(arguments: [workerId, milliseconds, milliseconds, candidate.id])
-            if db.changesCount > 0 { taken.append(candidate.id) }
+            try claim.execute(arguments: [workerId, milliseconds, milliseconds, candidate])
+            if db.changesCount > 0 { taken.append(candidate) }
         }
         let jobs = try readJobs(db, ids: taken, operation: "claim")
         var claimed: [Job] = []

@@ -28,10 +28,10 @@ import Queue
 /// many round trips a call takes) is for that store's own tests.
 public enum JobStoreConformance {
     /// Every check, grouped by operation: prepare and insert, queries, claims, endings and
-    /// kills, running jobs, crons, workers and signals, retention.
+    /// kills, running jobs, crons, workers and signals, retention, job options.
     public static let checks: [Check] =
         prepareChecks + insertChecks + queryChecks + claimChecks + finishChecks + killChecks + runningChecks
-        + cronChecks + workerChecks + retentionChecks
+        + cronChecks + workerChecks + retentionChecks + optionChecks
 
     /// How many handles a check of concurrent callers opens onto its database.
     static let concurrentHandles = 4

@@ -71,6 +71,37 @@ struct JobProcessorTests {
     }
 
     @Test(arguments: StoreKind.processorKinds)
+    func aOneOffJobPastItsMaxRuntimeIsSignalledAndEndsErroredWithOnJobExited(_ kind: StoreKind) async throws {
+        let (store, close) = try await kind.make()
+        defer { close() }
+        let exits = Recorder<Job>()
+        let worker = try RunningProcessor(.testing(store: store, jobs: [
+            "slow": JobDefinition(maxRuntime: .milliseconds(200), onJobExited: { exits.append($0) }) { _, signal in
+                let reason = await signal.cancelled()
+                #expect(reason == .maxRuntimeExceeded)
+                throw JobSignal.Cancelled(reason: reason)
+            },
+        ]))
+        let job = try await worker.processor.schedule("slow")
+        let ended = try await store.waitFor(job.id, [.errored, .finished])
+        _ = try await eventually("onJobExited") { exits.count == 1 ? true : nil }
+        try await worker.stop()
+        #expect(ended.status == .errored)
+        #expect(ended.output?.error == "Max runtime exceeded")
+        #expect(exits.all.map(\.id) == [job.id])
+    }
+
+    @Test func aMaxRuntimeThatIsNotPositiveIsAConfigurationError() {
+        let error = #expect(throws: QueueError.self) {
+            try JobProcessor(.testing(store: MemoryJobStore(), jobs: [
+                "never": JobDefinition(maxRuntime: .zero) { _, _ in nil },
+            ]))
+        }
+        #expect(error?.code == .invalidConfiguration)
+        #expect(error?.message.contains("never") == true && error?.message.contains("maxRuntime") == true)
+    }
+
+    @Test(arguments: StoreKind.processorKinds)
     func aWorkerNeverRunsMoreHandlersThanItsConcurrency(_ kind: StoreKind) async throws {
         let (store, close) = try await kind.make()
         defer { close() }

@@ -125,7 +125,8 @@ struct MongoJobStoreTests {
             // `exclusive_active_name` stands in for both; a MongoDB server holds both instead.
             let nodeExclusive = Set(jobs.keys).intersection(["simple_exclusive_unique", "cron_task_exclusive_unique"])
             #expect(Set(jobs.keys).subtracting(nodeExclusive).subtracting(["exclusive_active_name"]) == [
-                "_id_", "status_1_name_1_scheduled_for_1__id_1", "name_1_status_1_created_at_-1__id_-1", "created_at_-1__id_-1",
+                "_id_", "status_1_name_1_scheduled_for_1__id_1", "status_1_name_1_priority_-1_scheduled_for_1__id_1",
+                "name_1_status_1_created_at_-1__id_-1", "created_at_-1__id_-1",
                 "worker_id_1_status_1", "cron_name", "ended_at_1",
             ])
             #expect(nodeExclusive.count == 2 || jobs["exclusive_active_name"] != nil)

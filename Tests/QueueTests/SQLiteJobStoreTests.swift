@@ -133,12 +133,38 @@ struct SQLiteJobStoreTests {
         }
     }
 
+    /// Stores `job` as a version without the `priority` column wrote it.
+    private func insertBeforePriorities(_ job: Job, into store: SQLiteJobStore) async throws -> Job {
+        let columns = JobRow.columns.filter { $0 != "priority" }
+        let values = Array(JobRow.values(job).dropLast())
+        #expect(values.count == columns.count && JobRow.columns.last == "priority")
+        let sql = "INSERT INTO jobs (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
+        let arguments = StatementArguments(values)
+        try await store.pool.write { db in try db.execute(sql: sql, arguments: arguments) }
+        return try JobRow.asStored(job)
+    }
+
+    @Test func aVersion4FileGetsPrioritiesAndKeepsItsJobsAtTheDefault() async throws {
+        let file = TemporarySQLiteFile()
+        defer { file.remove() }
+        let store = try SQLiteJobStore(path: file.path, logger: Logger.silent)
+        try SQLiteSchema.migrator.migrate(store.pool, upTo: "v4: no worker index")
+        let old = try await insertBeforePriorities(Fixture.job("mail", due: -10), into: store)
+        try await store.prepare()
+        try await store.prepare()  // idempotent: the column is added once
+        #expect(try await store.job(id: old.id)?.priority == 0)
+        let urgent = try await store.insert(Fixture.job("mail", priority: 2))
+        let scope = Fixture.scope("mail")
+        #expect(try await store.claim(scope, now: Fixture.now)?.id == urgent.id)
+        #expect(try await store.claim(scope, now: Fixture.now)?.id == old.id)
+    }
+
     @Test func aVersion1FileGetsTheCronIndexAndTheRunnableClaimIndex() async throws {
         let file = TemporarySQLiteFile()
         defer { file.remove() }
         let store = try SQLiteJobStore(path: file.path, logger: Logger.silent)
         try SQLiteSchema.migrator.migrate(store.pool, upTo: "v1: jobs, workers, signals")
-        let job = try await store.insert(Fixture.job("mail"))
+        let job = try await insertBeforePriorities(Fixture.job("mail"), into: store)
         try await store.prepare()
         let indexes = try await store.pool.read { db in
             try String.fetchSet(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'jobs'")
@@ -153,7 +179,8 @@ struct SQLiteJobStoreTests {
         defer { file.remove() }
         let store = try SQLiteJobStore(path: file.path, logger: Logger.silent)
         try SQLiteSchema.migrator.migrate(store.pool, upTo: "v3: running jobs by worker")
-        let job = try await store.insert(Fixture.job("mail"))
+        let job = try await insertBeforePriorities(Fixture.job("mail"), into: store)
+        try await store.prepare()
         let claimed = try #require(try await store.claim(Fixture.scope("mail"), now: Fixture.now))
         try await store.prepare()
         let (indexes, plan) = try await store.pool.read { db in

@@ -54,17 +54,21 @@ public final class JobClient: Sendable {
     /// - Parameter concurrency: the job's mode when this client knows no definitions (it must
     ///   be the mode the job's definition declares); a processor's client takes the
     ///   definition's.
+    /// - Parameter priority: the job's ``Job/priority`` (within ``Job/priorities``); nil: its
+    ///   definition's when this client belongs to a processor, 0 otherwise.
     /// - Returns: the stored job: `pending`, or `skipped` when its name is exclusive and a twin
     ///   is active.
     /// - Throws: ``QueueError`` `unknownJob` for a name a processor's client has no definition
-    ///   for, `invalidPayload` for a payload MongoDB would refuse (over ``maxPayloadBytes`` or
+    ///   for, `invalidOption` for a priority out of range, `invalidPayload` for a payload MongoDB would refuse (over ``maxPayloadBytes`` or
     ///   nested past 99 levels), `invalidDate` outside years 1 to 9999, `store` when the store
     ///   fails. Nothing is stored then.
     @discardableResult
     public func schedule(
-        _ name: String, payload: BSONDocument? = nil, at date: Date? = nil, concurrency: ConcurrencyMode = .concurrent
+        _ name: String, payload: BSONDocument? = nil, at date: Date? = nil, concurrency: ConcurrencyMode = .concurrent,
+        priority: Int? = nil
     ) async throws(QueueError) -> Job {
-        let job = try newJob(name, payload: payload, at: date, concurrency: concurrency)
+        let job = try newJob(name, payload: payload, at: date, concurrency: concurrency, priority: priority)
+        try JobOptionsCheck.check(job, on: store)
         let stored: Job
         do { stored = try await store.insert(job) } catch { throw QueueError(error) }
         if stored.status == .pending { onScheduled?(stored.scheduledFor) }
@@ -104,15 +108,20 @@ public final class JobClient: Sendable {
 
     /// A validated, not yet stored job.
     func newJob(
-        _ name: String, payload: BSONDocument?, at date: Date?, concurrency: ConcurrencyMode
+        _ name: String, payload: BSONDocument?, at date: Date?, concurrency: ConcurrencyMode, priority: Int?
     ) throws(QueueError) -> Job {
         var mode = concurrency
+        var rank = priority ?? 0
         if let definitions {
             guard let definition = definitions[name] else {
                 let known = definitions.keys.sorted().joined(separator: ", ")
                 throw QueueError(.unknownJob, "no job named \"\(name)\" is defined here (defined: \(known.isEmpty ? "none" : known))")
             }
             mode = definition.concurrency
+            rank = priority ?? definition.priority
+        }
+        guard Job.priorities.contains(rank) else {
+            throw QueueError(.invalidOption, "\"\(name)\": priority \(rank) is outside \(Job.priorities)")
         }
         if let payload {
             // MongoDB's limits (SPEC §7), less room for the job's own fields: the payload is one
@@ -125,6 +134,8 @@ public final class JobClient: Sendable {
             throw QueueError(.invalidDate, "\"\(name)\" is due at \(date), outside years 1 to 9999, the dates a store holds")
         }
         let now = Date()
-        return Job(name: name, payload: payload, scheduledFor: date ?? now, updatedAt: now, createdAt: now, concurrency: mode)
+        return Job(
+            name: name, payload: payload, scheduledFor: date ?? now, updatedAt: now, createdAt: now, concurrency: mode,
+            priority: rank)
     }
 }

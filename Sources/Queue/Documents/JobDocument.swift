@@ -13,6 +13,9 @@ import BSON
 /// - `cron_task`: the same without `payload` and `sync`, which that branch forbids.
 /// - `cron`: `_id`, `name`, `type`, `status: "active"`, `cron_string`, `scheduled_for`,
 ///   `updated_at`, `created_at`.
+/// Our own options add fields only where a job uses them (`priority` above 0), so that a job
+/// that uses none passes the Node validator; a database with that validator refuses the
+/// options at start (``JobOptionsCheck``).
 /// `output` always holds `duration` (`"--"` when the run has none), `result` and `error` (null
 /// when absent), and `skip_metadata` when skipped, its `reason` one of the validator's values.
 ///
@@ -70,6 +73,7 @@ package enum JobDocument {
         document["worker_id"] = job.workerId.map { .objectId($0) } ?? .null
         if job.type == .simple { document["sync"] = .bool(job.sync) }
         document["concurrency"] = ["mode": .string(job.concurrency.rawValue)]
+        if job.priority != 0 { document["priority"] = .int32(Int32(clamping: job.priority)) }
         if exclusiveKeyField, job.concurrency == .exclusive, JobStatus.active.contains(job.status) {
             document[exclusiveKey] = .string(job.name)
         }
@@ -122,7 +126,8 @@ package enum JobDocument {
             workerId: try fields.optionalObjectId("worker_id"),
             sync: try fields.optionalBool("sync") ?? false,
             cronString: try fields.optionalString("cron_string"),
-            concurrency: try fields.nested("concurrency")?.optionalValue("mode", as: ConcurrencyMode.self) ?? .concurrent
+            concurrency: try fields.nested("concurrency")?.optionalValue("mode", as: ConcurrencyMode.self) ?? .concurrent,
+            priority: try fields.optionalPriority("priority") ?? 0
         )
     }
 

@@ -48,13 +48,22 @@ public struct Job: Sendable, Hashable, Identifiable {
     /// Whether jobs of its name may run side by side (`concurrency.mode`); the store refuses a
     /// second active `exclusive` job of one name by storing it `skipped`.
     public var concurrency: ConcurrencyMode
+    /// Which due job a worker claims first (`priority`; default 0): the highest priority, then
+    /// the earliest `scheduled_for`. Never negative (``priorities``). Stored only when above 0,
+    /// so that a job of the default priority has the Node version's shape.
+    public var priority: Int
+
+    /// The priorities a job may have: 0 (the default, the lowest) to 1,000,000. Not below 0, so
+    /// that a document without the field (written by the Node version, or with the default)
+    /// sorts with the lowest priority in every store.
+    public static let priorities = 0...1_000_000
 
     /// A new pending job as the application creates it.
     public init(
         id: ObjectId = ObjectId(), name: String, type: JobType = .simple, status: JobStatus = .pending,
         payload: BSONDocument? = nil, output: JobOutput? = nil, scheduledFor: Date, startedAt: Date? = nil,
         endedAt: Date? = nil, updatedAt: Date, createdAt: Date, workerId: ObjectId? = nil, sync: Bool = false,
-        cronString: String? = nil, concurrency: ConcurrencyMode = .concurrent
+        cronString: String? = nil, concurrency: ConcurrencyMode = .concurrent, priority: Int = 0
     ) {
         self.id = id
         self.name = name
@@ -71,6 +80,7 @@ public struct Job: Sendable, Hashable, Identifiable {
         self.sync = sync
         self.cronString = cronString
         self.concurrency = concurrency
+        self.priority = priority
     }
 }
 

@@ -1,0 +1,71 @@
+import Foundation
+import Queue
+
+extension JobStoreConformance {
+    /// The job options the stores hold and apply: priorities.
+    static let optionChecks: [Check] = [
+        Check("aJobsPriorityIsStoredAndReadBack") { stores in
+            let store = try await stores.openPrepared()
+            let job = try await store.insert(Fixture.job(priority: 7))
+            try expect(job.priority, equals: 7)
+            try await expect(store.job(id: job.id)?.priority, equals: 7)
+            try await expect(store.job(id: store.insert(Fixture.job()).id)?.priority, equals: 0, "the default")
+        },
+        Check("claimsTakeTheHighestPriorityFirstThenTheEarliestDue") { stores in
+            let store = try await stores.openPrepared()
+            let early = try await store.insert(Fixture.job("a", due: -30))
+            let urgent = try await store.insert(Fixture.job("b", due: -1, priority: 5))
+            let urgentEarlier = try await store.insert(Fixture.job("a", due: -2, priority: 5))
+            let most = try await store.insert(Fixture.job("b", due: 0, priority: 9))
+            let later = try await store.insert(Fixture.job("b", due: -10))
+            _ = try await store.insert(Fixture.job("a", due: 60, priority: 100))  // not due: never ahead
+            let scope = Fixture.scope("a", "b")
+            var order: [ObjectId] = []
+            while let job = try await store.claim(scope, now: Fixture.now) { order.append(job.id) }
+            try expect(order, equals: [most.id, urgentEarlier.id, urgent.id, early.id, later.id],
+                       "highest priority first, then earliest scheduled_for; a job not due waits")
+        },
+        Check("batchClaimsTakeJobsInPriorityOrder") { stores in
+            let store = try await stores.openPrepared()
+            var low: [Job] = []
+            for index in 0..<4 { low.append(try await store.insert(Fixture.job(due: Double(-10 - index)))) }
+            let high = try await store.insert(Fixture.job(due: 0, priority: 1))
+            let scope = Fixture.scope("send-mail")
+            var batches: [[Job]] = []
+            while case let batch = try await store.claim(scope, now: Fixture.now, limit: 3), !batch.isEmpty { batches.append(batch) }
+            try expect(batches.flatMap { $0 }.map(\.id), equals: [high.id, low[3].id, low[2].id, low[1].id, low[0].id],
+                       "the high one, then the earliest")
+            try expect(batches.map(\.count).allSatisfy { $0 <= 3 }, "at most 3 jobs a batch")
+        },
+        Check("aFloodOfLowPriorityJobsDelaysAHighOneByAtMostOneClaimBatch") { stores in
+            let store = try await stores.openPrepared()
+            for index in 0..<300 { _ = try await store.insert(Fixture.job(due: Double(-600 + index))) }
+            let scope = Fixture.scope("send-mail")
+            let batch = 10
+            let before = try await store.claim(scope, now: Fixture.now, limit: batch)
+            try expect(!before.isEmpty, "jobs of the flood")
+            // Scheduled after the flood and due last: the next batch takes it first.
+            let high = try await store.insert(Fixture.job(due: 0, priority: 1))
+            let next = try await store.claim(scope, now: Fixture.now, limit: batch)
+            try expect(next.first?.id, equals: high.id, "the high-priority job heads the next batch")
+        },
+        Check("aPausedJobKeepsItsPriorityWhenItIsClaimedAgain") { stores in
+            let store = try await stores.openPrepared()
+            let job = try await store.insert(Fixture.job(due: 0, priority: 3))
+            let worker = Fixture.scope(job.name)
+            _ = try await store.claim(worker, now: Fixture.now)
+            _ = try await store.finish(job.id, by: worker.workerId, as: .paused, output: nil, at: Fixture.at(1))
+            let other = try await store.insert(Fixture.job(due: -100))
+            try await expect(store.claim(worker, now: Fixture.at(2))?.id, equals: job.id, "the paused job, by its priority")
+            try await expect(store.claim(worker, now: Fixture.at(2))?.id, equals: other.id)
+        },
+        Check("nextDueIsTheEarliestDueTimeWhateverThePriority") { stores in
+            let store = try await stores.openPrepared()
+            _ = try await store.insert(Fixture.job(due: 50, priority: 8))
+            _ = try await store.insert(Fixture.job(due: 40))
+            try await expect(store.nextDue(Fixture.scope("send-mail")), equals: Fixture.at(40))
+            _ = try await store.insert(Fixture.job(due: 30, priority: 2))
+            try await expect(store.nextDue(Fixture.scope("send-mail")), equals: Fixture.at(30))
+        },
+    ]
+}

@@ -4,7 +4,7 @@ import Queue
 import QueueMongo
 import QueueSQLite
 
-/// `job-processor enqueue NAME [--payload JSON] [--at RFC3339] [--count N] [--priority N]`:
+/// `job-processor enqueue NAME [--payload JSON] [--at RFC3339] [--count N] [--priority N] [--expires-at RFC3339]`:
 /// stores demo jobs and prints each new job's id on its own line.
 struct EnqueueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "enqueue", abstract: "Store a job; print its id.")
@@ -30,6 +30,9 @@ struct EnqueueCommand: AsyncParsableCommand {
     @Option(help: "The job's priority: 0 (the default, the lowest) to 1,000,000; due jobs of higher priority are claimed first.")
     var priority: Int?
 
+    @Option(help: "When the job, if not started by then, is skipped instead of run: an RFC 3339 date-time, as --at (default: never).")
+    var expiresAt: String?
+
     func run() async throws {
         try await reportingFailures {
             // Check everything that can be checked before touching the store.
@@ -39,6 +42,11 @@ struct EnqueueCommand: AsyncParsableCommand {
             }
             let due = try at.map { text in
                 do { return try RFC3339Parser.parse(text) } catch { throw CommandFailure("--at \(UserText.escaped(text)): \(error)") }
+            }
+            let expiry = try expiresAt.map { text in
+                do { return try RFC3339Parser.parse(text) } catch {
+                    throw CommandFailure("--expires-at \(UserText.escaped(text)): \(error)")
+                }
             }
             guard (1...Self.maximumCount).contains(count) else {
                 throw CommandFailure("--count \(count): expected 1 to \(Self.maximumCount)")
@@ -54,7 +62,7 @@ struct EnqueueCommand: AsyncParsableCommand {
             defer { opened.close() }
             let client = JobClient(store: opened.store, logger: logger)
             for _ in 0..<count {
-                let job = try await client.schedule(name, payload: document, at: due, concurrency: mode, priority: priority)
+                let job = try await client.schedule(name, payload: document, at: due, concurrency: mode, priority: priority, expiresAt: expiry)
                 print(job.status == .pending ? "\(job.id)" : "\(job.id) \(job.status.rawValue)")
             }
         }

@@ -15,6 +15,7 @@ enum JobRow {
     static let columns = [
         "id", "name", "type", "status", "payload", "output", "scheduled_for", "started_at", "ended_at",
         "updated_at", "created_at", "worker_id", "sync", "cron_string", "concurrency_mode", "priority",
+        "expires_at",
     ]
 
     /// ``columns`` as a select (or `RETURNING`) list: what every statement that reads a whole
@@ -51,6 +52,7 @@ enum JobRow {
             job.cronString,
             job.concurrency.rawValue,
             job.priority,
+            job.expiresAt.map(SQLiteValues.milliseconds),
         ]
     }
 
@@ -115,9 +117,9 @@ enum JobRow {
             concurrency = mode
         default: return nil
         }
-        guard case .int64(let priority) = (row[15] as DatabaseValue).storage, Job.priorities.contains(Int(priority)) else {
-            return nil
-        }
+        guard case .int64(let priority) = (row[15] as DatabaseValue).storage, Job.priorities.contains(Int(priority)),
+              case .some(let expiresAt) = date(row[16])
+        else { return nil }
         var output: JobOutput?
         if let outputDocument {
             // The same reader as the MongoDB decoder's, so the same rules for the subdocument.
@@ -131,7 +133,8 @@ enum JobRow {
             id: id, name: name, type: type, status: status, payload: payload, output: output,
             scheduledFor: SQLiteValues.date(scheduledFor), startedAt: startedAt, endedAt: endedAt,
             updatedAt: SQLiteValues.date(updatedAt), createdAt: SQLiteValues.date(createdAt), workerId: workerId,
-            sync: sync ?? false, cronString: cronString, concurrency: concurrency, priority: Int(priority))
+            sync: sync ?? false, cronString: cronString, concurrency: concurrency, priority: Int(priority),
+            expiresAt: expiresAt)
     }
 
     /// A NULL or BSON BLOB column: `.some(nil)` for NULL, nil when it is anything else.
@@ -195,6 +198,7 @@ enum JobRow {
             "cron_string": try columns.text("cron_string"),
             "concurrency": ["mode": try columns.text("concurrency_mode")],
             "priority": try columns.integer("priority"),
+            "expires_at": try columns.date("expires_at"),
         ]
         return try JobDocument.decode(document, operation: operation)
     }

@@ -96,16 +96,27 @@ extension SQLiteJobStore {
     private static func claimBatch(
         _ db: Database, _ scope: ClaimScope, at milliseconds: Int64, limit: Int
     ) throws -> (claimed: [Job], unreadable: [JobStoreError]) {
-        let candidates = try SQLiteSchema.claimOrder(db, names: scope.names, dueBy: milliseconds, limit: limit)
-        guard !candidates.isEmpty else { return ([], []) }
         let claim = try db.cachedStatement(sql: claimSQL)
         let workerId = scope.workerId.description
         var taken: [DatabaseValue] = []
-        taken.reserveCapacity(candidates.count)
-        for candidate in candidates {
-            try claim.execute(arguments: [workerId, milliseconds, milliseconds, candidate])
-            if db.changesCount > 0 { taken.append(candidate) }
+        // Expired jobs are ended `skipped` as they are met; the next candidates then fill the batch.
+        while taken.count < limit {
+            let candidates = try SQLiteSchema.claimOrder(db, names: scope.names, dueBy: milliseconds, limit: limit - taken.count)
+            guard !candidates.isEmpty else { break }
+            var expired = 0
+            for candidate in candidates {
+                try claim.execute(arguments: [workerId, milliseconds, milliseconds, candidate, milliseconds])
+                if db.changesCount > 0 {
+                    taken.append(candidate)
+                } else {
+                    try db.cachedStatement(sql: skipExpiredSQL).execute(
+                        arguments: [milliseconds, milliseconds, Self.expiredOutput(at: milliseconds), candidate, milliseconds])
+                    expired += db.changesCount
+                }
+            }
+            if expired == 0 { break }
         }
+        guard !taken.isEmpty else { return ([], []) }
         let jobs = try readJobs(db, ids: taken, operation: "claim")
         var claimed: [Job] = []
         var unreadable: [JobStoreError] = []
@@ -133,10 +144,25 @@ extension SQLiteJobStore {
     /// milliseconds of the second and third, if it is still claimable and runnable: one row,
     /// looked up by primary key (`+` keeps the guards out of index choice), so SQLite needs no
     /// statement journal (a one-row change cannot be half done) and no temporary b-tree.
+    /// A job not started before its `expires_at` (the last argument) is not claimed.
     private static let claimSQL = """
         UPDATE jobs SET status = 'running', worker_id = ?, updated_at = ?, started_at = COALESCE(started_at, ?)
         WHERE id = ? AND +status IN \(SQLiteSchema.claimable) AND +type IN \(SQLiteSchema.runnable)
+        AND NOT (expires_at IS NOT NULL AND expires_at <= ? AND status = 'pending' AND started_at IS NULL)
         """
+
+    /// Ends `skipped` the job whose id is the fourth argument if it is pending, never started,
+    /// and expired by the fifth (milliseconds): its `updated_at`, `ended_at` and `output` are
+    /// the first three.
+    private static let skipExpiredSQL = """
+        UPDATE jobs SET status = 'skipped', worker_id = NULL, updated_at = ?, ended_at = ?, output = ?
+        WHERE id = ? AND +status = 'pending' AND started_at IS NULL AND expires_at IS NOT NULL AND expires_at <= ?
+        """
+
+    /// The `output` of a job skipped as expired at `milliseconds`.
+    private static func expiredOutput(at milliseconds: Int64) -> Data? {
+        JobRow.output(JobOutput(skipMetadata: .expiry(at: SQLiteValues.date(milliseconds))))
+    }
 
     /// Inside the caller's transaction: the jobs stored with `ids` (as stored), by id; a failure
     /// for a row that cannot be read; no entry for an id without a row. One statement: the ids

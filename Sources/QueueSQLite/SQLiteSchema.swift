@@ -49,6 +49,11 @@ enum SQLiteSchema {
             }
             for statement in version5 { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v6: expiry") { db in
+            if try !db.columns(in: "jobs").contains(where: { $0.name == "expires_at" }) {
+                try db.execute(sql: "ALTER TABLE jobs ADD COLUMN expires_at INTEGER")
+            }
+        }
         return migrator
     }
 

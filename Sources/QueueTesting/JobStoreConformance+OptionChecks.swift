@@ -2,7 +2,7 @@ import Foundation
 import Queue
 
 extension JobStoreConformance {
-    /// The job options the stores hold and apply: priorities.
+    /// The job options the stores hold and apply: priorities, expiry.
     static let optionChecks: [Check] = [
         Check("aJobsPriorityIsStoredAndReadBack") { stores in
             let store = try await stores.openPrepared()
@@ -66,6 +66,63 @@ extension JobStoreConformance {
             try await expect(store.nextDue(Fixture.scope("send-mail")), equals: Fixture.at(40))
             _ = try await store.insert(Fixture.job(due: 30, priority: 2))
             try await expect(store.nextDue(Fixture.scope("send-mail")), equals: Fixture.at(30))
+        },
+        Check("anExpiredJobIsNeverClaimedAndEndsSkippedWithItsReason") { stores in
+            let store = try await stores.openPrepared()
+            var expiring = Fixture.job(due: -20)
+            expiring.expiresAt = Fixture.at(-5)
+            let expired = try await store.insert(expiring)
+            try expect(expired.expiresAt, equals: Fixture.at(-5))
+            let next = try await store.insert(Fixture.job(due: -10))
+            let scope = Fixture.scope("send-mail")
+            try await expect(store.claim(scope, now: Fixture.now)?.id, equals: next.id, "the expired job passed over")
+            try await expect(store.claim(scope, now: Fixture.now), equals: nil, "nothing else to claim")
+            let skipped = try await require(store.job(id: expired.id), "the expired job")
+            try expect(skipped.status, equals: .skipped, "ended skipped once a claim met it")
+            try expect(skipped.output?.skipMetadata?.reason, equals: SkipMetadata.expired)
+            try expect(skipped.output?.skipMetadata?.skippedAt, equals: Fixture.now)
+            try expect(skipped.endedAt, equals: Fixture.now)
+            try expect(skipped.startedAt, equals: nil, "never started")
+        },
+        Check("aJobIsClaimedUntilItsExpiryAndNotAtIt") { stores in
+            let store = try await stores.openPrepared()
+            var job = Fixture.job(due: 0)
+            job.expiresAt = Fixture.at(10)
+            let stored = try await store.insert(job)
+            let scope = Fixture.scope("send-mail")
+            try await expect(store.claim(scope, now: Fixture.at(9.999))?.id, equals: stored.id, "before its expiry")
+            var late = Fixture.job(due: 0)
+            late.expiresAt = Fixture.at(10)
+            let lateJob = try await store.insert(late)
+            try await expect(store.claim(scope, now: Fixture.at(10)), equals: nil, "at its expiry it is not started")
+            try await expect(store.job(id: lateJob.id)?.status, equals: .skipped)
+        },
+        Check("expiryDoesNotStopAPausedJobFromResuming") { stores in
+            let store = try await stores.openPrepared()
+            var job = Fixture.job(due: 0)
+            job.expiresAt = Fixture.at(10)
+            let stored = try await store.insert(job)
+            let worker = Fixture.scope("send-mail")
+            _ = try await store.claim(worker, now: Fixture.at(1))
+            _ = try await store.finish(stored.id, by: worker.workerId, as: .paused, output: nil, at: Fixture.at(2))
+            try await expect(store.claim(worker, now: Fixture.at(60))?.id, equals: stored.id, "started before it expired")
+        },
+        Check("batchClaimsPassOverExpiredJobsAndStillFillTheBatch") { stores in
+            let store = try await stores.openPrepared()
+            var wanted: [ObjectId] = []
+            for index in 0..<6 {
+                var job = Fixture.job(due: Double(-60 + index))
+                if index.isMultiple(of: 2) { job.expiresAt = Fixture.at(-1) } else { wanted.append(job.id) }
+                _ = try await store.insert(job)
+            }
+            let scope = Fixture.scope("send-mail")
+            var claimed: [ObjectId] = []
+            while case let batch = try await store.claim(scope, now: Fixture.now, limit: 2), !batch.isEmpty {
+                claimed += batch.map(\.id)
+            }
+            try expect(claimed, equals: wanted, "every job but the expired ones, in order")
+            let skipped = try await store.jobs(matching: JobQuery(statuses: [.skipped]))
+            try expect(skipped.count, equals: 3, "the expired ones, skipped")
         },
     ]
 }

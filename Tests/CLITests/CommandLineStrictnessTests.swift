@@ -68,6 +68,11 @@ struct CommandLineStrictnessTests {
         try await Self.expectRefusal(["enqueue", "demo.echo", "--count=\(count)"], naming: "--count \(count): expected 1 to 100000")
     }
 
+    @Test func enqueueExpiryThatIsNotAValidDateIsRefusedNamingTheOption() async throws {
+        try await Self.expectRefusal(
+            ["enqueue", "demo.echo", "--expires-at", "2026-02-30T00:00:00Z"], naming: "--expires-at 2026-02-30T00:00:00Z: February 2026 has 28 days")
+    }
+
     @Test(arguments: ["-1", "1000001"])
     func enqueuePriorityOutsideItsRangeIsRefused(_ priority: String) async throws {
         try await Self.expectRefusal(

@@ -106,6 +106,10 @@ struct NodeCompatibilityTests {
         let client = JobClient(store: store, logger: Logger(label: "test.node"))
         let refused = await #expect(throws: QueueError.self) { try await client.schedule("urgent", priority: 5) }
         #expect(refused?.code == .invalidOption)
+        let expiring = await #expect(throws: QueueError.self) {
+            try await client.schedule("urgent", expiresAt: Date().addingTimeInterval(60))
+        }
+        #expect(expiring?.code == .invalidOption && expiring?.message.contains("expiresAt") == true)
         #expect(try await store.jobs(matching: JobQuery()).isEmpty, "nothing written")
     }
 

@@ -133,11 +133,11 @@ struct SQLiteJobStoreTests {
         }
     }
 
-    /// Stores `job` as a version without the `priority` column wrote it.
+    /// Stores `job` as a version without the `priority` and `expires_at` columns wrote it.
     private func insertBeforePriorities(_ job: Job, into store: SQLiteJobStore) async throws -> Job {
-        let columns = JobRow.columns.filter { $0 != "priority" }
-        let values = Array(JobRow.values(job).dropLast())
-        #expect(values.count == columns.count && JobRow.columns.last == "priority")
+        let columns = JobRow.columns.filter { $0 != "priority" && $0 != "expires_at" }
+        let values = Array(JobRow.values(job).dropLast(2))
+        #expect(values.count == columns.count && JobRow.columns.suffix(2) == ["priority", "expires_at"])
         let sql = "INSERT INTO jobs (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
         let arguments = StatementArguments(values)
         try await store.pool.write { db in try db.execute(sql: sql, arguments: arguments) }

@@ -56,6 +56,8 @@ public final class JobClient: Sendable {
     ///   definition's.
     /// - Parameter priority: the job's ``Job/priority`` (within ``Job/priorities``); nil: its
     ///   definition's when this client belongs to a processor, 0 otherwise.
+    /// - Parameter expiresAt: when the job, if not started by then, is skipped instead of run
+    ///   (``Job/expiresAt``); nil: never.
     /// - Returns: the stored job: `pending`, or `skipped` when its name is exclusive and a twin
     ///   is active.
     /// - Throws: ``QueueError`` `unknownJob` for a name a processor's client has no definition
@@ -65,9 +67,15 @@ public final class JobClient: Sendable {
     @discardableResult
     public func schedule(
         _ name: String, payload: BSONDocument? = nil, at date: Date? = nil, concurrency: ConcurrencyMode = .concurrent,
-        priority: Int? = nil
+        priority: Int? = nil, expiresAt: Date? = nil
     ) async throws(QueueError) -> Job {
-        let job = try newJob(name, payload: payload, at: date, concurrency: concurrency, priority: priority)
+        var job = try newJob(name, payload: payload, at: date, concurrency: concurrency, priority: priority)
+        if let expiresAt {
+            guard Job.storableDates.contains(expiresAt) else {
+                throw QueueError(.invalidDate, "\"\(name)\" expires at \(expiresAt), outside years 1 to 9999, the dates a store holds")
+            }
+            job.expiresAt = expiresAt
+        }
         try JobOptionsCheck.check(job, on: store)
         let stored: Job
         do { stored = try await store.insert(job) } catch { throw QueueError(error) }

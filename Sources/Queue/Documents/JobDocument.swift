@@ -13,7 +13,7 @@ import BSON
 /// - `cron_task`: the same without `payload` and `sync`, which that branch forbids.
 /// - `cron`: `_id`, `name`, `type`, `status: "active"`, `cron_string`, `scheduled_for`,
 ///   `updated_at`, `created_at`.
-/// Our own options add fields only where a job uses them (`priority` above 0), so that a job
+/// Our own options add fields only where a job uses them (`priority` above 0, `expires_at`), so that a job
 /// that uses none passes the Node validator; a database with that validator refuses the
 /// options at start (``JobOptionsCheck``).
 /// `output` always holds `duration` (`"--"` when the run has none), `result` and `error` (null
@@ -74,6 +74,7 @@ package enum JobDocument {
         if job.type == .simple { document["sync"] = .bool(job.sync) }
         document["concurrency"] = ["mode": .string(job.concurrency.rawValue)]
         if job.priority != 0 { document["priority"] = .int32(Int32(clamping: job.priority)) }
+        if let expiresAt = job.expiresAt { document["expires_at"] = .date(expiresAt) }
         if exclusiveKeyField, job.concurrency == .exclusive, JobStatus.active.contains(job.status) {
             document[exclusiveKey] = .string(job.name)
         }
@@ -127,7 +128,8 @@ package enum JobDocument {
             sync: try fields.optionalBool("sync") ?? false,
             cronString: try fields.optionalString("cron_string"),
             concurrency: try fields.nested("concurrency")?.optionalValue("mode", as: ConcurrencyMode.self) ?? .concurrent,
-            priority: try fields.optionalPriority("priority") ?? 0
+            priority: try fields.optionalPriority("priority") ?? 0,
+            expiresAt: try fields.optionalDate("expires_at")
         )
     }
 

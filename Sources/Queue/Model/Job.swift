@@ -53,6 +53,12 @@ public struct Job: Sendable, Hashable, Identifiable {
     /// so that a job of the default priority has the Node version's shape.
     public var priority: Int
 
+    /// When a job not started by then is no longer wanted (`expires_at`; nil: never): a claim
+    /// that meets it due after this instant ends it `skipped` (``SkipMetadata/expired``)
+    /// instead of running it. A job that has started (running, paused, or back to pending for a
+    /// retry) is not affected. Stored only when set.
+    public var expiresAt: Date?
+
     /// The priorities a job may have: 0 (the default, the lowest) to 1,000,000. Not below 0, so
     /// that a document without the field (written by the Node version, or with the default)
     /// sorts with the lowest priority in every store.
@@ -63,7 +69,8 @@ public struct Job: Sendable, Hashable, Identifiable {
         id: ObjectId = ObjectId(), name: String, type: JobType = .simple, status: JobStatus = .pending,
         payload: BSONDocument? = nil, output: JobOutput? = nil, scheduledFor: Date, startedAt: Date? = nil,
         endedAt: Date? = nil, updatedAt: Date, createdAt: Date, workerId: ObjectId? = nil, sync: Bool = false,
-        cronString: String? = nil, concurrency: ConcurrencyMode = .concurrent, priority: Int = 0
+        cronString: String? = nil, concurrency: ConcurrencyMode = .concurrent, priority: Int = 0,
+        expiresAt: Date? = nil
     ) {
         self.id = id
         self.name = name
@@ -81,6 +88,27 @@ public struct Job: Sendable, Hashable, Identifiable {
         self.cronString = cronString
         self.concurrency = concurrency
         self.priority = priority
+        self.expiresAt = expiresAt
+    }
+}
+
+extension Job {
+    /// Whether a claim at `now` must skip the job rather than run it: pending, never started,
+    /// and past its ``expiresAt``.
+    package func isExpired(at now: Date) -> Bool {
+        guard let expiresAt, status == .pending, startedAt == nil else { return false }
+        return expiresAt <= now
+    }
+
+    /// The job ended `skipped` as expired at `now`, as a claim records it.
+    package func skippedAsExpired(at now: Date) -> Job {
+        var skipped = self
+        skipped.status = .skipped
+        skipped.endedAt = now
+        skipped.updatedAt = now
+        skipped.workerId = nil
+        skipped.output = JobOutput(skipMetadata: .expiry(at: now))
+        return skipped
     }
 }
 
@@ -110,6 +138,10 @@ public struct SkipMetadata: Sendable, Hashable {
     /// The reason of a job skipped because an exclusive job of its name was active, as the Node
     /// version's schema spells it (its only other reason is `other`).
     public static let exclusiveConflict = "noConcurrent_conflict"
+    /// The reason of a job skipped because it was not started before its
+    /// ``Job/expiresAt`` (ours: the Node version's schema has no such reason, and a database
+    /// with its validator cannot hold `expires_at` at all).
+    public static let expired = "expired"
 
     /// Why: ``exclusiveConflict``, or `other`.
     public var reason: String
@@ -118,6 +150,11 @@ public struct SkipMetadata: Sendable, Hashable {
     public var conflictingJobId: ObjectId?
     /// When the job was skipped (`skipped_at`): its creation time, as the stores record it.
     public var skippedAt: Date
+
+    /// An expired job's skip details, as a claim records them at `now`.
+    public static func expiry(at now: Date) -> SkipMetadata {
+        SkipMetadata(reason: expired, conflictingJobId: nil, skippedAt: now)
+    }
 
     /// Skip details as a store records them when an insert meets an active exclusive twin.
     public init(reason: String, conflictingJobId: ObjectId?, skippedAt: Date) {

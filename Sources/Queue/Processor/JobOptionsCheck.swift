@@ -27,7 +27,10 @@ enum JobOptionsCheck {
     /// Throws `invalidOption` when `store` has the Node validator and `job` carries a field of
     /// an option it refuses: what a client checks before it writes.
     static func check(_ job: Job, on store: any JobStore) throws(QueueError) {
-        guard job.priority != 0, let shared = store as? any NodeVersionSharing, shared.nodeValidatorInstalled else { return }
-        throw QueueError(.invalidOption, "\"\(job.name)\": priority \(job.priority) cannot be stored: \(reason)")
+        var used: [String] = []
+        if job.priority != 0 { used.append("priority \(job.priority)") }
+        if job.expiresAt != nil { used.append("expiresAt") }
+        guard !used.isEmpty, let shared = store as? any NodeVersionSharing, shared.nodeValidatorInstalled else { return }
+        throw QueueError(.invalidOption, "\"\(job.name)\": \(used.joined(separator: ", ")) cannot be stored: \(reason)")
     }
 }

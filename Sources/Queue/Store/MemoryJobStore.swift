@@ -159,16 +159,18 @@ public final class MemoryJobStore: JobStore {
         }
 
         /// Claims the due job in `scope` with the highest priority, then the earliest: pops its
-        /// entry and updates the job in place.
+        /// entry and updates the job in place. Expired jobs met first are ended `skipped`.
         mutating func claim(_ scope: ClaimScope, now: Date) -> Job? {
-            let entry: Claimable
-            if let first = popPrioritized(in: scope.names, now: now) {
-                entry = first
-            } else {
-                guard let earliest = earliest(in: scope.names), earliest.entry.scheduledFor <= now else { return nil }
-                claimable.values[earliest.queue].popMin()
-                entry = earliest.entry
-            }
+            var entry: Claimable
+            repeat {
+                if let first = popPrioritized(in: scope.names, now: now) {
+                    entry = first
+                } else {
+                    guard let earliest = earliest(in: scope.names), earliest.entry.scheduledFor <= now else { return nil }
+                    claimable.values[earliest.queue].popMin()
+                    entry = earliest.entry
+                }
+            } while skipIfExpired(entry, now: now)
             jobs.remember(entry.id, at: entry.slot)  // its ending will look it up
             return jobs.modify(slot: entry.slot) { job in
                 job.status = .running
@@ -177,6 +179,15 @@ public final class MemoryJobStore: JobStore {
                 job.updatedAt = now
                 return job
             }
+        }
+
+        /// Ends the job of a popped claim entry `skipped` when it has expired; returns whether it did.
+        mutating func skipIfExpired(_ entry: Claimable, now: Date) -> Bool {
+            guard let job = jobs[slot: entry.slot], job.isExpired(at: now) else { return false }
+            let skipped = job.skippedAsExpired(at: now)
+            jobs.modify(slot: entry.slot) { $0 = skipped }
+            indexed(skipped, at: entry.slot)
+            return true
         }
 
         /// Up to `limit` claims, earliest first.

@@ -4,7 +4,7 @@ import Queue
 import QueueMongo
 import QueueSQLite
 
-/// `job-processor enqueue NAME [--payload JSON] [--at RFC3339] [--count N] [--priority N] [--expires-at RFC3339]`:
+/// `job-processor enqueue NAME [--payload JSON] [--at RFC3339] [--count N] [--priority N] [--expires-at RFC3339] [--unique-key K]`:
 /// stores demo jobs and prints each new job's id on its own line.
 struct EnqueueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "enqueue", abstract: "Store a job; print its id.")
@@ -33,10 +33,14 @@ struct EnqueueCommand: AsyncParsableCommand {
     @Option(help: "When the job, if not started by then, is skipped instead of run: an RFC 3339 date-time, as --at (default: never).")
     var expiresAt: String?
 
+    @Option(help: "A key at most one active job holds: while one does, the command prints that job's id followed by \"existing\" and stores nothing.")
+    var uniqueKey: String?
+
     func run() async throws {
         try await reportingFailures {
             // Check everything that can be checked before touching the store.
             try UserText.requireNoControls(name, "job name")
+            if let uniqueKey { try UserText.requireNoControls(uniqueKey, "--unique-key") }
             let document = try payload.map { text in
                 do { return try ExtendedJSON.parseDocument(text) } catch { throw CommandFailure("--payload: \(error)") }
             }
@@ -62,8 +66,17 @@ struct EnqueueCommand: AsyncParsableCommand {
             defer { opened.close() }
             let client = JobClient(store: opened.store, logger: logger)
             for _ in 0..<count {
-                let job = try await client.schedule(name, payload: document, at: due, concurrency: mode, priority: priority, expiresAt: expiry)
-                print(job.status == .pending ? "\(job.id)" : "\(job.id) \(job.status.rawValue)")
+                // A job stored now is created at or after this (stored dates are whole
+                // milliseconds): an earlier one is the active job holding the unique key.
+                let started = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+                let job = try await client.schedule(
+                    name, payload: document, at: due, concurrency: mode, priority: priority, expiresAt: expiry,
+                    uniqueKey: uniqueKey)
+                if uniqueKey != nil, job.createdAt < started {
+                    print("\(job.id) existing")
+                } else {
+                    print(job.status == .pending ? "\(job.id)" : "\(job.id) \(job.status.rawValue)")
+                }
             }
         }
     }

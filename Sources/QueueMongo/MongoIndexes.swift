@@ -81,6 +81,20 @@ enum MongoIndexes {
     static let exclusiveFilter: BSONDocument = [
         "concurrency.mode": .string(ConcurrencyMode.exclusive.rawValue), "status": ["$in": JobDocument.active],
     ]
+    /// The documents that hold a unique key: jobs with one, in an active status.
+    static let uniqueKeyFilter: BSONDocument = ["unique_key": ["$exists": true], "status": ["$in": JobDocument.active]]
+    /// Unique keys: at most one active job per key. Partial, so that jobs without a key (nearly
+    /// all) are not in it.
+    static let uniqueKeyActive = MongoIndex(
+        collection: MongoJobStore.jobsCollection, name: "unique_key_active", keys: ["unique_key": 1], unique: true,
+        partialFilter: uniqueKeyFilter)
+
+    /// Unique keys, fallback form: `unique_key_held` holds the key only while the job is
+    /// active; sparse, so that every other job (without the field) is left out.
+    static let heldUniqueKey = MongoIndex(
+        collection: MongoJobStore.jobsCollection, name: "unique_key_held", keys: [JobDocument.heldUniqueKey: 1],
+        unique: true, sparse: true)
+
     /// Exclusivity, preferred form: at most one active exclusive job per name.
     static let exclusiveActiveName = MongoIndex(
         collection: MongoJobStore.jobsCollection, name: "exclusive_active_name", keys: ["name": 1], unique: true,
@@ -177,6 +191,12 @@ extension MongoJobStore {
             try await createIndexes(missing.filter { !($0.expireAfterSeconds != nil && $0.collection == Self.jobsCollection) })
         }
         try await prepareExclusivity(existing: existing[Self.jobsCollection] ?? [])
+        // Unique keys: a partial index, or, on a server that refuses those (the exclusivity
+        // fallback), a sparse one on `unique_key_held`, set only while a job is active.
+        let uniqueIndex = usesExclusiveKey ? MongoIndexes.heldUniqueKey : MongoIndexes.uniqueKeyActive
+        if !adopts(uniqueIndex, among: existing[Self.jobsCollection] ?? []) {
+            try await createIndexes([uniqueIndex])
+        }
         if validator != nil, usesExclusiveKey {
             throw JobStoreError(.database, operation: "prepare", reason:
                 "the Node version's validator forbids the exclusive_key field, and the server refused the partial unique indexes that replace it")

@@ -81,6 +81,6 @@ extension MongoJobStore {
     /// fallback enforcement is in effect, in the same atomic write.
     func leavingActive(_ status: JobStatus, _ update: BSONDocument) -> BSONDocument {
         guard usesExclusiveKey, !JobStatus.active.contains(status) else { return update }
-        return update.merging(["$unset": [JobDocument.exclusiveKey: ""]])
+        return update.merging(["$unset": [JobDocument.exclusiveKey: "", JobDocument.heldUniqueKey: ""]])
     }
 }

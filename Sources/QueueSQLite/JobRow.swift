@@ -15,7 +15,7 @@ enum JobRow {
     static let columns = [
         "id", "name", "type", "status", "payload", "output", "scheduled_for", "started_at", "ended_at",
         "updated_at", "created_at", "worker_id", "sync", "cron_string", "concurrency_mode", "priority",
-        "expires_at",
+        "expires_at", "unique_key",
     ]
 
     /// ``columns`` as a select (or `RETURNING`) list: what every statement that reads a whole
@@ -53,6 +53,7 @@ enum JobRow {
             job.concurrency.rawValue,
             job.priority,
             job.expiresAt.map(SQLiteValues.milliseconds),
+            job.uniqueKey,
         ]
     }
 
@@ -120,6 +121,12 @@ enum JobRow {
         guard case .int64(let priority) = (row[15] as DatabaseValue).storage, Job.priorities.contains(Int(priority)),
               case .some(let expiresAt) = date(row[16])
         else { return nil }
+        let uniqueKey: String?
+        switch (row[17] as DatabaseValue).storage {
+        case .null: uniqueKey = nil
+        case .string(let text): uniqueKey = text
+        default: return nil
+        }
         var output: JobOutput?
         if let outputDocument {
             // The same reader as the MongoDB decoder's, so the same rules for the subdocument.
@@ -134,7 +141,7 @@ enum JobRow {
             scheduledFor: SQLiteValues.date(scheduledFor), startedAt: startedAt, endedAt: endedAt,
             updatedAt: SQLiteValues.date(updatedAt), createdAt: SQLiteValues.date(createdAt), workerId: workerId,
             sync: sync ?? false, cronString: cronString, concurrency: concurrency, priority: Int(priority),
-            expiresAt: expiresAt)
+            expiresAt: expiresAt, uniqueKey: uniqueKey)
     }
 
     /// A NULL or BSON BLOB column: `.some(nil)` for NULL, nil when it is anything else.
@@ -199,6 +206,7 @@ enum JobRow {
             "concurrency": ["mode": try columns.text("concurrency_mode")],
             "priority": try columns.integer("priority"),
             "expires_at": try columns.date("expires_at"),
+            "unique_key": try columns.text("unique_key"),
         ]
         return try JobDocument.decode(document, operation: operation)
     }

@@ -24,6 +24,11 @@ extension SQLiteJobStore {
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM jobs WHERE id = ?", arguments: [job.id.description]) == true {
                 throw JobStoreError(.invalidJob, operation: operation, reason: "a job with this id is already stored")
             }
+            if let key = job.uniqueKey, JobStatus.active.contains(job.status),
+               let holder = try Row.fetchOne(db, sql: uniqueHolderSQL, arguments: [key])
+            {
+                return try JobRow.decode(holder, operation: operation)
+            }
             let twinSQL = """
                 SELECT id FROM jobs
                 WHERE name = ? AND concurrency_mode = 'exclusive' AND status IN \(SQLiteSchema.active) LIMIT 1
@@ -41,6 +46,11 @@ extension SQLiteJobStore {
             return try insertRow(db, skipped)
         }
     }
+
+    /// The active job holding the unique key given as argument (the write lock keeps it active).
+    private static let uniqueHolderSQL = """
+        SELECT \(JobRow.selection) FROM jobs WHERE unique_key = ? AND status IN \(SQLiteSchema.active) LIMIT 1
+        """
 
     /// Inserts `job` and returns it as stored: as its MongoDB document keeps it (dates cut to
     /// whole milliseconds, those in the payload and output too), which is what the row holds

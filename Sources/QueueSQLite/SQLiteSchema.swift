@@ -54,6 +54,12 @@ enum SQLiteSchema {
                 try db.execute(sql: "ALTER TABLE jobs ADD COLUMN expires_at INTEGER")
             }
         }
+        migrator.registerMigration("v7: unique keys") { db in
+            if try !db.columns(in: "jobs").contains(where: { $0.name == "unique_key" }) {
+                try db.execute(sql: "ALTER TABLE jobs ADD COLUMN unique_key TEXT")
+            }
+            for statement in version7 { try db.execute(sql: statement) }
+        }
         return migrator
     }
 
@@ -163,6 +169,16 @@ enum SQLiteSchema {
         """
         CREATE INDEX IF NOT EXISTS jobs_prioritized ON jobs (name, priority DESC, scheduled_for, id)
         WHERE status IN \(claimable) AND type IN \(runnable) AND priority > 0
+        """,
+    ]
+
+    /// The statements of the seventh version (after its `unique_key` column is added).
+    static let version7: [String] = [
+        // Unique keys: at most one active job per key, decided by SQLite. Jobs without a key
+        // (NULL) are not in it, so they cost nothing more to store and end.
+        """
+        CREATE UNIQUE INDEX IF NOT EXISTS jobs_unique_key_active ON jobs (unique_key)
+        WHERE unique_key IS NOT NULL AND status IN \(active)
         """,
     ]
 

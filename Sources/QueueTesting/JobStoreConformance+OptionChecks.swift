@@ -2,7 +2,7 @@ import Foundation
 import Queue
 
 extension JobStoreConformance {
-    /// The job options the stores hold and apply: priorities, expiry.
+    /// The job options the stores hold and apply: priorities, expiry, unique keys.
     static let optionChecks: [Check] = [
         Check("aJobsPriorityIsStoredAndReadBack") { stores in
             let store = try await stores.openPrepared()
@@ -66,6 +66,59 @@ extension JobStoreConformance {
             try await expect(store.nextDue(Fixture.scope("send-mail")), equals: Fixture.at(40))
             _ = try await store.insert(Fixture.job(due: 30, priority: 2))
             try await expect(store.nextDue(Fixture.scope("send-mail")), equals: Fixture.at(30))
+        },
+        Check("aJobWhoseUniqueKeyAnActiveJobHoldsIsNotStoredAndTheHolderReturned") { stores in
+            let store = try await stores.openPrepared()
+            var first = Fixture.job()
+            first.uniqueKey = "report:42"
+            let holder = try await store.insert(first)
+            try expect(holder.uniqueKey, equals: "report:42")
+            var twin = Fixture.job("other-name", createdAt: 1)
+            twin.uniqueKey = "report:42"
+            let returned = try await store.insert(twin)
+            try expect(returned.id, equals: holder.id, "the active holder, whatever the name")
+            try await expect(store.job(id: twin.id), equals: nil, "nothing stored")
+            var otherKey = Fixture.job()
+            otherKey.uniqueKey = "report:43"
+            try await expect(store.insert(otherKey).id, equals: otherKey.id, "another key is free")
+            try await expect(store.insert(Fixture.job()).status, equals: .pending, "jobs without a key are unaffected")
+        },
+        Check("aUniqueKeyIsHeldWhileRunningOrPausedAndFreedOnceItsJobEnds") { stores in
+            let store = try await stores.openPrepared()
+            func keyed() -> Job {
+                var job = Fixture.job()
+                job.uniqueKey = "sync"
+                return job
+            }
+            let holder = try await store.insert(keyed())
+            let worker = Fixture.scope(holder.name)
+            _ = try await store.claim(worker, now: Fixture.now)
+            try await expect(store.insert(keyed()).id, equals: holder.id, "held while running")
+            _ = try await store.finish(holder.id, by: worker.workerId, as: .paused, output: nil, at: Fixture.at(1))
+            try await expect(store.insert(keyed()).id, equals: holder.id, "held while paused")
+            _ = try await store.claim(worker, now: Fixture.at(2))
+            _ = try await store.finish(holder.id, by: worker.workerId, as: .finished, output: JobOutput(result: .null), at: Fixture.at(3))
+            let next = keyed()
+            try await expect(store.insert(next).id, equals: next.id, "free once the holder finished")
+            _ = try await store.kill(next.id, at: Fixture.at(4))
+            let after = keyed()
+            try await expect(store.insert(after).id, equals: after.id, "free once the holder was killed")
+        },
+        Check("concurrentInsertsOfOneUniqueKeyStoreOneJob") { stores in
+            let handles = try await stores.openPrepared(JobStoreConformance.concurrentHandles)
+            let callers = JobStoreConformance.spread(8, over: handles)
+            let ids = try await withThrowingTaskGroup(of: ObjectId.self) { group in
+                for store in callers {
+                    group.addTask {
+                        var job = Fixture.job()
+                        job.uniqueKey = "once"
+                        return try await store.insert(job).id
+                    }
+                }
+                return try await group.reduce(into: Set<ObjectId>()) { $0.insert($1) }
+            }
+            try expect(ids.count, equals: 1, "every caller got the one stored job")
+            try await expect(handles[0].jobs(matching: JobQuery()).count, equals: 1)
         },
         Check("anExpiredJobIsNeverClaimedAndEndsSkippedWithItsReason") { stores in
             let store = try await stores.openPrepared()

@@ -73,6 +73,11 @@ struct CommandLineStrictnessTests {
             ["enqueue", "demo.echo", "--expires-at", "2026-02-30T00:00:00Z"], naming: "--expires-at 2026-02-30T00:00:00Z: February 2026 has 28 days")
     }
 
+    @Test func enqueueUniqueKeyHoldingAControlCharacterIsRefused() async throws {
+        try await Self.expectRefusal(
+            ["enqueue", "demo.echo", "--unique-key", "a\nb"], naming: #"--unique-key "a\nb" holds a control character (U+000A)"#)
+    }
+
     @Test(arguments: ["-1", "1000001"])
     func enqueuePriorityOutsideItsRangeIsRefused(_ priority: String) async throws {
         try await Self.expectRefusal(

@@ -128,7 +128,7 @@ struct MongoJobStoreTests {
             #expect(Set(jobs.keys).subtracting(nodeExclusive).subtracting(["exclusive_active_name"]) == [
                 "_id_", "status_1_name_1_scheduled_for_1__id_1", "status_1_name_1_priority_-1_scheduled_for_1__id_1",
                 "name_1_status_1_created_at_-1__id_-1", "created_at_-1__id_-1",
-                "worker_id_1_status_1", "cron_name", "ended_at_1",
+                "worker_id_1_status_1", "cron_name", "ended_at_1", "unique_key_active",
             ])
             #expect(nodeExclusive.count == 2 || jobs["exclusive_active_name"] != nil)
             let simple = try #require(jobs["simple_exclusive_unique"])

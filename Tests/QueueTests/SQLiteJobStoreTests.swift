@@ -133,11 +133,12 @@ struct SQLiteJobStoreTests {
         }
     }
 
-    /// Stores `job` as a version without the `priority` and `expires_at` columns wrote it.
+    /// Stores `job` as a version without the columns of job options wrote it.
     private func insertBeforePriorities(_ job: Job, into store: SQLiteJobStore) async throws -> Job {
-        let columns = JobRow.columns.filter { $0 != "priority" && $0 != "expires_at" }
-        let values = Array(JobRow.values(job).dropLast(2))
-        #expect(values.count == columns.count && JobRow.columns.suffix(2) == ["priority", "expires_at"])
+        let added = ["priority", "expires_at", "unique_key"]
+        let columns = JobRow.columns.filter { !added.contains($0) }
+        let values = Array(JobRow.values(job).dropLast(added.count))
+        #expect(values.count == columns.count && Array(JobRow.columns.suffix(added.count)) == added)
         let sql = "INSERT INTO jobs (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
         let arguments = StatementArguments(values)
         try await store.pool.write { db in try db.execute(sql: sql, arguments: arguments) }

@@ -58,8 +58,10 @@ public final class JobClient: Sendable {
     ///   definition's when this client belongs to a processor, 0 otherwise.
     /// - Parameter expiresAt: when the job, if not started by then, is skipped instead of run
     ///   (``Job/expiresAt``); nil: never.
+    /// - Parameter uniqueKey: while an active job (pending, running or paused) holds this key,
+    ///   nothing is stored and that job is returned (``Job/uniqueKey``); nil: no key.
     /// - Returns: the stored job: `pending`, or `skipped` when its name is exclusive and a twin
-    ///   is active.
+    ///   is active; or the active job that holds `uniqueKey` (another id).
     /// - Throws: ``QueueError`` `unknownJob` for a name a processor's client has no definition
     ///   for, `invalidOption` for a priority out of range, `invalidPayload` for a payload MongoDB would refuse (over ``maxPayloadBytes`` or
     ///   nested past 99 levels), `invalidDate` outside years 1 to 9999, `store` when the store
@@ -67,7 +69,7 @@ public final class JobClient: Sendable {
     @discardableResult
     public func schedule(
         _ name: String, payload: BSONDocument? = nil, at date: Date? = nil, concurrency: ConcurrencyMode = .concurrent,
-        priority: Int? = nil, expiresAt: Date? = nil
+        priority: Int? = nil, expiresAt: Date? = nil, uniqueKey: String? = nil
     ) async throws(QueueError) -> Job {
         var job = try newJob(name, payload: payload, at: date, concurrency: concurrency, priority: priority)
         if let expiresAt {
@@ -76,6 +78,7 @@ public final class JobClient: Sendable {
             }
             job.expiresAt = expiresAt
         }
+        job.uniqueKey = uniqueKey
         try JobOptionsCheck.check(job, on: store)
         let stored: Job
         do { stored = try await store.insert(job) } catch { throw QueueError(error) }

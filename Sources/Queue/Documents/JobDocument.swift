@@ -13,7 +13,7 @@ import BSON
 /// - `cron_task`: the same without `payload` and `sync`, which that branch forbids.
 /// - `cron`: `_id`, `name`, `type`, `status: "active"`, `cron_string`, `scheduled_for`,
 ///   `updated_at`, `created_at`.
-/// Our own options add fields only where a job uses them (`priority` above 0, `expires_at`), so that a job
+/// Our own options add fields only where a job uses them (`priority` above 0, `expires_at`, `unique_key`), so that a job
 /// that uses none passes the Node validator; a database with that validator refuses the
 /// options at start (``JobOptionsCheck``).
 /// `output` always holds `duration` (`"--"` when the run has none), `result` and `error` (null
@@ -27,6 +27,9 @@ package enum JobDocument {
     /// The field that carries the name of an active exclusive job when exclusivity is enforced by
     /// the fallback index (see ``MongoJobStore/ExclusivityEnforcement/exclusiveKeyField``).
     package static let exclusiveKey = "exclusive_key"
+    /// The field that carries an active job's unique key where the fallback index enforces
+    /// unique keys (as ``exclusiveKey`` does exclusivity).
+    package static let heldUniqueKey = "unique_key_held"
 
     /// The types of document a worker runs: jobs and cron tasks, never a cron's own document.
     package static let runnableTypes: BSON = [.string(JobType.simple.rawValue), .string(JobType.cronTask.rawValue)]
@@ -47,7 +50,8 @@ package enum JobDocument {
     package static let noDuration = "--"
 
     /// The document for `job`, in its type's shape. With `exclusiveKeyField`, an exclusive job
-    /// in an active status also gets `exclusive_key` set to its name.
+    /// in an active status also gets `exclusive_key` set to its name, and an active job with a
+    /// unique key `unique_key_held` set to it.
     package static func encode(_ job: Job, exclusiveKeyField: Bool) -> BSONDocument {
         if job.type == .cron {
             return [
@@ -75,8 +79,12 @@ package enum JobDocument {
         document["concurrency"] = ["mode": .string(job.concurrency.rawValue)]
         if job.priority != 0 { document["priority"] = .int32(Int32(clamping: job.priority)) }
         if let expiresAt = job.expiresAt { document["expires_at"] = .date(expiresAt) }
+        if let uniqueKey = job.uniqueKey { document["unique_key"] = .string(uniqueKey) }
         if exclusiveKeyField, job.concurrency == .exclusive, JobStatus.active.contains(job.status) {
             document[exclusiveKey] = .string(job.name)
+        }
+        if exclusiveKeyField, let uniqueKey = job.uniqueKey, JobStatus.active.contains(job.status) {
+            document[heldUniqueKey] = .string(uniqueKey)
         }
         return document
     }
@@ -129,7 +137,8 @@ package enum JobDocument {
             cronString: try fields.optionalString("cron_string"),
             concurrency: try fields.nested("concurrency")?.optionalValue("mode", as: ConcurrencyMode.self) ?? .concurrent,
             priority: try fields.optionalPriority("priority") ?? 0,
-            expiresAt: try fields.optionalDate("expires_at")
+            expiresAt: try fields.optionalDate("expires_at"),
+            uniqueKey: try fields.optionalString("unique_key")
         )
     }
 

@@ -58,6 +58,11 @@ public struct Job: Sendable, Hashable, Identifiable {
     /// instead of running it. A job that has started (running, paused, or back to pending for a
     /// retry) is not affected. Stored only when set.
     public var expiresAt: Date?
+    /// A key that at most one active (`pending`, `running` or `paused`) job holds at a time
+    /// (`unique_key`; nil: none): storing a job whose key an active job holds returns that job
+    /// instead, decided by the database (a partial unique index), so it holds across
+    /// processes. Stored only when set.
+    public var uniqueKey: String?
 
     /// The priorities a job may have: 0 (the default, the lowest) to 1,000,000. Not below 0, so
     /// that a document without the field (written by the Node version, or with the default)
@@ -70,7 +75,7 @@ public struct Job: Sendable, Hashable, Identifiable {
         payload: BSONDocument? = nil, output: JobOutput? = nil, scheduledFor: Date, startedAt: Date? = nil,
         endedAt: Date? = nil, updatedAt: Date, createdAt: Date, workerId: ObjectId? = nil, sync: Bool = false,
         cronString: String? = nil, concurrency: ConcurrencyMode = .concurrent, priority: Int = 0,
-        expiresAt: Date? = nil
+        expiresAt: Date? = nil, uniqueKey: String? = nil
     ) {
         self.id = id
         self.name = name
@@ -89,6 +94,7 @@ public struct Job: Sendable, Hashable, Identifiable {
         self.concurrency = concurrency
         self.priority = priority
         self.expiresAt = expiresAt
+        self.uniqueKey = uniqueKey
     }
 }
 

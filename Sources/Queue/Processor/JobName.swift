@@ -71,18 +71,18 @@ extension JobDefinition {
 
 extension JobClient {
     /// Stores a job of `name` with `payload` encoded by ``BSONEncoder``, as
-    /// ``schedule(_:payload:at:concurrency:priority:expiresAt:)`` does.
+    /// ``schedule(_:payload:at:concurrency:priority:expiresAt:uniqueKey:)`` does.
     /// - Throws: ``QueueError`` `invalidPayload` when the payload cannot be encoded (a
     ///   top-level value that is not a keyed container, a number BSON cannot hold), and what the
     ///   untyped call throws.
     @discardableResult
     public func schedule<Payload>(
         _ name: JobName<Payload>, _ payload: Payload, at date: Date? = nil, concurrency: ConcurrencyMode = .concurrent,
-        priority: Int? = nil, expiresAt: Date? = nil
+        priority: Int? = nil, expiresAt: Date? = nil, uniqueKey: String? = nil
     ) async throws(QueueError) -> Job {
         try await schedule(
             name.name, payload: try Self.encode(payload, of: name), at: date, concurrency: concurrency, priority: priority,
-            expiresAt: expiresAt)
+            expiresAt: expiresAt, uniqueKey: uniqueKey)
     }
 
     static func encode<Payload>(_ payload: Payload, of name: JobName<Payload>) throws(QueueError) -> BSONDocument {
@@ -94,12 +94,14 @@ extension JobClient {
 
 extension JobProcessor {
     /// Stores a job of `name` with `payload` encoded by ``BSONEncoder``, with its definition's
-    /// concurrency (``schedule(_:payload:at:priority:expiresAt:)``).
+    /// concurrency (``schedule(_:payload:at:priority:expiresAt:uniqueKey:)``).
     @discardableResult
     public func schedule<Payload>(
-        _ name: JobName<Payload>, _ payload: Payload, at date: Date? = nil, priority: Int? = nil, expiresAt: Date? = nil
+        _ name: JobName<Payload>, _ payload: Payload, at date: Date? = nil, priority: Int? = nil, expiresAt: Date? = nil,
+        uniqueKey: String? = nil
     ) async throws(QueueError) -> Job {
         try await schedule(
-            name.name, payload: try JobClient.encode(payload, of: name), at: date, priority: priority, expiresAt: expiresAt)
+            name.name, payload: try JobClient.encode(payload, of: name), at: date, priority: priority, expiresAt: expiresAt,
+            uniqueKey: uniqueKey)
     }
 }

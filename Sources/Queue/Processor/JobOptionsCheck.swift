@@ -30,6 +30,7 @@ enum JobOptionsCheck {
         var used: [String] = []
         if job.priority != 0 { used.append("priority \(job.priority)") }
         if job.expiresAt != nil { used.append("expiresAt") }
+        if job.uniqueKey != nil { used.append("uniqueKey") }
         guard !used.isEmpty, let shared = store as? any NodeVersionSharing, shared.nodeValidatorInstalled else { return }
         throw QueueError(.invalidOption, "\"\(job.name)\": \(used.joined(separator: ", ")) cannot be stored: \(reason)")
     }

@@ -21,8 +21,10 @@ public protocol JobStore: Sendable {
     /// `paused` job, the new job is stored `skipped` instead, with `output.skip_metadata`
     /// (reason, conflicting job id, time) and `ended_at` at its `created_at` (a skipped job has
     /// ended, so that retention deletes it like any other); the database decides, not a
-    /// read-then-write.
-    /// - Returns: the job as stored.
+    /// read-then-write. For a job with a ``Job/uniqueKey`` that an active job holds, nothing is
+    /// stored and that job is returned (its id differs from `job`'s), decided by the database
+    /// too; the key is checked before exclusivity.
+    /// - Returns: the job as stored, or the active job holding its unique key.
     func insert(_ job: Job) async throws(JobStoreError) -> Job
 
     /// The job with this id, or nil.

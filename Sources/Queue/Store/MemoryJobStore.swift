@@ -47,6 +47,11 @@ public final class MemoryJobStore: JobStore {
         /// exclusive and its name has an active job) and returns it as stored; nil, with nothing
         /// changed, when a job with this id is stored.
         mutating func store(_ job: Job) -> Job? {
+            if let key = job.uniqueKey, JobStatus.active.contains(job.status),
+               let holder = jobs.all.first(where: { $0.uniqueKey == key && JobStatus.active.contains($0.status) && $0.id != job.id })
+            {
+                return holder
+            }
             var stored = job
             if job.concurrency == .exclusive, JobStatus.active.contains(job.status),
                let twin = jobs.all.first(where: {

@@ -4,7 +4,7 @@ import Queue
 import QueueMongo
 import QueueSQLite
 
-/// `job-processor enqueue NAME [--payload JSON] [--at RFC3339] [--count N] [--priority N] [--expires-at RFC3339] [--unique-key K]`:
+/// `job-processor enqueue NAME [--payload JSON] [--at RFC3339] [--count N] [--priority N] [--expires-at RFC3339] [--unique-key K] [--max-attempts N]`:
 /// stores demo jobs and prints each new job's id on its own line.
 struct EnqueueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "enqueue", abstract: "Store a job; print its id.")
@@ -36,6 +36,9 @@ struct EnqueueCommand: AsyncParsableCommand {
     @Option(help: "A key at most one active job holds: while one does, the command prints that job's id followed by \"existing\" and stores nothing.")
     var uniqueKey: String?
 
+    @Option(help: "The attempts the job has in all before a failure ends it errored: 1 to 1,000 (default: its definition's, 1 for the demo jobs). Retries wait 1 s, doubling.")
+    var maxAttempts: Int?
+
     func run() async throws {
         try await reportingFailures {
             // Check everything that can be checked before touching the store.
@@ -55,6 +58,9 @@ struct EnqueueCommand: AsyncParsableCommand {
             guard (1...Self.maximumCount).contains(count) else {
                 throw CommandFailure("--count \(count): expected 1 to \(Self.maximumCount)")
             }
+            if let maxAttempts, !(1...RetryPolicy.maxAttemptsLimit).contains(maxAttempts) {
+                throw CommandFailure("--max-attempts \(maxAttempts): expected 1 to \(RetryPolicy.maxAttemptsLimit)")
+            }
             if let priority, !Job.priorities.contains(priority) {
                 throw CommandFailure("--priority \(priority): expected 0 to \(Job.priorities.upperBound)")
             }
@@ -71,7 +77,7 @@ struct EnqueueCommand: AsyncParsableCommand {
                 let started = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
                 let job = try await client.schedule(
                     name, payload: document, at: due, concurrency: mode, priority: priority, expiresAt: expiry,
-                    uniqueKey: uniqueKey)
+                    uniqueKey: uniqueKey, maxAttempts: maxAttempts)
                 if uniqueKey != nil, job.createdAt < started {
                     print("\(job.id) existing")
                 } else {

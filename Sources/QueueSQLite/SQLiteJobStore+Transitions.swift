@@ -278,6 +278,10 @@ extension SQLiteJobStore {
             request.id.description, request.workerId.description,
         ])
         guard db.changesCount > 0 else { return .success(nil) }
+        if let failure = request.failure {
+            try db.cachedStatement(sql: "UPDATE jobs SET attempts = ?, attempt_errors = ? WHERE id = ?").execute(
+                arguments: [failure.attempts, JobRow.attemptErrors(failure.errors), request.id.description])
+        }
         if let claimed = request.claimed { return .success(request.applied(to: claimed)) }
         let id = request.id.description.databaseValue
         return try readJobs(db, ids: [id], operation: "finish job \(request.id)")[id]?.map(Optional.some) ?? .success(nil)

@@ -60,6 +60,13 @@ enum SQLiteSchema {
             }
             for statement in version7 { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v8: attempts") { db in
+            let existing = Set(try db.columns(in: "jobs").map(\.name))
+            for (column, type) in [("attempts", "INTEGER NOT NULL DEFAULT 0"), ("max_attempts", "INTEGER"), ("attempt_errors", "BLOB")]
+            where !existing.contains(column) {
+                try db.execute(sql: "ALTER TABLE jobs ADD COLUMN \(column) \(type)")
+            }
+        }
         return migrator
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import Queue
 
 extension JobStoreConformance {
-    /// The job options the stores hold and apply: priorities, expiry, unique keys.
+    /// The job options the stores hold and apply: priorities, expiry, unique keys, attempts.
     static let optionChecks: [Check] = [
         Check("aJobsPriorityIsStoredAndReadBack") { stores in
             let store = try await stores.openPrepared()
@@ -119,6 +119,38 @@ extension JobStoreConformance {
             }
             try expect(ids.count, equals: 1, "every caller got the one stored job")
             try await expect(handles[0].jobs(matching: JobQuery()).count, equals: 1)
+        },
+        Check("anEndingRecordsAFailedAttemptAndARetryGoesBackToPendingWhenDue") { stores in
+            let store = try await stores.openPrepared()
+            var job = Fixture.job()
+            job.maxAttempts = 3
+            let stored = try await store.insert(job)
+            try expect(stored.maxAttempts, equals: 3)
+            try expect(stored.attempts, equals: 0)
+            let worker = Fixture.scope(job.name)
+            let claimed = try await require(store.claim(worker, now: Fixture.now), "the job, claimed")
+            let failure = AttemptFailure(after: claimed, error: "boom", at: Fixture.at(1))
+            let retry = FinishRequest(
+                job.id, by: worker.workerId, as: .pending, output: JobOutput(error: "boom"), at: Fixture.at(1),
+                resumeAt: Fixture.at(30), failure: failure)
+            let pending = try await require(store.finish([retry]).first?.get(), "the retried job")
+            try expect(pending.status, equals: .pending)
+            try expect(pending.attempts, equals: 1)
+            try expect(pending.attemptErrors, equals: [AttemptError(attempt: 1, error: "boom", at: Fixture.at(1))])
+            try expect(pending.scheduledFor, equals: Fixture.at(30))
+            try expect(pending.endedAt, equals: nil)
+            try await expect(store.job(id: job.id), equals: pending, "as read back")
+            try await expect(store.claim(worker, now: Fixture.at(29)), equals: nil, "not before its back-off")
+            let again = try await require(store.claim(worker, now: Fixture.at(30)), "claimed once due")
+            try expect(again.attempts, equals: 1)
+            try expect(again.startedAt, equals: Fixture.now, "its first start kept")
+            let last = FinishRequest(
+                job.id, by: worker.workerId, as: .errored, output: JobOutput(error: "again"), at: Fixture.at(31),
+                failure: AttemptFailure(after: again, error: "again", at: Fixture.at(31)))
+            let errored = try await require(store.finish([last]).first?.get(), "the job, errored")
+            try expect(errored.attempts, equals: 2)
+            try expect(errored.attemptErrors.map(\.error), equals: ["boom", "again"])
+            try await expect(store.job(id: job.id), equals: errored)
         },
         Check("anExpiredJobIsNeverClaimedAndEndsSkippedWithItsReason") { stores in
             let store = try await stores.openPrepared()

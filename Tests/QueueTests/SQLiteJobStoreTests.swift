@@ -135,7 +135,7 @@ struct SQLiteJobStoreTests {
 
     /// Stores `job` as a version without the columns of job options wrote it.
     private func insertBeforePriorities(_ job: Job, into store: SQLiteJobStore) async throws -> Job {
-        let added = ["priority", "expires_at", "unique_key"]
+        let added = ["priority", "expires_at", "unique_key", "attempts", "max_attempts", "attempt_errors"]
         let columns = JobRow.columns.filter { !added.contains($0) }
         let values = Array(JobRow.values(job).dropLast(added.count))
         #expect(values.count == columns.count && Array(JobRow.columns.suffix(added.count)) == added)

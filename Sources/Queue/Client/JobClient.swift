@@ -60,6 +60,9 @@ public final class JobClient: Sendable {
     ///   (``Job/expiresAt``); nil: never.
     /// - Parameter uniqueKey: while an active job (pending, running or paused) holds this key,
     ///   nothing is stored and that job is returned (``Job/uniqueKey``); nil: no key.
+    /// - Parameter maxAttempts: the attempts this job has in all, overriding its definition's
+    ///   retry policy (``Job/maxAttempts``, 1 to ``RetryPolicy/maxAttemptsLimit``); nil: the
+    ///   definition's.
     /// - Returns: the stored job: `pending`, or `skipped` when its name is exclusive and a twin
     ///   is active; or the active job that holds `uniqueKey` (another id).
     /// - Throws: ``QueueError`` `unknownJob` for a name a processor's client has no definition
@@ -69,7 +72,7 @@ public final class JobClient: Sendable {
     @discardableResult
     public func schedule(
         _ name: String, payload: BSONDocument? = nil, at date: Date? = nil, concurrency: ConcurrencyMode = .concurrent,
-        priority: Int? = nil, expiresAt: Date? = nil, uniqueKey: String? = nil
+        priority: Int? = nil, expiresAt: Date? = nil, uniqueKey: String? = nil, maxAttempts: Int? = nil
     ) async throws(QueueError) -> Job {
         var job = try newJob(name, payload: payload, at: date, concurrency: concurrency, priority: priority)
         if let expiresAt {
@@ -79,6 +82,12 @@ public final class JobClient: Sendable {
             job.expiresAt = expiresAt
         }
         job.uniqueKey = uniqueKey
+        if let maxAttempts {
+            guard (1...RetryPolicy.maxAttemptsLimit).contains(maxAttempts) else {
+                throw QueueError(.invalidOption, "\"\(name)\": maxAttempts \(maxAttempts) is outside 1...\(RetryPolicy.maxAttemptsLimit)")
+            }
+            job.maxAttempts = maxAttempts
+        }
         try JobOptionsCheck.check(job, on: store)
         let stored: Job
         do { stored = try await store.insert(job) } catch { throw QueueError(error) }

@@ -80,6 +80,11 @@ package enum JobDocument {
         if job.priority != 0 { document["priority"] = .int32(Int32(clamping: job.priority)) }
         if let expiresAt = job.expiresAt { document["expires_at"] = .date(expiresAt) }
         if let uniqueKey = job.uniqueKey { document["unique_key"] = .string(uniqueKey) }
+        if let maxAttempts = job.maxAttempts { document["max_attempts"] = .int32(Int32(clamping: maxAttempts)) }
+        if job.attempts != 0 || !job.attemptErrors.isEmpty {
+            document["attempts"] = .int32(Int32(clamping: job.attempts))
+            document["attempt_errors"] = encode(job.attemptErrors)
+        }
         if exclusiveKeyField, job.concurrency == .exclusive, JobStatus.active.contains(job.status) {
             document[exclusiveKey] = .string(job.name)
         }
@@ -138,7 +143,10 @@ package enum JobDocument {
             concurrency: try fields.nested("concurrency")?.optionalValue("mode", as: ConcurrencyMode.self) ?? .concurrent,
             priority: try fields.optionalPriority("priority") ?? 0,
             expiresAt: try fields.optionalDate("expires_at"),
-            uniqueKey: try fields.optionalString("unique_key")
+            uniqueKey: try fields.optionalString("unique_key"),
+            attempts: try fields.optionalCount("attempts") ?? 0,
+            maxAttempts: try fields.optionalCount("max_attempts"),
+            attemptErrors: try decodeAttemptErrors(fields)
         )
     }
 
@@ -152,6 +160,27 @@ package enum JobDocument {
             throw JobStoreError(.invalidJob, operation: operation, reason: error.description)
         }
         return try decode(reread, operation: operation)
+    }
+
+    /// `attempt_errors`: an array of `{attempt, error, at}`.
+    package static func encode(_ errors: [AttemptError]) -> BSON {
+        .array(errors.map { error in
+            ["attempt": .int32(Int32(clamping: error.attempt)), "error": .string(error.error), "at": .date(error.at)]
+        })
+    }
+
+    /// The `attempt_errors` of a job document (absent or null: none).
+    package static func decodeAttemptErrors(_ fields: StoredDocumentReader) throws(JobStoreError) -> [AttemptError] {
+        guard let value = fields.raw("attempt_errors"), !value.isNull else { return [] }
+        guard let items = value.arrayValue else { throw fields.invalid("attempt_errors", "should be an array, not \(value.typeName)") }
+        var errors: [AttemptError] = []
+        for item in items {
+            guard let document = item.documentValue, let attempt = document["attempt"]?.intValue,
+                  let error = document["error"]?.stringValue, let at = document["at"]?.dateValue
+            else { throw fields.invalid("attempt_errors", "should hold {attempt, error, at} documents") }
+            errors.append(AttemptError(attempt: attempt, error: error, at: at))
+        }
+        return errors
     }
 
     /// The output read by `output`; `finished` tells whether a null `result` is a result.

@@ -81,6 +81,19 @@ package struct StoredDocumentReader {
             return number.flatMap { Job.priorities.contains($0) ? $0 : nil }
         }
     }
+    /// An optional non-negative integer field (int32, int64, or a double with no fraction).
+    package func optionalCount(_ field: String) throws(JobStoreError) -> Int? {
+        try optional(field, "a non-negative integer") { value in
+            let number: Int?
+            switch value {
+            case .int32(let n): number = Int(n)
+            case .int64(let n): number = Int(exactly: n)
+            case .double(let n): number = Int(exactly: n)
+            default: number = nil
+            }
+            return number.flatMap { $0 >= 0 ? $0 : nil }
+        }
+    }
     package func optionalBool(_ field: String) throws(JobStoreError) -> Bool? { try optional(field, "a boolean", \.boolValue) }
     package func optionalDocument(_ field: String) throws(JobStoreError) -> BSONDocument? {
         try optional(field, "a document", \.documentValue)

@@ -63,6 +63,20 @@ public struct Job: Sendable, Hashable, Identifiable {
     /// instead, decided by the database (a partial unique index), so it holds across
     /// processes. Stored only when set.
     public var uniqueKey: String?
+    /// How many attempts of the job have failed (`attempts`; 0 until one does): runs that
+    /// threw, exceeded their maximum runtime, or whose worker crashed (``RetryPolicy``). A job
+    /// that finished after two failures has 2. Stored only when above 0.
+    public var attempts: Int
+    /// The attempts this job has in all, overriding its definition's ``RetryPolicy/maxAttempts``
+    /// (`max_attempts`; nil: the definition's). Stored only when set.
+    public var maxAttempts: Int?
+    /// The errors of the last failed attempts, oldest first, at most ``keptAttemptErrors``
+    /// (`attempt_errors`). Stored only when there are some.
+    public var attemptErrors: [AttemptError]
+
+    /// How many attempt errors a job keeps: the last ones, so that a job retried many times
+    /// keeps a bounded document.
+    public static let keptAttemptErrors = 5
 
     /// The priorities a job may have: 0 (the default, the lowest) to 1,000,000. Not below 0, so
     /// that a document without the field (written by the Node version, or with the default)
@@ -75,7 +89,8 @@ public struct Job: Sendable, Hashable, Identifiable {
         payload: BSONDocument? = nil, output: JobOutput? = nil, scheduledFor: Date, startedAt: Date? = nil,
         endedAt: Date? = nil, updatedAt: Date, createdAt: Date, workerId: ObjectId? = nil, sync: Bool = false,
         cronString: String? = nil, concurrency: ConcurrencyMode = .concurrent, priority: Int = 0,
-        expiresAt: Date? = nil, uniqueKey: String? = nil
+        expiresAt: Date? = nil, uniqueKey: String? = nil, attempts: Int = 0, maxAttempts: Int? = nil,
+        attemptErrors: [AttemptError] = []
     ) {
         self.id = id
         self.name = name
@@ -95,6 +110,9 @@ public struct Job: Sendable, Hashable, Identifiable {
         self.priority = priority
         self.expiresAt = expiresAt
         self.uniqueKey = uniqueKey
+        self.attempts = attempts
+        self.maxAttempts = maxAttempts
+        self.attemptErrors = attemptErrors
     }
 }
 

@@ -32,7 +32,7 @@ struct HandlerLaunch: Sendable {
     private func body() async {
         let outcome: HandlerOutcome
         do { outcome = .returned(try await handler(entry.job, entry.signal)) } catch {
-            outcome = .threw(JobEnding.describe(error))
+            outcome = .thrown(error)
         }
         entry.signal.detach()
         scheduler.report(entry.job.id, outcome)

@@ -44,11 +44,15 @@ public struct JobDefinition: Sendable {
     /// The priority of the jobs scheduled under this name when `schedule` gives none (default
     /// 0, the lowest; see ``Job/priority``): a worker claims due jobs of higher priority first.
     public var priority: Int
+    /// How a failed job is tried again (default ``RetryPolicy/none``: a failure ends it
+    /// `errored`). A job may give its own maximum of attempts (``Job/maxAttempts``).
+    public var retry: RetryPolicy
 
     /// A job definition with an async handler (runs as a Swift task).
     public init(
         resumable: Bool = false, tag: String? = nil, concurrency: ConcurrencyMode = .concurrent,
-        maxRuntime: Duration? = nil, priority: Int = 0, onJobExited: ExitHandler? = nil, handler: @escaping Handler
+        maxRuntime: Duration? = nil, priority: Int = 0, retry: RetryPolicy = .none, onJobExited: ExitHandler? = nil,
+        handler: @escaping Handler
     ) {
         body = .async(handler)
         self.onJobExited = onJobExited
@@ -57,23 +61,24 @@ public struct JobDefinition: Sendable {
         self.concurrency = concurrency
         self.maxRuntime = maxRuntime
         self.priority = priority
+        self.retry = retry
     }
 
     /// A job definition whose handler is CPU-bound: it runs on the bounded Dispatch pool
     /// (``QueueConfiguration/cpuConcurrency`` at once). Poll the signal to honour cancellation.
     public static func cpuBound(
         resumable: Bool = false, tag: String? = nil, concurrency: ConcurrencyMode = .concurrent,
-        maxRuntime: Duration? = nil, priority: Int = 0, onJobExited: ExitHandler? = nil,
-        handler: @escaping BlockingHandler
+        maxRuntime: Duration? = nil, priority: Int = 0, retry: RetryPolicy = .none,
+        onJobExited: ExitHandler? = nil, handler: @escaping BlockingHandler
     ) -> JobDefinition {
         JobDefinition(
             body: .cpuBound(handler), onJobExited: onJobExited, resumable: resumable, tag: tag,
-            concurrency: concurrency, maxRuntime: maxRuntime, priority: priority)
+            concurrency: concurrency, maxRuntime: maxRuntime, priority: priority, retry: retry)
     }
 
     private init(
         body: Body, onJobExited: ExitHandler?, resumable: Bool, tag: String?, concurrency: ConcurrencyMode,
-        maxRuntime: Duration?, priority: Int
+        maxRuntime: Duration?, priority: Int, retry: RetryPolicy
     ) {
         self.body = body
         self.onJobExited = onJobExited
@@ -82,6 +87,7 @@ public struct JobDefinition: Sendable {
         self.concurrency = concurrency
         self.maxRuntime = maxRuntime
         self.priority = priority
+        self.retry = retry
     }
 
     /// Whether the handler runs on the Dispatch pool.

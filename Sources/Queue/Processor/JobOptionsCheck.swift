@@ -11,6 +11,9 @@ enum JobOptionsCheck {
         var used: [String] = []
         for (name, definition) in definitions.sorted(by: { $0.key < $1.key }) {
             if definition.priority != 0 { used.append("job \"\(name)\": priority \(definition.priority)") }
+            if definition.retry.maxAttempts > 1 {
+                used.append("job \"\(name)\": retry (maxAttempts \(definition.retry.maxAttempts), which stores attempts)")
+            }
         }
         return used
     }
@@ -31,6 +34,7 @@ enum JobOptionsCheck {
         if job.priority != 0 { used.append("priority \(job.priority)") }
         if job.expiresAt != nil { used.append("expiresAt") }
         if job.uniqueKey != nil { used.append("uniqueKey") }
+        if let maxAttempts = job.maxAttempts { used.append("maxAttempts \(maxAttempts)") }
         guard !used.isEmpty, let shared = store as? any NodeVersionSharing, shared.nodeValidatorInstalled else { return }
         throw QueueError(.invalidOption, "\"\(job.name)\": \(used.joined(separator: ", ")) cannot be stored: \(reason)")
     }

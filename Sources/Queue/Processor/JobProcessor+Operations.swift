@@ -18,7 +18,7 @@ extension JobProcessor {
     public static let statusLimit = JobClient.statusLimit
 
     /// Stores a job to run on some worker, now or at `date`, with its definition's concurrency
-    /// and, unless given here, its priority (``JobClient/schedule(_:payload:at:concurrency:priority:expiresAt:uniqueKey:)``).
+    /// and, unless given here, its priority (``JobClient/schedule(_:payload:at:concurrency:priority:expiresAt:uniqueKey:maxAttempts:)``).
     /// A worker in this process wakes at once (or arms a timer for `date`); other workers find it
     /// by polling.
     /// - Throws: ``QueueError`` `unknownJob` for a name with no definition here, and what the
@@ -26,10 +26,11 @@ extension JobProcessor {
     @discardableResult
     public func schedule(
         _ name: String, payload: BSONDocument? = nil, at date: Date? = nil, priority: Int? = nil, expiresAt: Date? = nil,
-        uniqueKey: String? = nil
+        uniqueKey: String? = nil, maxAttempts: Int? = nil
     ) async throws(QueueError) -> Job {
         try await client.schedule(
-            name, payload: payload, at: date, priority: priority, expiresAt: expiresAt, uniqueKey: uniqueKey)
+            name, payload: payload, at: date, priority: priority, expiresAt: expiresAt, uniqueKey: uniqueKey,
+            maxAttempts: maxAttempts)
     }
 
     /// Stores a job and runs it now in this process, whether or not ``run()`` is under way,

@@ -103,6 +103,9 @@ public struct QueueConfiguration: Sendable {
             if let limit = job.maxRuntime, limit <= .zero {
                 throw QueueError(.invalidConfiguration, "job \"\(name)\": maxRuntime is \(limit); it must be positive")
             }
+            if let problem = job.retry.problem {
+                throw QueueError(.invalidConfiguration, "job \"\(name)\": retry: \(problem)")
+            }
             if !Job.priorities.contains(job.priority) {
                 throw QueueError(.invalidConfiguration,
                                  "job \"\(name)\": priority is \(job.priority); it must be within \(Job.priorities)")

@@ -209,6 +209,7 @@ public final class MemoryJobStore: JobStore {
             // The fields the change needs, taken out first: capturing the request in the
             // closure below copied all of it (the job it carries included).
             let (workerId, status, output, at, resumeAt) = (request.workerId, request.status, request.output, request.at, request.resumeAt)
+            let failure = request.failure
             let job = jobs.modify(slot: slot) { (job: inout Job) -> Job? in
                 guard job.status == .running, job.workerId == workerId else { return nil }
                 job.status = status
@@ -217,6 +218,10 @@ public final class MemoryJobStore: JobStore {
                 job.workerId = nil
                 if status.isTerminal { job.endedAt = at }
                 if let resumeAt { job.scheduledFor = resumeAt }
+                if let failure {
+                    job.attempts = failure.attempts
+                    job.attemptErrors = failure.errors
+                }
                 return job
             }
             if let job { indexed(job, at: slot) }

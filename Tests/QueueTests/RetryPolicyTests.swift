@@ -71,6 +71,15 @@ struct RetryPolicyTests {
         #expect(request?.resumeAt == harness.date.addingTimeInterval(1), "the default back-off: 1 s first")
     }
 
+    @Test func anInlineRunIsNeverRetried() {
+        var harness = Harness(definitions: Self.definitions)
+        var job = harness.job("retried")
+        job.sync = true
+        let request = ending(&harness, job, .threw("boom"))
+        #expect(request?.status == .errored, "its caller waits for its one ending")
+        #expect(request?.failure == nil)
+    }
+
     @Test func aJobWithoutRetriesRecordsNoAttempt() {
         var harness = Harness(definitions: Self.definitions)
         let request = ending(&harness, harness.job("plain"), .threw("boom"))

@@ -86,7 +86,9 @@ struct DeadWorkerScan: Sendable {
             let output = resumable ? nil : JobOutput(error: Self.crashed)
             do throws(JobStoreError) {
                 var request = FinishRequest(job.id, by: owner, as: resumable ? .paused : .errored, output: output, at: Date())
-                if !resumable, definition != nil { try await countCrash(of: job, definition: definition, into: &request) }
+                if !resumable, definition != nil, !job.sync {
+                    try await countCrash(of: job, definition: definition, into: &request)
+                }
                 guard let ended = try await store.finish([request]).first?.get() else { continue }
                 if ended.status.isTerminal { recovered.append(RecoveredJob(job: ended, onJobExited: definition?.onJobExited)) }
             } catch {

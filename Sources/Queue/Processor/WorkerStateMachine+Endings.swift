@@ -52,8 +52,9 @@ extension WorkerStateMachine {
     /// `onJobExited` yet; with none left, or after ``DoNotRetry``, it ends `errored` with its
     /// attempts recorded. A kill ends it for good, and a job whose definition and own maximum
     /// give one attempt records nothing (``RetryPolicy/failedAttempt(of:definition:error:retryable:at:random:)``).
+    /// An inline run (`sync`) is never retried: its caller waits for its one ending.
     private func countFailedAttempt(of entry: RunningJob, _ outcome: HandlerOutcome, into request: inout FinishRequest) {
-        guard request.status == .errored, let error = request.output?.error else { return }
+        guard request.status == .errored, !entry.job.sync, let error = request.output?.error else { return }
         let retryable: Bool
         switch outcome {
         case .threwFinal: retryable = false

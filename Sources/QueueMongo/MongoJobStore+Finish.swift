@@ -62,7 +62,8 @@ extension MongoJobStore {
     private func finishEach(_ requests: [FinishRequest]) async -> [Result<Job?, JobStoreError>] {
         var results: [Result<Job?, JobStoreError>] = []
         for request in requests {
-            let (query, update, operation) = (Self.endingGuard(request.id, by: request.workerId), endingUpdate(request), "finish job \(request.id)")
+            let query = Self.endingGuard(request.id, by: request.workerId)
+            let (update, operation) = (endingUpdate(request), "finish job \(request.id)")
             do throws(JobStoreError) {
                 let document = try await onJobs(operation) { jobs throws(MongoError) in
                     try jobs.findAndModify(query, update: .document(update), returnNew: true)

@@ -89,7 +89,8 @@ extension SQLiteJobStore {
 
     /// Inside the caller's write transaction: the `limit` due claimable jobs in scope in claim
     /// order, the highest priority first, then the earliest (one indexed read per 200 names,
-    /// and one more when a job has a priority: ``SQLiteSchema/claimOrder(_:names:dueBy:limit:)``); for each, one single-row `UPDATE`
+    /// and one more when a job has a priority: ``SQLiteSchema/claimOrder(_:names:dueBy:limit:)``);
+    /// expired ones met on the way ended `skipped` and replaced; for each, one single-row `UPDATE`
     /// by primary key, guarded by its status, that sets it running and keeps `started_at` when
     /// resuming (``claimSQL``); then one read of the claimed rows as stored (``readJobs(_:ids:operation:)``):
     /// the jobs that `limit` consecutive single claims would take, earliest first. A claimed row

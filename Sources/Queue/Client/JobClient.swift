@@ -81,7 +81,7 @@ public final class JobClient: Sendable {
             }
             job.expiresAt = expiresAt
         }
-        job.uniqueKey = uniqueKey
+        if let uniqueKey { job.uniqueKey = uniqueKey }
         if let maxAttempts {
             guard (1...RetryPolicy.maxAttemptsLimit).contains(maxAttempts) else {
                 throw QueueError(.invalidOption, "\"\(name)\": maxAttempts \(maxAttempts) is outside 1...\(RetryPolicy.maxAttemptsLimit)")

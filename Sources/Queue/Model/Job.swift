@@ -57,22 +57,37 @@ public struct Job: Sendable, Hashable, Identifiable {
     /// that meets it due after this instant ends it `skipped` (``SkipMetadata/expired``)
     /// instead of running it. A job that has started (running, paused, or back to pending for a
     /// retry) is not affected. Stored only when set.
-    public var expiresAt: Date?
+    public var expiresAt: Date? {
+        get { options?.value.expiresAt }
+        set { setOption { $0.expiresAt = newValue } }
+    }
     /// A key that at most one active (`pending`, `running` or `paused`) job holds at a time
     /// (`unique_key`; nil: none): storing a job whose key an active job holds returns that job
     /// instead, decided by the database (a partial unique index), so it holds across
     /// processes. Stored only when set.
-    public var uniqueKey: String?
+    public var uniqueKey: String? {
+        get { options?.value.uniqueKey }
+        set { setOption { $0.uniqueKey = newValue } }
+    }
     /// How many attempts of the job have failed (`attempts`; 0 until one does): runs that
     /// threw, exceeded their maximum runtime, or whose worker crashed (``RetryPolicy``). A job
     /// that finished after two failures has 2. Stored only when above 0.
-    public var attempts: Int
+    public var attempts: Int {
+        get { options?.value.attempts ?? 0 }
+        set { setOption { $0.attempts = newValue } }
+    }
     /// The attempts this job has in all, overriding its definition's ``RetryPolicy/maxAttempts``
     /// (`max_attempts`; nil: the definition's). Stored only when set.
-    public var maxAttempts: Int?
+    public var maxAttempts: Int? {
+        get { options?.value.maxAttempts }
+        set { setOption { $0.maxAttempts = newValue } }
+    }
     /// The errors of the last failed attempts, oldest first, at most ``keptAttemptErrors``
     /// (`attempt_errors`). Stored only when there are some.
-    public var attemptErrors: [AttemptError]
+    public var attemptErrors: [AttemptError] {
+        get { options?.value.attemptErrors ?? [] }
+        set { setOption { $0.attemptErrors = newValue } }
+    }
 
     /// How many attempt errors a job keeps: the last ones, so that a job retried many times
     /// keeps a bounded document.
@@ -108,11 +123,38 @@ public struct Job: Sendable, Hashable, Identifiable {
         self.cronString = cronString
         self.concurrency = concurrency
         self.priority = priority
-        self.expiresAt = expiresAt
-        self.uniqueKey = uniqueKey
-        self.attempts = attempts
-        self.maxAttempts = maxAttempts
-        self.attemptErrors = attemptErrors
+        let extra = Options(
+            expiresAt: expiresAt, uniqueKey: uniqueKey, attempts: attempts, maxAttempts: maxAttempts,
+            attemptErrors: attemptErrors)
+        options = extra == Options() ? nil : OptionsBox(extra)
+    }
+
+    /// The options most jobs do not use (expiry, unique key, attempts), kept out of line so
+    /// that a job that uses none is no larger to copy than before they existed: nil then.
+    private var options: OptionsBox?
+
+    /// Changes the out-of-line options (a new box: boxes are immutable, so copies of a job
+    /// never share a change).
+    private mutating func setOption(_ change: (inout Options) -> Void) {
+        var value = options?.value ?? Options()
+        change(&value)
+        options = value == Options() ? nil : OptionsBox(value)
+    }
+
+    private struct Options: Hashable, Sendable {
+        var expiresAt: Date?
+        var uniqueKey: String?
+        var attempts = 0
+        var maxAttempts: Int?
+        var attemptErrors: [AttemptError] = []
+    }
+
+    /// Immutable, so that sharing one between copies of a job is safe.
+    private final class OptionsBox: Hashable, Sendable {
+        let value: Options
+        init(_ value: Options) { self.value = value }
+        static func == (lhs: OptionsBox, rhs: OptionsBox) -> Bool { lhs === rhs || lhs.value == rhs.value }
+        func hash(into hasher: inout Hasher) { hasher.combine(value) }
     }
 }
 

@@ -42,7 +42,8 @@ extension WorkerStateMachine {
         let stored = storable(ending, of: entry.job)
         var request = FinishRequest(
             id, by: workerId, as: stored.status, output: stored.output, at: date, resumeAt: resumeAt, claimed: entry.job)
-        if stored == ending { countFailedAttempt(of: entry, outcome, into: &request) }
+        // An ending `storable` turned into an error (a result too large) is not a failed attempt.
+        if stored.status == .errored, ending.status == .errored { countFailedAttempt(of: entry, outcome, into: &request) }
         queue(entry, request, now: now, into: &actions)
     }
 

@@ -188,7 +188,8 @@ public final class MemoryJobStore: JobStore {
 
         /// Ends the job of a popped claim entry `skipped` when it has expired; returns whether it did.
         mutating func skipIfExpired(_ entry: Claimable, now: Date) -> Bool {
-            guard let job = jobs[slot: entry.slot], job.isExpired(at: now) else { return false }
+            // Read in place: copying the job for each claim would cost every claim a retain per field.
+            guard jobs.hasExpiry(at: entry.slot), let job = jobs[slot: entry.slot], job.isExpired(at: now) else { return false }
             let skipped = job.skippedAsExpired(at: now)
             jobs.modify(slot: entry.slot) { $0 = skipped }
             indexed(skipped, at: entry.slot)

@@ -15,8 +15,9 @@ DIR` leaves one); its tables and indexes are copied into DIR/floor.sqlite, so th
 ours as it is, not a copy that could drift. The statements below are those of
 Sources/QueueSQLite/SQLiteJobStore+Transitions.swift, JobRow.swift and SQLiteSchema.swift.
 
---mode drain (the default): the claims and endings of a worker (claim: the earliest due ids,
-one UPDATE per id, one read of the claimed rows; ending: one UPDATE per job; each transaction
+--mode drain (the default): the claims and endings of a worker (claim: the probe of the
+index of prioritized jobs, the earliest due ids, one UPDATE per id with its expiry guard, one
+read of the claimed rows; ending: one UPDATE per job; each transaction
 records the previous batch's endings, then claims in a savepoint), as in the store mode of
 `QueueBenchmark sqlite`, --batch jobs per transaction.
 
@@ -41,19 +42,34 @@ CLAIMABLE = "('pending', 'paused')"
 RUNNABLE = "('simple', 'cron_task')"
 CANDIDATES = (f"SELECT id, scheduled_for FROM jobs WHERE status IN {CLAIMABLE} AND type IN {RUNNABLE} AND name = ?"
               " AND scheduled_for <= ? ORDER BY scheduled_for, id LIMIT ?")
+# The claim's probe for jobs above the default priority (an empty partial index when none has one).
+ANY_PRIORITIZED = (f"SELECT 1 FROM jobs INDEXED BY jobs_prioritized WHERE status IN {CLAIMABLE} AND type IN {RUNNABLE}"
+                   " AND priority > 0 LIMIT 1")
 CLAIM = (f"UPDATE jobs SET status = 'running', worker_id = ?, updated_at = ?, started_at = COALESCE(started_at, ?)"
-         f" WHERE id = ? AND +status IN {CLAIMABLE} AND +type IN {RUNNABLE}")
+         f" WHERE id = ? AND +status IN {CLAIMABLE} AND +type IN {RUNNABLE}"
+         " AND NOT (expires_at IS NOT NULL AND expires_at <= ? AND status = 'pending' AND started_at IS NULL)")
 FINISH = ("UPDATE jobs SET status = ?, output = ?, updated_at = ?, worker_id = NULL, ended_at = COALESCE(?, ended_at),"
           " scheduled_for = COALESCE(?, scheduled_for) WHERE id = ? AND status = 'running' AND worker_id = ?")
-COLUMNS = ("id, name, type, status, payload, output, scheduled_for, started_at, ended_at, updated_at, created_at,"
-           " worker_id, sync, cron_string, concurrency_mode")
-# JobRow.insertSQL: every column bound.
-INSERT = f"INSERT INTO jobs ({COLUMNS}) VALUES ({', '.join(['?'] * 15)})"
+# The columns every version has, then those of later versions with what a new job holds in them
+# (no trace context, priority 0, no expiry, no unique key, no attempts): JobRow.insertSQL binds
+# every column of the table, and a claim reads them all back.
+BASE_COLUMNS = ["id", "name", "type", "status", "payload", "output", "scheduled_for", "started_at", "ended_at",
+                "updated_at", "created_at", "worker_id", "sync", "cron_string", "concurrency_mode"]
+NEW_JOB_VALUES = {"trace_context": None, "priority": 0, "expires_at": None, "unique_key": None, "attempts": 0,
+                  "max_attempts": None, "attempt_errors": None}
 
 
-def read_claimed(count):
+def table_columns(db):
+    names = [row[1] for row in db.execute("PRAGMA table_info(jobs)")]
+    unknown = [name for name in names if name not in BASE_COLUMNS and name not in NEW_JOB_VALUES]
+    if unknown:
+        raise SystemExit(f"sqlite_floor: jobs has columns this script does not fill: {unknown}")
+    return names
+
+
+def read_claimed(columns, count):
     values = ", ".join(["(?)"] * count)
-    return (f"WITH wanted(job_id) AS (VALUES {values}) SELECT {COLUMNS} FROM wanted CROSS JOIN jobs"
+    return (f"WITH wanted(job_id) AS (VALUES {values}) SELECT {', '.join(columns)} FROM wanted CROSS JOIN jobs"
             " ON jobs.id = wanted.job_id")
 
 
@@ -89,6 +105,9 @@ def enqueue(db, options):
     """`--batch` new jobs per transaction, until `--jobs` are stored. The rows are built before
     the clock starts, so that the figure is SQLite's work (and the binding's), not Python's."""
     base = int.from_bytes(os.urandom(5), "big") << 56
+    columns = table_columns(db)
+    extra = tuple(NEW_JOB_VALUES[name] for name in columns[len(BASE_COLUMNS):])
+    insert = f"INSERT INTO jobs ({', '.join(columns)}) VALUES ({', '.join(['?'] * len(columns))})"
     rows = []
     for index in range(options.jobs):
         # As the benchmark's jobs are created: a millisecond clock, 20 jobs per millisecond.
@@ -96,11 +115,11 @@ def enqueue(db, options):
         # BSON of {"t": <double>}: length, type 0x01, key "t", 8 bytes, terminator.
         payload = struct.pack("<i", 16) + b"\x01t\x00" + struct.pack("<d", time.monotonic()) + b"\x00"
         rows.append((format(base + index, "024x"), "noop", "simple", "pending", payload, None, now, None, None, now,
-                     now, None, 0, None, "concurrent"))
+                     now, None, 0, None, "concurrent") + extra)
     started, started_cpu = time.monotonic(), time.process_time()
     for start in range(0, options.jobs, options.batch):
         db.execute("BEGIN IMMEDIATE")
-        db.executemany(INSERT, rows[start:start + options.batch])
+        db.executemany(insert, rows[start:start + options.batch])
         db.execute("COMMIT")
     seconds, cpu = time.monotonic() - started, time.process_time() - started_cpu
     pending = db.execute("SELECT COUNT(*) FROM jobs WHERE status = 'pending'").fetchone()[0]
@@ -125,6 +144,7 @@ def drain(db, options):
     db.execute("COMMIT")
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
+    columns = table_columns(db)
     worker = os.urandom(12).hex()
     started, started_cpu = time.monotonic(), time.process_time()
     batch, ended = [], 0
@@ -135,13 +155,14 @@ def drain(db, options):
             db.execute(FINISH, ("finished", None, milliseconds, milliseconds, None, job_id, worker))
             ended += 1
         db.execute("SAVEPOINT claim")
+        db.execute(ANY_PRIORITIZED).fetchone()
         ids = [job_id for job_id, _ in db.execute(CANDIDATES, ("noop", milliseconds, options.batch))]
         claimed = []
         for job_id in ids:
-            if db.execute(CLAIM, (worker, milliseconds, milliseconds, job_id)).rowcount > 0:
+            if db.execute(CLAIM, (worker, milliseconds, milliseconds, job_id, milliseconds)).rowcount > 0:
                 claimed.append(job_id)
         if claimed:
-            rows = db.execute(read_claimed(len(claimed)), claimed).fetchall()
+            rows = db.execute(read_claimed(columns, len(claimed)), claimed).fetchall()
             assert len(rows) == len(claimed)
         db.execute("RELEASE claim")
         db.execute("COMMIT")

@@ -64,11 +64,13 @@ enum Table {
         }.joined(separator: "\n")
     }
 
-    /// One row per job; names and errors escaped so that each row stays one line.
+    /// One row per job; names and errors escaped so that each row stays one line. `ATTEMPTS`
+    /// is the job's failed attempts (``Job/attempts``), with its own maximum when it has one.
     static func jobs(_ jobs: [Job]) -> String {
-        render(["ID", "NAME", "STATUS", "SCHEDULED", "DURATION", "ERROR"], jobs.map { job in
+        render(["ID", "NAME", "STATUS", "SCHEDULED", "ATTEMPTS", "DURATION", "ERROR"], jobs.map { job in
             [
-                "\(job.id)", UserText.escaped(job.name), job.status.rawValue, time(job.scheduledFor), job.output?.duration ?? "",
+                "\(job.id)", UserText.escaped(job.name), job.status.rawValue, time(job.scheduledFor),
+                job.maxAttempts.map { "\(job.attempts)/\($0)" } ?? "\(job.attempts)", job.output?.duration ?? "",
                 UserText.escaped(String((job.output?.error ?? "").prefix(60)).replacingOccurrences(of: "\n", with: " ")),
             ]
         })

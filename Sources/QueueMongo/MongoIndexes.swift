@@ -30,12 +30,18 @@ struct MongoIndex: Sendable, Hashable {
 /// The indexes of the three collections, one per hot query (SPEC §5). Ordinary indexes carry
 /// MongoDB's default names, so an identical index made by another tool is not a conflict.
 enum MongoIndexes {
-    /// Claim and `nextDue`: equality on status and name, then the earliest `scheduled_for`.
+    /// `nextDue`: equality on status and name, then the earliest `scheduled_for`.
     /// `_id` ends the key because it breaks ties in the sort: with it the server merges the
     /// (status, name) ranges in order instead of sorting every due job in memory.
     static let claim = MongoIndex(
         collection: MongoJobStore.jobsCollection, name: "status_1_name_1_scheduled_for_1__id_1",
         keys: ["status": 1, "name": 1, "scheduled_for": 1, "_id": 1])
+    /// Claims: equality on status and name, then the highest `priority` (missing on jobs of the
+    /// default priority, one key for all of them), then the earliest `scheduled_for`, `_id`
+    /// breaking ties, so that the server merges the ranges in claim order.
+    static let claimByPriority = MongoIndex(
+        collection: MongoJobStore.jobsCollection, name: "status_1_name_1_priority_-1_scheduled_for_1__id_1",
+        keys: ["status": 1, "name": 1, "priority": -1, "scheduled_for": 1, "_id": 1])
     /// Status views and `jobs(matching:)` by name and status, newest first (`_id` breaks ties).
     static let byNameAndStatus = MongoIndex(
         collection: MongoJobStore.jobsCollection, name: "name_1_status_1_created_at_-1__id_-1",
@@ -75,6 +81,20 @@ enum MongoIndexes {
     static let exclusiveFilter: BSONDocument = [
         "concurrency.mode": .string(ConcurrencyMode.exclusive.rawValue), "status": ["$in": JobDocument.active],
     ]
+    /// The documents that hold a unique key: jobs with one, in an active status.
+    static let uniqueKeyFilter: BSONDocument = ["unique_key": ["$exists": true], "status": ["$in": JobDocument.active]]
+    /// Unique keys: at most one active job per key. Partial, so that jobs without a key (nearly
+    /// all) are not in it.
+    static let uniqueKeyActive = MongoIndex(
+        collection: MongoJobStore.jobsCollection, name: "unique_key_active", keys: ["unique_key": 1], unique: true,
+        partialFilter: uniqueKeyFilter)
+
+    /// Unique keys, fallback form: `unique_key_held` holds the key only while the job is
+    /// active; sparse, so that every other job (without the field) is left out.
+    static let heldUniqueKey = MongoIndex(
+        collection: MongoJobStore.jobsCollection, name: "unique_key_held", keys: [JobDocument.heldUniqueKey: 1],
+        unique: true, sparse: true)
+
     /// Exclusivity, preferred form: at most one active exclusive job per name.
     static let exclusiveActiveName = MongoIndex(
         collection: MongoJobStore.jobsCollection, name: "exclusive_active_name", keys: ["name": 1], unique: true,
@@ -98,7 +118,7 @@ enum MongoIndexes {
     /// Every index but the exclusivity one, which depends on what the server accepts, and the
     /// TTL ones, whose expiry the store is given.
     static let common: [MongoIndex] = [
-        claim, byNameAndStatus, byCreation, byWorker, signalsByWorker, cronByName,
+        claim, claimByPriority, byNameAndStatus, byCreation, byWorker, signalsByWorker, cronByName,
     ]
 
     /// Whether `key` (from `listIndexes`) is `keys`: the same fields in the same order and
@@ -171,6 +191,12 @@ extension MongoJobStore {
             try await createIndexes(missing.filter { !($0.expireAfterSeconds != nil && $0.collection == Self.jobsCollection) })
         }
         try await prepareExclusivity(existing: existing[Self.jobsCollection] ?? [])
+        // Unique keys: a partial index, or, on a server that refuses those (the exclusivity
+        // fallback), a sparse one on `unique_key_held`, set only while a job is active.
+        let uniqueIndex = usesExclusiveKey ? MongoIndexes.heldUniqueKey : MongoIndexes.uniqueKeyActive
+        if !adopts(uniqueIndex, among: existing[Self.jobsCollection] ?? []) {
+            try await createIndexes([uniqueIndex])
+        }
         if validator != nil, usesExclusiveKey {
             throw JobStoreError(.database, operation: "prepare", reason:
                 "the Node version's validator forbids the exclusive_key field, and the server refused the partial unique indexes that replace it")

@@ -26,7 +26,10 @@ extension MongoJobStore {
             throw error
         }
         previousClaimFoundJob.store(document != nil, ordering: .relaxed)
-        guard let document else { return nil }
+        guard let document else {
+            await skipExpired(scope, now: now)
+            return nil
+        }
         do {
             return try JobDocument.decode(document, operation: "claim")
         } catch {
@@ -60,6 +63,7 @@ extension MongoJobStore {
         guard let batch = MongoClaimBatch(candidates, scope: scope, now: now) else {
             if candidates.isEmpty {
                 previousClaimFoundJob.store(false, ordering: .relaxed)
+                await skipExpired(scope, now: now)
                 return []
             }
             // One due job: an `update` of it would cost as much as a `findAndModify` (two
@@ -117,19 +121,52 @@ extension MongoJobStore {
         return [job]
     }
 
-    /// The jobs `scope` may claim at `now`: `pending` or `paused`, due, of a name in scope, and
-    /// runnable (a job or a cron task, never a cron's own document).
+    /// The jobs `scope` may claim at `now`: `pending` or `paused`, due, of a name in scope,
+    /// runnable (a job or a cron task, never a cron's own document), and not expired (no
+    /// `expires_at` after `now`, unless started before).
     static func claimable(_ scope: ClaimScope, now: Date) -> BSONDocument {
         [
             "status": ["$in": JobDocument.claimable],
             "scheduled_for": ["$lte": .date(now)],
             "name": ["$in": strings(scope.names)],
             "type": ["$in": JobDocument.runnableTypes],
+            "$or": [["expires_at": .null], ["expires_at": ["$gt": .date(now)]], ["started_at": ["$ne": .null]]],
         ]
     }
 
-    /// The order of claims: earliest `scheduled_for` first, then the lowest id.
-    static let claimOrder: BSONDocument = ["scheduled_for": 1, "_id": 1]
+    /// The jobs in `scope` a claim at `now` must skip: pending, never started, expired.
+    static func expired(_ scope: ClaimScope, now: Date) -> BSONDocument {
+        [
+            "status": .string(JobStatus.pending.rawValue), "name": ["$in": strings(scope.names)],
+            "type": ["$in": JobDocument.runnableTypes], "started_at": .null, "expires_at": ["$lte": .date(now)],
+        ]
+    }
+
+    /// Ends `skipped` the expired jobs in `scope` (one `update`), which claims pass over: done
+    /// when a claim finds nothing to claim, so that it costs a busy worker nothing. Best effort:
+    /// a failure is logged, and the next idle claim tries again.
+    func skipExpired(_ scope: ClaimScope, now: Date) async {
+        let filter = Self.expired(scope, now: now)
+        let update: BSONDocument = leavingActive(.skipped, ["$set": [
+            "status": .string(JobStatus.skipped.rawValue), "worker_id": .null, "updated_at": .date(now),
+            "ended_at": .date(now), "output": .document(JobDocument.encode(JobOutput(skipMetadata: .expiry(at: now)))),
+        ]])
+        do throws(JobStoreError) {
+            _ = try await onJobs("skip expired jobs") { jobs throws(MongoError) in
+                try jobs.updateMany(filter, .document(update))
+            }
+        } catch {
+            logger.warning("could not end expired jobs; the next idle claim will", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The order of claims: the highest `priority` first (a document without one has the
+    /// default, the lowest: MongoDB sorts a missing field below every number), then the
+    /// earliest `scheduled_for`, then the lowest id.
+    static let claimOrder: BSONDocument = ["priority": -1, "scheduled_for": 1, "_id": 1]
+
+    /// The order of due times, whatever the priority: what `nextDue` reads.
+    static let dueOrder: BSONDocument = ["scheduled_for": 1, "_id": 1]
 
     /// The claim's update, a pipeline so that `started_at` is set only when the job has none (a
     /// resumed job keeps the time of its first start): running on `workerId`, updated at `now`.

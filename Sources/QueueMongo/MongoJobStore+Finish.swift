@@ -36,10 +36,9 @@ extension MongoJobStore {
     /// commands reads as not recorded (nil): that is the only way the result can differ from
     /// single finishes, and never for an ending with a terminal status.
     public func finish(_ requests: [FinishRequest]) async -> [Result<Job?, JobStoreError>] {
-        guard let batch = MongoFinishBatch(requests) else { return await finishInTurn(requests) }
+        guard let batch = MongoFinishBatch(requests) else { return await finishEach(requests) }
         let statements = requests.map { request in
-            (filter: Self.endingGuard(request.id, by: request.workerId),
-             update: endingUpdate(as: request.status, output: request.output, at: request.at, resumeAt: request.resumeAt))
+            (filter: Self.endingGuard(request.id, by: request.workerId), update: endingUpdate(request))
         }
         let update: MongoCollection.BatchUpdateResult
         do throws(JobStoreError) {
@@ -57,6 +56,37 @@ extension MongoJobStore {
         } catch {
             return batch.failed(error)
         }
+    }
+
+    /// Each request by its own `findAndModify`, in order, failed attempts included.
+    private func finishEach(_ requests: [FinishRequest]) async -> [Result<Job?, JobStoreError>] {
+        var results: [Result<Job?, JobStoreError>] = []
+        for request in requests {
+            let query = Self.endingGuard(request.id, by: request.workerId)
+            let (update, operation) = (endingUpdate(request), "finish job \(request.id)")
+            do throws(JobStoreError) {
+                let document = try await onJobs(operation) { jobs throws(MongoError) in
+                    try jobs.findAndModify(query, update: .document(update), returnNew: true)
+                }
+                results.append(.success(try document.map { document throws(JobStoreError) in
+                    try JobDocument.decode(document, operation: operation)
+                }))
+            } catch {
+                results.append(.failure(error))
+            }
+        }
+        return results
+    }
+
+    /// The update of `request`'s ending, with its failed attempt's count and errors if any.
+    func endingUpdate(_ request: FinishRequest) -> BSONDocument {
+        var update = endingUpdate(as: request.status, output: request.output, at: request.at, resumeAt: request.resumeAt)
+        if let failure = request.failure, var set = update["$set"]?.documentValue {
+            set["attempts"] = .int32(Int32(clamping: failure.attempts))
+            set["attempt_errors"] = JobDocument.encode(failure.errors)
+            update["$set"] = .document(set)
+        }
+        return update
     }
 
     /// The guard of an ending: the job, still running on the worker that ends it.
@@ -81,6 +111,6 @@ extension MongoJobStore {
     /// fallback enforcement is in effect, in the same atomic write.
     func leavingActive(_ status: JobStatus, _ update: BSONDocument) -> BSONDocument {
         guard usesExclusiveKey, !JobStatus.active.contains(status) else { return update }
-        return update.merging(["$unset": [JobDocument.exclusiveKey: ""]])
+        return update.merging(["$unset": [JobDocument.exclusiveKey: "", JobDocument.heldUniqueKey: ""]])
     }
 }

@@ -13,6 +13,8 @@ extension MongoJobStore {
         case insertedWithoutTraceContext
         /// An exclusive twin is active: its `_id` and `status`.
         case conflict(twin: BSONDocument)
+        /// An active job holds the unique key: its document.
+        case keyHeld(holder: BSONDocument)
         /// A job with this id is already stored.
         case duplicateId
         /// The unique index refused the job, but its twin had ended by the time it was read.
@@ -41,6 +43,12 @@ extension MongoJobStore {
         let document = JobDocument.encode(job, exclusiveKeyField: usesExclusiveKey)
         let twinFilter = job.concurrency == .exclusive && JobStatus.active.contains(job.status)
             ? exclusiveTwinFilter(job.name) : nil
+        let holderFilter: BSONDocument? = job.uniqueKey.flatMap { key in
+            guard JobStatus.active.contains(job.status) else { return nil }
+            return usesExclusiveKey
+                ? [JobDocument.heldUniqueKey: .string(key)]
+                : MongoIndexes.uniqueKeyFilter.merging(["unique_key": .string(key)])
+        }
         for _ in 0..<Self.attemptsOnRace {
             let attempt = try await onJobs(operation) { jobs throws(MongoError) -> InsertAttempt in
                 do throws(MongoError) {
@@ -55,6 +63,11 @@ extension MongoJobStore {
                     return .insertedWithoutTraceContext
                 } catch {
                     guard error.code == .duplicateKey else { throw error }
+                    if let holderFilter, let holder = try jobs.find(holderFilter, limit: 1).first,
+                       holder["_id"] != .objectId(job.id)
+                    {
+                        return .keyHeld(holder: holder)
+                    }
                     if let twinFilter, let twin = try jobs.find(twinFilter, limit: 1, projection: ["status": 1]).first {
                         return twin["_id"] == .objectId(job.id) ? .duplicateId : .conflict(twin: twin)
                     }
@@ -70,13 +83,15 @@ extension MongoJobStore {
                 return try JobDocument.asStored(plain)
             case .conflict(let twin):
                 return try await insertSkipped(job, twin: twin, operation: operation)
+            case .keyHeld(let holder):
+                return try JobDocument.decode(holder, operation: operation)
             case .duplicateId:
                 return nil
             case .twinEnded:
                 continue
             }
         }
-        throw JobStoreError(.database, operation: operation, reason: "the exclusive name kept changing hands; gave up")
+        throw JobStoreError(.database, operation: operation, reason: "the exclusive name or unique key kept changing hands; gave up")
     }
 
     /// Stores `job` as `skipped` because of the active `twin` (SPEC §4, "Exclusive"); nil when

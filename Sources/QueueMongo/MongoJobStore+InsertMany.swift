@@ -12,7 +12,9 @@ extension MongoJobStore {
     /// one `insert` of the skipped jobs, whatever their number. A refused job whose twin ended
     /// in between is inserted again, as ``insert(_:)`` does; so is, without its trace context, a
     /// job a validator refused for it (on the Node version's database the trace contexts are
-    /// left out from the start).
+    /// left out from the start). A job with a unique key that the index refused (an active job
+    /// holds the key, stored or earlier in the batch) goes through ``insert(_:)`` on its own,
+    /// which returns the holder: a few commands for each such job.
     ///
     /// Should another process store one of the batch's ids between the check and the insert
     /// (possible only with ids chosen by hand), the jobs this call stored that no worker has
@@ -31,12 +33,14 @@ extension MongoJobStore {
             throw JobBatch.idStored(at: index, of: jobs.count)
         }
         var stored: [Job?] = Array(repeating: nil, count: jobs.count)
+        var holders: [Int: Job] = [:]
         var remaining = Array(jobs.indices)
         for _ in 0..<Self.attemptsOnRace where !remaining.isEmpty {
             let refused = try await insertEach(remaining, of: jobs, into: &stored, operation: operation)
             // A validator this store did not know of refused their trace context: the link
             // goes, the job is inserted again without it.
             for index in refused.unvalidated { jobs[index].traceContext = nil }
+            try await storeKeyed(refused.keyed, of: jobs, into: &stored, holders: &holders, operation: operation)
             remaining = try await storeSkipped(refused.conflicts, of: jobs, into: &stored, operation: operation)
                 + refused.unvalidated
         }
@@ -46,7 +50,7 @@ extension MongoJobStore {
                 .database, operation: operation, reason: "the exclusive name kept changing hands; gave up",
                 jobIndex: remaining[0])
         }
-        return stored.map { $0! }  // each index was stored or skipped above
+        return stored.indices.map { holders[$0] ?? stored[$0]! }  // each index was stored, skipped or held above
     }
 
     /// The index of the first id of `ids` that a stored job has, or nil: one `find` per 50,000
@@ -67,15 +71,16 @@ extension MongoJobStore {
 
     /// Inserts the jobs at `indexes` of `jobs` in one unordered command, recording each one
     /// stored in `stored`. Returns the indexes of the exclusive jobs the unique index refused,
-    /// and of the jobs with a trace context a validator refused; any other refusal withdraws
-    /// the batch and throws.
+    /// of the jobs with a unique key it refused, and of the jobs with a trace context a
+    /// validator refused; any other refusal withdraws the batch and throws.
     private func insertEach(
         _ indexes: [Int], of jobs: [Job], into stored: inout [Job?], operation: String
-    ) async throws(JobStoreError) -> (conflicts: [Int], unvalidated: [Int]) {
+    ) async throws(JobStoreError) -> (conflicts: [Int], keyed: [Int], unvalidated: [Int]) {
         let exclusiveKey = usesExclusiveKey
         let documents = indexes.map { JobDocument.encode(jobs[$0], exclusiveKeyField: exclusiveKey) }
         let refused = try await onJobs(operation) { collection throws(MongoError) in try collection.insertEach(documents) }
         var conflicts: [Int] = []
+        var keyed: [Int] = []
         var unvalidated: [Int] = []
         for (position, index) in indexes.enumerated() {
             guard let error = refused[position] else {
@@ -83,7 +88,9 @@ extension MongoJobStore {
                 continue
             }
             let job = jobs[index]
-            if error.code == .duplicateKey, job.concurrency == .exclusive, JobStatus.active.contains(job.status) {
+            if error.code == .duplicateKey, job.uniqueKey != nil, JobStatus.active.contains(job.status) {
+                keyed.append(index)
+            } else if error.code == .duplicateKey, job.concurrency == .exclusive, JobStatus.active.contains(job.status) {
                 conflicts.append(index)
             } else if error.serverCode == Self.documentValidationFailure, job.traceContext != nil {
                 unvalidated.append(index)
@@ -91,7 +98,26 @@ extension MongoJobStore {
                 try await refuse(stored, index: index, error: error, operation: operation)
             }
         }
-        return (conflicts, unvalidated)
+        return (conflicts, keyed, unvalidated)
+    }
+
+    /// Stores each job at `keyed` as ``insert(_:)`` does, one after another: recorded in
+    /// `stored` when stored (or stored `skipped`), in `holders` when an active job holding its
+    /// key comes back instead (not withdrawn if the batch fails: this call did not store it).
+    private func storeKeyed(
+        _ keyed: [Int], of jobs: [Job], into stored: inout [Job?], holders: inout [Int: Job], operation: String
+    ) async throws(JobStoreError) {
+        for index in keyed {
+            let result: Job?
+            do { result = try await store(jobs[index], operation: operation) } catch {
+                try await withdraw(stored, operation: operation)
+                var refusal = error
+                refusal.jobIndex = index
+                throw refusal
+            }
+            guard let result else { try await refuse(stored, index: index, error: nil, operation: operation) }
+            if result.id == jobs[index].id { stored[index] = result } else { holders[index] = result }
+        }
     }
 
     /// Stores `skipped` each job at `conflicts` whose name has an active twin (one `find` of the

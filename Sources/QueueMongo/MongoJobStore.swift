@@ -165,7 +165,7 @@ public final class MongoJobStore: JobStore, NodeVersionSharing {
             "type": ["$in": JobDocument.runnableTypes],
         ]
         let document = try await onJobs("next due job", retryingReads: true) { jobs throws(MongoError) in
-            try jobs.find(filter, sort: Self.claimOrder, limit: 1, projection: ["scheduled_for": 1]).first
+            try jobs.find(filter, sort: Self.dueOrder, limit: 1, projection: ["scheduled_for": 1]).first
         }
         guard let document else { return nil }
         return try StoredDocumentReader(document, kind: "job", operation: "next due job").date("scheduled_for")

@@ -15,6 +15,7 @@ enum JobRow {
     static let columns = [
         "id", "name", "type", "status", "payload", "output", "scheduled_for", "started_at", "ended_at",
         "updated_at", "created_at", "worker_id", "sync", "cron_string", "concurrency_mode", "trace_context",
+        "priority", "expires_at", "unique_key", "attempts", "max_attempts", "attempt_errors",
     ]
 
     /// ``columns`` as a select (or `RETURNING`) list: what every statement that reads a whole
@@ -31,6 +32,11 @@ enum JobRow {
     /// The values of ``columns`` for `job`, through GRDB (a cron's own row; a job's row is
     /// bound by ``JobRowInsert``).
     static func arguments(_ job: Job) -> StatementArguments {
+        StatementArguments(values(job))
+    }
+
+    /// The values of ``columns`` for `job`, in order.
+    static func values(_ job: Job) -> [(any DatabaseValueConvertible)?] {
         [
             job.id.description,
             job.name,
@@ -48,6 +54,12 @@ enum JobRow {
             job.cronString,
             job.concurrency.rawValue,
             job.traceContext.map(traceContext),
+            job.priority,
+            job.expiresAt.map(SQLiteValues.milliseconds),
+            job.uniqueKey,
+            job.attempts,
+            job.maxAttempts,
+            attemptErrors(job.attemptErrors),
         ]
     }
 
@@ -69,6 +81,12 @@ enum JobRow {
         stored.type = job.type
         stored.cronString = job.cronString
         return stored
+    }
+
+    /// The `attempt_errors` column: the BSON bytes of `{errors: [...]}` as in MongoDB's
+    /// `attempt_errors`, or NULL when there are none.
+    static func attemptErrors(_ errors: [AttemptError]) -> Data? {
+        errors.isEmpty ? nil : SQLiteValues.blob(["errors": JobDocument.encode(errors)])
     }
 
     /// The `output` column: the BSON bytes of the MongoDB `output` subdocument, or NULL.
@@ -120,6 +138,31 @@ enum JobRow {
         default: return nil
         }
         guard case .some(let traceDocument) = document(row[15]) else { return nil }
+        guard case .int64(let priority) = (row[16] as DatabaseValue).storage, Job.priorities.contains(Int(priority)),
+              case .some(let expiresAt) = date(row[17])
+        else { return nil }
+        let uniqueKey: String?
+        switch (row[18] as DatabaseValue).storage {
+        case .null: uniqueKey = nil
+        case .string(let text): uniqueKey = text
+        default: return nil
+        }
+        guard case .int64(let attempts) = (row[19] as DatabaseValue).storage, attempts >= 0 else { return nil }
+        let maxAttempts: Int?
+        switch (row[20] as DatabaseValue).storage {
+        case .null: maxAttempts = nil
+        case .int64(let number) where number >= 0: maxAttempts = Int(number)
+        default: return nil
+        }
+        var attemptErrors: [AttemptError] = []
+        switch document(row[21]) {
+        case .some(nil): break
+        case .some(let errors?):
+            let fields = StoredDocumentReader(["_id": .objectId(id), "attempt_errors": errors["errors"] ?? .null], kind: "job", operation: operation)
+            guard let decoded = try? JobDocument.decodeAttemptErrors(fields) else { return nil }
+            attemptErrors = decoded
+        case .none: return nil
+        }
         var output: JobOutput?
         if let outputDocument {
             // The same reader as the MongoDB decoder's, so the same rules for the subdocument.
@@ -134,7 +177,9 @@ enum JobRow {
             scheduledFor: SQLiteValues.date(scheduledFor), startedAt: startedAt, endedAt: endedAt,
             updatedAt: SQLiteValues.date(updatedAt), createdAt: SQLiteValues.date(createdAt), workerId: workerId,
             sync: sync ?? false, cronString: cronString, concurrency: concurrency,
-            traceContext: traceDocument.map(JobDocument.decodeTraceContext))
+            traceContext: traceDocument.map(JobDocument.decodeTraceContext), priority: Int(priority),
+            expiresAt: expiresAt, uniqueKey: uniqueKey, attempts: Int(attempts), maxAttempts: maxAttempts,
+            attemptErrors: attemptErrors)
     }
 
     /// A NULL or BSON BLOB column: `.some(nil)` for NULL, nil when it is anything else.
@@ -198,6 +243,12 @@ enum JobRow {
             "cron_string": try columns.text("cron_string"),
             "concurrency": ["mode": try columns.text("concurrency_mode")],
             JobDocument.traceContextField: try columns.document("trace_context"),
+            "priority": try columns.integer("priority"),
+            "expires_at": try columns.date("expires_at"),
+            "unique_key": try columns.text("unique_key"),
+            "attempts": try columns.integer("attempts"),
+            "max_attempts": try columns.integer("max_attempts"),
+            "attempt_errors": try columns.document("attempt_errors").documentValue?["errors"] ?? .null,
         ]
         return try JobDocument.decode(document, operation: operation)
     }

@@ -5,7 +5,7 @@ import BSON
 import Queue
 
 /// Inserts a job's row with ``JobRow/insertSQL``, prepared once per connection (GRDB's
-/// statement cache), its 16 values bound through SQLite's C API (``SQLiteBinding``): only the
+/// statement cache), its 22 values bound through SQLite's C API (``SQLiteBinding``): only the
 /// payload's BSON bytes are allocated.
 enum JobRowInsert {
     /// Inserts `job`'s row in the caller's write transaction.
@@ -16,8 +16,8 @@ enum JobRowInsert {
         let handle = try db.cachedStatement(sql: JobRow.insertSQL).sqliteStatement
         // A column added to `JobRow.columns` but not bound here would keep the previous job's
         // value: refuse every insert instead.
-        guard sqlite3_bind_parameter_count(handle) == 16 else {
-            throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "JobRowInsert binds 16 columns, not those of JobRow.insertSQL")
+        guard sqlite3_bind_parameter_count(handle) == 22 else {
+            throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "JobRowInsert binds 22 columns, not those of JobRow.insertSQL")
         }
         typealias Bind = SQLiteBinding
         var bound = Bind.text(handle, 1, job.id.description)
@@ -36,6 +36,12 @@ enum JobRowInsert {
         bound |= Bind.text(handle, 14, job.cronString)
         bound |= Bind.text(handle, 15, job.concurrency.rawValue)
         bound |= Bind.blob(handle, 16, job.traceContext.map { [UInt8](JobRow.traceContext($0)) })
+        bound |= Bind.integer(handle, 17, Int64(job.priority))
+        bound |= Bind.date(handle, 18, job.expiresAt)
+        bound |= Bind.text(handle, 19, job.uniqueKey)
+        bound |= Bind.integer(handle, 20, Int64(job.attempts))
+        bound |= Bind.integer(handle, 21, job.maxAttempts.map(Int64.init))
+        bound |= Bind.blob(handle, 22, JobRow.attemptErrors(job.attemptErrors).map { [UInt8]($0) })
         try SQLiteBinding.run(db, handle, bound: bound)
     }
 }

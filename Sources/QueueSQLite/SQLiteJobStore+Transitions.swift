@@ -47,6 +47,11 @@ extension SQLiteJobStore {
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM jobs WHERE id = ?", arguments: [job.id.description]) == true {
                 throw JobStoreError(.invalidJob, operation: operation, reason: "a job with this id is already stored")
             }
+            if let key = job.uniqueKey, JobStatus.active.contains(job.status),
+               let holder = try Row.fetchOne(db, sql: uniqueHolderSQL, arguments: [key])
+            {
+                return try JobRow.decode(holder, operation: operation)
+            }
             let twinSQL = """
                 SELECT id FROM jobs
                 WHERE name = ? AND concurrency_mode = 'exclusive' AND status IN \(SQLiteSchema.active) LIMIT 1
@@ -64,6 +69,11 @@ extension SQLiteJobStore {
             return try insertRow(db, skipped)
         }
     }
+
+    /// The active job holding the unique key given as argument (the write lock keeps it active).
+    private static let uniqueHolderSQL = """
+        SELECT \(JobRow.selection) FROM jobs WHERE unique_key = ? AND status IN \(SQLiteSchema.active) LIMIT 1
+        """
 
     /// Inserts `job` and returns it as stored: as its MongoDB document keeps it (dates cut to
     /// whole milliseconds, those in the payload and output too), which is what the row holds
@@ -100,8 +110,10 @@ extension SQLiteJobStore {
         return .success(batch.claimed)
     }
 
-    /// Inside the caller's write transaction: the `limit` earliest due claimable jobs in scope
-    /// (one indexed read per 200 names, see ``SQLiteSchema``); for each, one single-row `UPDATE`
+    /// Inside the caller's write transaction: the `limit` due claimable jobs in scope in claim
+    /// order, the highest priority first, then the earliest (one indexed read per 200 names,
+    /// and one more when a job has a priority: ``SQLiteSchema/claimOrder(_:names:dueBy:limit:)``);
+    /// expired ones met on the way ended `skipped` and replaced; for each, one single-row `UPDATE`
     /// by primary key, guarded by its status, that sets it running and keeps `started_at` when
     /// resuming (``claimSQL``); then one read of the claimed rows as stored (``readJobs(_:ids:operation:)``):
     /// the jobs that `limit` consecutive single claims would take, earliest first. A claimed row
@@ -118,20 +130,32 @@ extension SQLiteJobStore {
     private static func claimBatch(
         _ db: Database, _ scope: ClaimScope, at milliseconds: Int64, limit: Int
     ) throws -> (claimed: [Job], unreadable: [JobStoreError]) {
-        let candidates = try SQLiteSchema.earliestClaimable(db, names: scope.names, dueBy: milliseconds, limit: limit)
-        guard !candidates.isEmpty else { return ([], []) }
         let claim = try db.cachedStatement(sql: claimSQL).sqliteStatement
         let workerId = scope.workerId.description
         var taken: [DatabaseValue] = []
-        taken.reserveCapacity(candidates.count)
-        for candidate in candidates {
-            var bound = SQLiteBinding.text(claim, 1, workerId)
-            bound |= SQLiteBinding.integer(claim, 2, milliseconds)
-            bound |= SQLiteBinding.integer(claim, 3, milliseconds)
-            bound |= SQLiteBinding.value(claim, 4, candidate.id)
-            try SQLiteBinding.run(db, claim, bound: bound)
-            if db.changesCount > 0 { taken.append(candidate.id) }
+        // Expired jobs are ended `skipped` as they are met; the next candidates then fill the batch.
+        while taken.count < limit {
+            let candidates = try SQLiteSchema.claimOrder(db, names: scope.names, dueBy: milliseconds, limit: limit - taken.count)
+            guard !candidates.isEmpty else { break }
+            var expired = 0
+            for candidate in candidates {
+                var bound = SQLiteBinding.text(claim, 1, workerId)
+                bound |= SQLiteBinding.integer(claim, 2, milliseconds)
+                bound |= SQLiteBinding.integer(claim, 3, milliseconds)
+                bound |= SQLiteBinding.value(claim, 4, candidate)
+                bound |= SQLiteBinding.integer(claim, 5, milliseconds)
+                try SQLiteBinding.run(db, claim, bound: bound)
+                if db.changesCount > 0 {
+                    taken.append(candidate)
+                } else {
+                    try db.cachedStatement(sql: skipExpiredSQL).execute(
+                        arguments: [milliseconds, milliseconds, Self.expiredOutput(at: milliseconds), candidate, milliseconds])
+                    expired += db.changesCount
+                }
+            }
+            if expired == 0 { break }
         }
+        guard !taken.isEmpty else { return ([], []) }
         let jobs = try readJobs(db, ids: taken, operation: "claim")
         var claimed: [Job] = []
         var unreadable: [JobStoreError] = []
@@ -159,10 +183,25 @@ extension SQLiteJobStore {
     /// milliseconds of the second and third, if it is still claimable and runnable: one row,
     /// looked up by primary key (`+` keeps the guards out of index choice), so SQLite needs no
     /// statement journal (a one-row change cannot be half done) and no temporary b-tree.
+    /// A job not started before its `expires_at` (the last argument) is not claimed.
     private static let claimSQL = """
         UPDATE jobs SET status = 'running', worker_id = ?, updated_at = ?, started_at = COALESCE(started_at, ?)
         WHERE id = ? AND +status IN \(SQLiteSchema.claimable) AND +type IN \(SQLiteSchema.runnable)
+        AND NOT (expires_at IS NOT NULL AND expires_at <= ? AND status = 'pending' AND started_at IS NULL)
         """
+
+    /// Ends `skipped` the job whose id is the fourth argument if it is pending, never started,
+    /// and expired by the fifth (milliseconds): its `updated_at`, `ended_at` and `output` are
+    /// the first three.
+    private static let skipExpiredSQL = """
+        UPDATE jobs SET status = 'skipped', worker_id = NULL, updated_at = ?, ended_at = ?, output = ?
+        WHERE id = ? AND +status = 'pending' AND started_at IS NULL AND expires_at IS NOT NULL AND expires_at <= ?
+        """
+
+    /// The `output` of a job skipped as expired at `milliseconds`.
+    private static func expiredOutput(at milliseconds: Int64) -> Data? {
+        JobRow.output(JobOutput(skipMetadata: .expiry(at: SQLiteValues.date(milliseconds))))
+    }
 
     /// Inside the caller's transaction: the jobs stored with `ids` (as stored), by id; a failure
     /// for a row that cannot be read; no entry for an id without a row. One statement: the ids
@@ -269,6 +308,10 @@ extension SQLiteJobStore {
         bound |= SQLiteBinding.text(finish, 7, request.workerId.description)
         try SQLiteBinding.run(db, finish, bound: bound)
         guard db.changesCount > 0 else { return .success(nil) }
+        if let failure = request.failure {
+            try db.cachedStatement(sql: "UPDATE jobs SET attempts = ?, attempt_errors = ? WHERE id = ?").execute(
+                arguments: [failure.attempts, JobRow.attemptErrors(failure.errors), request.id.description])
+        }
         if let claimed = request.claimed { return .success(request.applied(to: claimed)) }
         let id = request.id.description.databaseValue
         return try readJobs(db, ids: [id], operation: "finish job \(request.id)")[id]?.map(Optional.some) ?? .success(nil)

@@ -83,6 +83,15 @@ struct SQLiteRowReader {
         }
     }
 
+    /// An INTEGER column as an int64 (NULL as null).
+    func integer(_ column: String) throws(JobStoreError) -> BSON {
+        switch value(column).storage {
+        case .null: return .null
+        case .int64(let number): return .int64(number)
+        case let other: throw invalid(column, "should be an integer, not \(Self.storageName(other))")
+        }
+    }
+
     /// A BLOB column of BSON bytes as a document.
     func document(_ column: String) throws(JobStoreError) -> BSON {
         switch value(column).storage {

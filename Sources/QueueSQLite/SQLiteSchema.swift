@@ -50,6 +50,32 @@ enum SQLiteSchema {
             }
             for statement in version5 { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v6: priorities") { db in
+            // `ADD COLUMN` has no `IF NOT EXISTS`: a process that prepares the file at the
+            // same time may have added it already.
+            if try !db.columns(in: "jobs").contains(where: { $0.name == "priority" }) {
+                try db.execute(sql: "ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0")
+            }
+            for statement in version6 { try db.execute(sql: statement) }
+        }
+        migrator.registerMigration("v7: expiry") { db in
+            if try !db.columns(in: "jobs").contains(where: { $0.name == "expires_at" }) {
+                try db.execute(sql: "ALTER TABLE jobs ADD COLUMN expires_at INTEGER")
+            }
+        }
+        migrator.registerMigration("v8: unique keys") { db in
+            if try !db.columns(in: "jobs").contains(where: { $0.name == "unique_key" }) {
+                try db.execute(sql: "ALTER TABLE jobs ADD COLUMN unique_key TEXT")
+            }
+            for statement in version8 { try db.execute(sql: statement) }
+        }
+        migrator.registerMigration("v9: attempts") { db in
+            let existing = Set(try db.columns(in: "jobs").map(\.name))
+            for (column, type) in [("attempts", "INTEGER NOT NULL DEFAULT 0"), ("max_attempts", "INTEGER"), ("attempt_errors", "BLOB")]
+            where !existing.contains(column) {
+                try db.execute(sql: "ALTER TABLE jobs ADD COLUMN \(column) \(type)")
+            }
+        }
         return migrator
     }
 
@@ -159,7 +185,97 @@ enum SQLiteSchema {
         "CREATE INDEX IF NOT EXISTS jobs_ended_at ON jobs (status, ended_at) WHERE ended_at IS NOT NULL",
     ]
 
+    /// The statements of the sixth version (after its `priority` column is added): claims by
+    /// priority.
+    static let version6: [String] = [
+        // Claims take the highest priority first (SPEC: job options). Only jobs above the
+        // default priority are in it, so that a job of the default priority costs no more to
+        // store, claim and end than before, and a claim pays one probe of an empty index when no
+        // job has a priority. `jobs_runnable` still orders everything else, and serves `nextDue`.
+        """
+        CREATE INDEX IF NOT EXISTS jobs_prioritized ON jobs (name, priority DESC, scheduled_for, id)
+        WHERE status IN \(claimable) AND type IN \(runnable) AND priority > 0
+        """,
+    ]
+
+    /// The statements of the eighth version (after its `unique_key` column is added).
+    static let version8: [String] = [
+        // Unique keys: at most one active job per key, decided by SQLite. Jobs without a key
+        // (NULL) are not in it, so they cost nothing more to store and end.
+        """
+        CREATE UNIQUE INDEX IF NOT EXISTS jobs_unique_key_active ON jobs (unique_key)
+        WHERE unique_key IS NOT NULL AND status IN \(active)
+        """,
+    ]
+
     // MARK: Earliest claimable jobs
+
+    /// Whether any claimable job has a priority above the default: one probe of
+    /// `jobs_prioritized`, which holds only those.
+    static let anyPrioritized = """
+        SELECT 1 FROM jobs INDEXED BY jobs_prioritized
+        WHERE status IN \(claimable) AND type IN \(runnable) AND priority > 0 LIMIT 1
+        """
+
+    /// The due claimable jobs above the default priority (`id`, `priority`, `scheduled_for`)
+    /// among `names` (at most ``namesPerQuery``), highest priority first, then earliest: one `?`
+    /// per name followed by the due bound's `?` and the limit's, then the limit's `?` when there
+    /// are several names.
+    static func prioritizedClaimable(names: Int) -> String {
+        let branch = """
+            SELECT id, priority, scheduled_for FROM jobs WHERE status IN \(claimable) AND type IN \(runnable) \
+            AND priority > 0 AND name = ? AND scheduled_for <= ? ORDER BY priority DESC, scheduled_for, id LIMIT ?
+            """
+        guard names > 1 else { return branch }
+        let branches = Array(repeating: "SELECT * FROM (\(branch))", count: names).joined(separator: " UNION ALL ")
+        return "SELECT id, priority, scheduled_for FROM (\(branches)) ORDER BY priority DESC, scheduled_for, id LIMIT ?"
+    }
+
+    /// The `limit` jobs a claim at `now` takes among `names`, in claim order: the due jobs above
+    /// the default priority, highest first (when any job has one), then the earliest due of
+    /// the others. Runs in the caller's transaction. Returns each row's `id` as stored.
+    static func claimOrder(_ db: Database, names: [String], dueBy now: Int64, limit: Int) throws -> [DatabaseValue] {
+        guard limit > 0 else { return [] }
+        var chosen: [DatabaseValue] = []
+        if try Bool.fetchOne(db.cachedStatement(sql: anyPrioritized)) == true {
+            var rows: [(id: DatabaseValue, priority: Int64, scheduledFor: Int64)] = []
+            var unique: [String] = []
+            var seen: Set<String> = []
+            for name in names where seen.insert(name).inserted { unique.append(name) }
+            var start = 0
+            while start < unique.count {
+                let chunk = unique[start..<min(start + namesPerQuery, unique.count)]
+                start += chunk.count
+                var arguments = StatementArguments()
+                for name in chunk { arguments += [name, now, limit] }
+                if chunk.count > 1 { arguments += [limit] }
+                for row in try Row.fetchAll(db.cachedStatement(sql: prioritizedClaimable(names: chunk.count)), arguments: arguments) {
+                    guard case .int64(let priority) = (row[1] as DatabaseValue).storage,
+                          case .int64(let due) = (row[2] as DatabaseValue).storage
+                    else { continue }  // not a claimable shape: the ordinary order meets it
+                    rows.append((row[0], priority, due))
+                }
+            }
+            rows.sort { lhs, rhs in
+                if lhs.priority != rhs.priority { return lhs.priority > rhs.priority }
+                if lhs.scheduledFor != rhs.scheduledFor { return lhs.scheduledFor < rhs.scheduledFor }
+                return precedesId(lhs.id, rhs.id)
+            }
+            chosen = rows.prefix(limit).map(\.id)
+            if chosen.count == limit { return chosen }
+        }
+        // Every due prioritized job in scope is chosen already: the ordinary order's others follow.
+        let taken = Set(chosen)
+        let rest = try earliestClaimable(db, names: names, dueBy: now, limit: limit)
+        for candidate in rest where chosen.count < limit && !taken.contains(candidate.id) { chosen.append(candidate.id) }
+        return chosen
+    }
+
+    /// SQLite's order on text ids.
+    private static func precedesId(_ lhs: DatabaseValue, _ rhs: DatabaseValue) -> Bool {
+        if case .string(let left) = lhs.storage, case .string(let right) = rhs.storage { return left < right }
+        return false
+    }
 
     /// How many names one earliest-job query covers: each name is one branch of a compound
     /// SELECT, and SQLite allows 500 branches by default.

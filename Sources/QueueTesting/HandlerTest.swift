@@ -81,14 +81,14 @@ public final class HandlerRun: Sendable {
         case .async(let handler):
             signal.attach(Task {
                 let outcome: HandlerOutcome
-                do { outcome = .returned(try await handler(job, signal)) } catch { outcome = .threw(JobEnding.describe(error)) }
+                do { outcome = .returned(try await handler(job, signal)) } catch { outcome = .thrown(error) }
                 signal.detach()
                 self.end(outcome)
             })
         case .cpuBound(let handler):
             DispatchQueue.global().async {
                 let outcome: HandlerOutcome
-                do { outcome = .returned(try handler(job, signal)) } catch { outcome = .threw(JobEnding.describe(error)) }
+                do { outcome = .returned(try handler(job, signal)) } catch { outcome = .thrown(error) }
                 self.end(outcome)
             }
         }

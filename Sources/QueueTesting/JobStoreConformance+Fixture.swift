@@ -19,12 +19,13 @@ extension JobStoreConformance {
         public static func job(
             _ name: String = "send-mail", due: Double = 0, status: JobStatus = .pending,
             concurrency: ConcurrencyMode = .concurrent, type: JobType = .simple, createdAt: Double = 0,
-            workerId: ObjectId? = nil, payload: BSONDocument? = nil
+            workerId: ObjectId? = nil, payload: BSONDocument? = nil, priority: Int = 0
         ) -> Job {
             Job(
                 name: name, type: type, status: status, payload: payload, scheduledFor: at(due),
                 startedAt: status == .running ? at(createdAt) : nil, updatedAt: at(createdAt), createdAt: at(createdAt),
-                workerId: workerId, sync: status == .running && type == .simple, concurrency: concurrency)
+                workerId: workerId, sync: status == .running && type == .simple, concurrency: concurrency,
+                priority: priority)
         }
 
         /// A job with every field set, nested payload and output included.

@@ -28,10 +28,11 @@ import Queue
 /// many round trips a call takes) is for that store's own tests.
 public enum JobStoreConformance {
     /// Every check, grouped by operation: prepare and insert, batches of inserts, queries,
-    /// claims, endings and kills, running jobs, crons, workers and signals, retention, views.
+    /// claims, endings and kills, running jobs, crons, workers and signals, retention, views,
+    /// job options.
     public static let checks: [Check] =
         prepareChecks + insertChecks + batchChecks + queryChecks + claimChecks + finishChecks + killChecks
-        + runningChecks + cronChecks + workerChecks + retentionChecks + viewChecks
+        + runningChecks + cronChecks + workerChecks + retentionChecks + viewChecks + optionChecks
 
     /// How many handles a check of concurrent callers opens onto its database.
     static let concurrentHandles = 4

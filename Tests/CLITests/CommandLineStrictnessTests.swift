@@ -68,6 +68,22 @@ struct CommandLineStrictnessTests {
         try await Self.expectRefusal(["enqueue", "demo.echo", "--count=\(count)"], naming: "--count \(count): expected 1 to 100000")
     }
 
+    @Test func enqueueExpiryThatIsNotAValidDateIsRefusedNamingTheOption() async throws {
+        try await Self.expectRefusal(
+            ["enqueue", "demo.echo", "--expires-at", "2026-02-30T00:00:00Z"], naming: "--expires-at 2026-02-30T00:00:00Z: February 2026 has 28 days")
+    }
+
+    @Test func enqueueUniqueKeyHoldingAControlCharacterIsRefused() async throws {
+        try await Self.expectRefusal(
+            ["enqueue", "demo.echo", "--unique-key", "a\nb"], naming: #"--unique-key "a\nb" holds a control character (U+000A)"#)
+    }
+
+    @Test(arguments: ["-1", "1000001"])
+    func enqueuePriorityOutsideItsRangeIsRefused(_ priority: String) async throws {
+        try await Self.expectRefusal(
+            ["enqueue", "demo.echo", "--priority=\(priority)"], naming: "--priority \(priority): expected 0 to 1000000")
+    }
+
     @Test(arguments: [
         (["enqueue", "demo\necho"], #"job name "demo\necho" holds a control character (U+000A)"#),
         (["enqueue", "demo.echo\u{1B}[2K"], #"job name "demo.echo\u{1B}[2K" holds a control character (U+001B)"#),

@@ -103,6 +103,17 @@ func runWorker() async throws {
         "chaos": JobDefinition(resumable: true, onJobExited: recordExit, handler: sleeper),
         "chaos-plain": JobDefinition(onJobExited: recordExit, handler: sleeper),
         "work": JobDefinition(handler: recordRun),
+        // Retried up to three attempts in all: its first run fails, a later one waits for `ms`
+        // (honouring cancellation) and finishes.
+        "retried": JobDefinition(
+            retry: .exponential(maxAttempts: 3, base: .milliseconds(50), ceiling: .milliseconds(200), jitter: 0),
+            onJobExited: recordExit
+        ) { job, _ in
+            record.append("run \(label) \(job.id) \(job.name)")
+            if job.attempts == 0 { throw JobSignal.Cancelled(reason: .shutdown) }  // any error: the first attempt fails
+            try await Task.sleep(for: .milliseconds(job.payload?["ms"]?.intValue ?? 50))
+            return nil
+        },
         // Returns its payload as its result: what a store read is written back.
         "echo": JobDefinition(onJobExited: recordExit) { job, _ in
             record.append("run \(label) \(job.id) \(job.name)")

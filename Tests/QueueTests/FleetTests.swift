@@ -27,6 +27,7 @@ struct FleetTests {
             client = try JobProcessor(QueueConfiguration(store: store, logger: Logger(label: "test"), jobs: [
                 "hold": JobDefinition(resumable: true, handler: noop), "hold-plain": JobDefinition(handler: noop),
                 "chaos": JobDefinition(resumable: true, handler: noop), "chaos-plain": JobDefinition(handler: noop),
+                "retried": JobDefinition(handler: noop),
             ]))
             record = RecordLines.temporary()
         }
@@ -100,6 +101,69 @@ struct FleetTests {
         #expect(fleet.record.runs.filter { $0.jobId == "\(plain.id)" }.count == 1, "never run again")
         #expect(try await fleet.store.job(id: resumable.id)?.status == .paused, "paused again by the survivor's shutdown")
         #expect(detection < .seconds(15))
+    }
+
+    @Test func sigkillingWorkersUnderRetriedJobsEndsEachOnceWithItsAttemptsAndOneOnJobExited() async throws {
+        let fleet = try await Fleet()
+        defer { fleet.close() }
+        var workers = try (1...3).map { try fleet.worker("r\($0)-0", concurrency: 2) }
+        var ids: Set<ObjectId> = []
+        var killedLabels: [String] = []
+        for _ in 0..<60 {
+            ids.insert(try await fleet.client.schedule("retried", payload: ["ms": .int32(Int32.random(in: 200...700))]).id)
+        }
+        for round in 1...4 {
+            let deadline = ContinuousClock.now + .seconds(1.5)
+            _ = try await eventually("round \(round)") { ContinuousClock.now >= deadline ? true : nil }
+            let index = Int.random(in: 0..<workers.count)
+            workers[index].send(SIGKILL)
+            _ = try await workers[index].waitForExit()
+            killedLabels.append(workers[index].label)
+            workers[index] = try fleet.worker("r\(index + 1)-\(round)", concurrency: 2)
+        }
+        let all = try await eventually("every retried job to end", timeout: .seconds(120)) { () -> [Job]? in
+            let jobs = try await fleet.store.jobs(matching: JobQuery(names: ["retried"], limit: 1_000))
+            return jobs.count == 60 && jobs.allSatisfy(\.status.isTerminal) ? jobs : nil
+        }
+        // A worker SIGKILLed after writing a job's final ending and before calling its
+        // onJobExited never calls it (the processor's window, retries or not): such a job may
+        // lack its call, only if the worker that ran its last start was killed.
+        let killed = Set(killedLabels)
+        _ = try? await eventually("every onJobExited", timeout: .seconds(10)) {
+            Set(fleet.record.exits.map(\.jobId)).count == 60 ? true : nil
+        }
+        for worker in workers { worker.send(SIGTERM) }
+        for worker in workers { _ = try await worker.waitForExit() }
+        #expect(Set(all.map(\.id)) == ids, "none lost")
+        let runs = Dictionary(grouping: fleet.record.runs, by: \.jobId)
+        let exits = Dictionary(grouping: fleet.record.exits, by: \.jobId)
+        var crashes = 0
+        var missedExits = 0
+        for job in all {
+            let started = runs["\(job.id)"]?.count ?? 0
+            let exited = exits["\(job.id)"]?.map(\.status) ?? []
+            if exited.isEmpty, let last = runs["\(job.id)"]?.last?.label, killed.contains(last) {
+                missedExits += 1  // ended by a worker killed before it called onJobExited
+            } else {
+                #expect(exited == [job.status.rawValue], "onJobExited once, with the final status: \(job.id)")
+            }
+            #expect(job.attemptErrors.last?.attempt == job.attempts, "the last error is the last attempt's: \(job.id)")
+            #expect(job.attemptErrors.allSatisfy { $0.error == DeadWorkerScan.crashed || $0.error.contains("Cancelled") || $0.error.contains("cancel") },
+                    "each failure is the first run's error or a crash: \(job.attemptErrors.map(\.error))")
+            switch job.status {
+            case .finished:
+                // Every start but the last failed; a crash between a claim and the start counts too.
+                #expect(job.attempts >= started - 1 && job.attempts < 3, "\(job.id): \(job.attempts) attempts, \(started) starts")
+            case .errored:
+                #expect(job.attempts == 3, "errored only once no attempt was left: \(job.id)")
+            default:
+                Issue.record("\(job.id) ended \(job.status)")
+            }
+            crashes += job.attemptErrors.filter { $0.error == DeadWorkerScan.crashed }.count
+        }
+        #expect(crashes > 0, "the kills hit running retried jobs")
+        #expect(missedExits <= 2, "the kill window is milliseconds wide")
+        print("retries under SIGKILL: 60 jobs, 4 kills, \(crashes) crashed attempts, \(all.filter { $0.status == .errored }.count) ended errored, \(missedExits) onJobExited lost with a killed worker")
     }
 
     @Test func chaosKillingAndRestartingWorkersLosesNoJobAndRunsNoPlainJobTwice() async throws {

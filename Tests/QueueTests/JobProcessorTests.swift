@@ -71,6 +71,63 @@ struct JobProcessorTests {
     }
 
     @Test(arguments: StoreKind.processorKinds)
+    func aOneOffJobPastItsMaxRuntimeIsSignalledAndEndsErroredWithOnJobExited(_ kind: StoreKind) async throws {
+        let (store, close) = try await kind.make()
+        defer { close() }
+        let exits = Recorder<Job>()
+        let worker = try RunningProcessor(.testing(store: store, jobs: [
+            "slow": JobDefinition(maxRuntime: .milliseconds(200), onJobExited: { exits.append($0) }) { _, signal in
+                let reason = await signal.cancelled()
+                #expect(reason == .maxRuntimeExceeded)
+                throw JobSignal.Cancelled(reason: reason)
+            },
+        ]))
+        let job = try await worker.processor.schedule("slow")
+        let ended = try await store.waitFor(job.id, [.errored, .finished])
+        _ = try await eventually("onJobExited") { exits.count == 1 ? true : nil }
+        try await worker.stop()
+        #expect(ended.status == .errored)
+        #expect(ended.output?.error == "Max runtime exceeded")
+        #expect(exits.all.map(\.id) == [job.id])
+    }
+
+    @Test(arguments: StoreKind.processorKinds)
+    func aJobThatFailsOnceIsRetriedAfterItsBackOffAndEndsOnceWithItsAttempts(_ kind: StoreKind) async throws {
+        let (store, close) = try await kind.make()
+        defer { close() }
+        let exits = Recorder<Job>()
+        let runs = Recorder<Int>()
+        let worker = try RunningProcessor(.testing(store: store, jobs: [
+            "flaky": JobDefinition(
+                retry: .exponential(maxAttempts: 3, base: .milliseconds(100), jitter: 0), onJobExited: { exits.append($0) }
+            ) { job, _ in
+                runs.append(job.attempts)
+                if job.attempts == 0 { throw Boom(cause: nil) }
+                return "ok"
+            },
+        ]))
+        let job = try await worker.processor.schedule("flaky")
+        let ended = try await store.waitFor(job.id, [.finished, .errored])
+        _ = try await eventually("onJobExited") { exits.count == 1 ? true : nil }
+        try await worker.stop()
+        #expect(ended.status == .finished)
+        #expect(ended.attempts == 1)
+        #expect(ended.attemptErrors.map(\.error) == ["boom"])
+        #expect(runs.all == [0, 1], "run twice, the second run seeing the first failure")
+        #expect(exits.count == 1 && exits.all.first?.status == .finished, "onJobExited once, when it ended for good")
+    }
+
+    @Test func aMaxRuntimeThatIsNotPositiveIsAConfigurationError() {
+        let error = #expect(throws: QueueError.self) {
+            try JobProcessor(.testing(store: MemoryJobStore(), jobs: [
+                "never": JobDefinition(maxRuntime: .zero) { _, _ in nil },
+            ]))
+        }
+        #expect(error?.code == .invalidConfiguration)
+        #expect(error?.message.contains("never") == true && error?.message.contains("maxRuntime") == true)
+    }
+
+    @Test(arguments: StoreKind.processorKinds)
     func aWorkerNeverRunsMoreHandlersThanItsConcurrency(_ kind: StoreKind) async throws {
         let (store, close) = try await kind.make()
         defer { close() }

@@ -90,6 +90,29 @@ struct NodeCompatibilityTests {
         #expect(check.passed, "\(check.output)")
     }
 
+    @Test func anOptionTheNodeValidatorRefusesIsAConfigurationErrorAtStartNamingIt() async throws {
+        let (database, _) = try await nodeDatabase(withDocs: false)
+        defer { database.close() }
+        let logs = RecordingLogHandler.Records()
+        let store = store(database, logs: logs)
+        let processor = try JobProcessor(configuration(store, logs: logs, jobs: [
+            "urgent": JobDefinition(priority: 5) { _, _ in nil },
+        ]))
+        let error = await #expect(throws: QueueError.self) { try await processor.run() }
+        #expect(error?.code == .invalidConfiguration)
+        #expect(error?.message.contains("job \"urgent\": priority 5") == true, "\(String(describing: error))")
+        #expect(error?.message.contains("validator") == true)
+        #expect(try await store.workers().isEmpty, "no worker started")
+        let client = JobClient(store: store, logger: Logger(label: "test.node"))
+        let refused = await #expect(throws: QueueError.self) { try await client.schedule("urgent", priority: 5) }
+        #expect(refused?.code == .invalidOption)
+        let expiring = await #expect(throws: QueueError.self) {
+            try await client.schedule("urgent", expiresAt: Date().addingTimeInterval(60))
+        }
+        #expect(expiring?.code == .invalidOption && expiring?.message.contains("expiresAt") == true)
+        #expect(try await store.jobs(matching: JobQuery()).isEmpty, "nothing written")
+    }
+
     @Test func everyStepOfAJobsLifeWeWritePassesTheNodeValidator() async throws {
         let (database, _) = try await nodeDatabase(withDocs: false)
         defer { database.close() }

@@ -60,11 +60,10 @@ struct ProcessorCronTests {
     @Test(arguments: [false, true])
     func maxRuntimeCancelsTheRunPausingResumableOnesAndErroringOthers(_ resumable: Bool) async throws {
         let store = MemoryJobStore()
-        var definition = JobDefinition(resumable: resumable) { _, signal in
+        let definition = JobDefinition(resumable: resumable, maxRuntime: .milliseconds(200)) { _, signal in
             let reason = await signal.cancelled()
             throw JobSignal.Cancelled(reason: reason)
         }
-        definition.maxRuntime = .milliseconds(200)  // cron tasks get it from maxRuntimeInMinutes
         let worker = try RunningProcessor(.testing(store: store, jobs: ["long": definition]))
         let job = try await worker.processor.schedule("long")
         let ended = try await store.waitFor(job.id, [.paused, .errored])

@@ -133,6 +133,22 @@ struct SQLiteJobStoreTests {
         }
     }
 
+    @Test func aVersion4FileGetsPrioritiesAndKeepsItsJobsAtTheDefault() async throws {
+        let file = TemporarySQLiteFile()
+        defer { file.remove() }
+        let store = try SQLiteJobStore(path: file.path, logger: Logger.silent)
+        try SQLiteSchema.migrator.migrate(store.pool, upTo: "v4: no worker index")
+        let old = Fixture.job("mail", due: -10)
+        try await Self.insertOlderRow(old, into: store)
+        try await store.prepare()
+        try await store.prepare()  // idempotent: the column is added once
+        #expect(try await store.job(id: old.id)?.priority == 0)
+        let urgent = try await store.insert(Fixture.job("mail", priority: 2))
+        let scope = Fixture.scope("mail")
+        #expect(try await store.claim(scope, now: Fixture.now)?.id == urgent.id)
+        #expect(try await store.claim(scope, now: Fixture.now)?.id == old.id)
+    }
+
     @Test func aVersion1FileGetsTheCronIndexAndTheRunnableClaimIndex() async throws {
         let file = TemporarySQLiteFile()
         defer { file.remove() }

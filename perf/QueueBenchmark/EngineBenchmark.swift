@@ -16,10 +16,13 @@ import Synchronization
 ///   backlog.
 /// - trickle: the worker runs first, then N jobs are scheduled at a steady rate; the
 ///   enqueue→start latency (handler start − `created_at`) is the engine's pick-up latency.
+/// - retry: as bulk, but every other job's first run throws and is retried at once (a retry
+///   policy of two attempts, no back-off): N jobs succeed after 1.5 N runs; jobs/s counts
+///   the N jobs, from the worker's start to the last success.
 struct EngineBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "engine", abstract: "No-op jobs on the memory store.")
 
-    @Option(help: "bulk or trickle.") var mode = "bulk"
+    @Option(help: "bulk, trickle or retry.") var mode = "bulk"
     @Option(help: "Jobs to run.") var jobs = 100_000
     @Option(help: "Handlers at once.") var concurrency = 16
     @Option(help: "Trickle: jobs scheduled per second.") var rate = 5_000
@@ -35,8 +38,17 @@ struct EngineBenchmark: AsyncParsableCommand {
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
         let recorder = StartRecorder(expected: jobs)
+        let firstRuns = Atomic<Int>(0)
         var configuration = QueueConfiguration(store: MemoryJobStore(), logger: logger, jobs: [
             "noop": JobDefinition { job, _ in
+                recorder.started(job)
+                return nil
+            },
+            // Every other job fails its first run and is retried at once.
+            "flaky": JobDefinition(retry: .exponential(maxAttempts: 2, base: .zero, ceiling: .zero, jitter: 0)) { job, _ in
+                if job.attempts == 0, firstRuns.wrappingAdd(1, ordering: .relaxed).oldValue.isMultiple(of: 2) {
+                    throw FirstRunFailure()
+                }
                 recorder.started(job)
                 return nil
             },
@@ -46,10 +58,11 @@ struct EngineBenchmark: AsyncParsableCommand {
         let started: Double
         var (cpuSeconds, enqueueStarted, endToEndCPUSeconds) = (Double.nan, Double.nan, Double.nan)
         switch mode {
-        case "bulk":
+        case "bulk", "retry":
             enqueueStarted = monotonicSeconds()
             let cpuAtEnqueue = processCPUSeconds()
-            for _ in 0..<jobs { try await processor.schedule("noop") }
+            let name = mode == "retry" ? "flaky" : "noop"
+            for _ in 0..<jobs { try await processor.schedule(name) }
             started = monotonicSeconds()
             let cpuAtStart = processCPUSeconds()
             let worker = Task { try await processor.run() }
@@ -73,7 +86,7 @@ struct EngineBenchmark: AsyncParsableCommand {
             processor.stop()
             try await worker.value
         default:
-            throw ValidationError("--mode is bulk or trickle")
+            throw ValidationError("--mode is bulk, trickle or retry")
         }
         let result = recorder.result()
         let rate = Double(jobs) / (result.lastStart - started)
@@ -99,6 +112,11 @@ struct EngineBenchmark: AsyncParsableCommand {
         }
         try emit(fields)
     }
+}
+
+/// What the retry workload's failing first runs throw.
+struct FirstRunFailure: Error, CustomStringConvertible {
+    var description: String { "first run fails" }
 }
 
 /// Counts handler starts and their enqueue→start latency, from any thread.

@@ -4,15 +4,19 @@ import Foundation
 /// Batch scheduling: many jobs in one store call.
 extension JobClient {
     /// Stores several jobs to run on some worker, each as
-    /// ``schedule(_:payload:at:concurrency:)`` stores one, in one store call
+    /// ``schedule(_:payload:at:concurrency:priority:expiresAt:uniqueKey:maxAttempts:)`` stores
+    /// one, in one store call
     /// (``JobStore/insert(many:)``: one SQLite transaction, one MongoDB `insert` command), so that
     /// scheduling n jobs costs little more than the store's own writes of them, not n round
     /// trips and n commits.
     ///
     /// Every job is checked before anything is stored, and a refused job refuses the batch:
     /// either all the jobs are stored or none is. An exclusive job whose name has an active job
-    /// (stored, or earlier in the batch) is stored `skipped`, the others all the same.
-    /// - Returns: the stored jobs, in the order of `requests`: `pending`, or `skipped`.
+    /// (stored, or earlier in the batch) is stored `skipped`, the others all the same; a job
+    /// whose unique key an active job holds (stored, or earlier in the batch) is not stored,
+    /// that job coming back in its place.
+    /// - Returns: the stored jobs, in the order of `requests`: `pending`, or `skipped`; or, for
+    ///   a job with a unique key held, the active job holding it.
     /// - Throws: ``QueueError`` with ``QueueError/jobIndex`` set to the position of the job at
     ///   fault and the message naming it (`job at index 3: ...`), for what one `schedule` would
     ///   throw for that job; `store` when the store fails (see ``JobStore/insert(many:)`` for
@@ -25,7 +29,10 @@ extension JobClient {
         jobs.reserveCapacity(requests.count)
         for (index, request) in requests.enumerated() {
             do {
-                jobs.append(try newJob(request.name, payload: request.payload, at: request.date, concurrency: request.concurrency, now: now))
+                jobs.append(try newJob(
+                    request.name, payload: request.payload, at: request.date, concurrency: request.concurrency,
+                    priority: request.priority, expiresAt: request.expiresAt, uniqueKey: request.uniqueKey,
+                    maxAttempts: request.maxAttempts, now: now))
             } catch {
                 throw QueueError(error.code, "job at index \(index): \(error.message)", jobIndex: index)
             }

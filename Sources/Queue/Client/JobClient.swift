@@ -74,17 +74,29 @@ public final class JobClient: Sendable {
     /// - Parameter concurrency: the job's mode when this client knows no definitions (it must
     ///   be the mode the job's definition declares); a processor's client takes the
     ///   definition's.
+    /// - Parameter priority: the job's ``Job/priority`` (within ``Job/priorities``); nil: its
+    ///   definition's when this client belongs to a processor, 0 otherwise.
+    /// - Parameter expiresAt: when the job, if not started by then, is skipped instead of run
+    ///   (``Job/expiresAt``); nil: never.
+    /// - Parameter uniqueKey: while an active job (pending, running or paused) holds this key,
+    ///   nothing is stored and that job is returned (``Job/uniqueKey``); nil: no key.
+    /// - Parameter maxAttempts: the attempts this job has in all, overriding its definition's
+    ///   retry policy (``Job/maxAttempts``, 1 to ``RetryPolicy/maxAttemptsLimit``); nil: the
+    ///   definition's.
     /// - Returns: the stored job: `pending`, or `skipped` when its name is exclusive and a twin
-    ///   is active.
+    ///   is active; or the active job that holds `uniqueKey` (another id).
     /// - Throws: ``QueueError`` `unknownJob` for a name a processor's client has no definition
-    ///   for, `invalidPayload` for a payload MongoDB would refuse (over ``maxPayloadBytes`` or
+    ///   for, `invalidOption` for a priority out of range, `invalidPayload` for a payload MongoDB would refuse (over ``maxPayloadBytes`` or
     ///   nested past 99 levels), `invalidDate` outside years 1 to 9999, `store` when the store
     ///   fails. Nothing is stored then.
     @discardableResult
     public func schedule(
-        _ name: String, payload: BSONDocument? = nil, at date: Date? = nil, concurrency: ConcurrencyMode = .concurrent
+        _ name: String, payload: BSONDocument? = nil, at date: Date? = nil, concurrency: ConcurrencyMode = .concurrent,
+        priority: Int? = nil, expiresAt: Date? = nil, uniqueKey: String? = nil, maxAttempts: Int? = nil
     ) async throws(QueueError) -> Job {
-        let job = try newJob(name, payload: payload, at: date, concurrency: concurrency)
+        let job = try newJob(
+            name, payload: payload, at: date, concurrency: concurrency, priority: priority, expiresAt: expiresAt,
+            uniqueKey: uniqueKey, maxAttempts: maxAttempts)
         let stored: Job
         do { stored = try await store.insert(job) } catch { throw QueueError(error) }
         if stored.status == .pending { onScheduled?(stored.scheduledFor) }
@@ -122,17 +134,24 @@ public final class JobClient: Sendable {
         (try? await store.workers()) != nil
     }
 
-    /// A validated, not yet stored job, created at `now`.
+    /// A validated, not yet stored job with its options, created at `now`: what
+    /// ``schedule(_:payload:at:concurrency:priority:expiresAt:uniqueKey:maxAttempts:)`` stores.
     func newJob(
-        _ name: String, payload: BSONDocument?, at date: Date?, concurrency: ConcurrencyMode, now: Date = Date()
+        _ name: String, payload: BSONDocument?, at date: Date?, concurrency: ConcurrencyMode, priority: Int? = nil,
+        expiresAt: Date? = nil, uniqueKey: String? = nil, maxAttempts: Int? = nil, now: Date = Date()
     ) throws(QueueError) -> Job {
         var mode = concurrency
+        var rank = priority ?? 0
         if let definitions {
             guard let definition = definitions[name] else {
                 let known = definitions.keys.sorted().joined(separator: ", ")
                 throw QueueError(.unknownJob, "no job named \"\(name)\" is defined here (defined: \(known.isEmpty ? "none" : known))")
             }
             mode = definition.concurrency
+            rank = priority ?? definition.priority
+        }
+        guard Job.priorities.contains(rank) else {
+            throw QueueError(.invalidOption, "\"\(name)\": priority \(rank) is outside \(Job.priorities)")
         }
         if let payload {
             // MongoDB's limits (SPEC §7), less room for the job's own fields: the payload is one
@@ -144,8 +163,23 @@ public final class JobClient: Sendable {
         if let date, !Job.storableDates.contains(date) {
             throw QueueError(.invalidDate, "\"\(name)\" is due at \(date), outside years 1 to 9999, the dates a store holds")
         }
-        return Job(
+        var job = Job(
             name: name, payload: payload, scheduledFor: date ?? now, updatedAt: now, createdAt: now, concurrency: mode,
-            traceContext: instrumentation?.currentTraceContext())
+            traceContext: instrumentation?.currentTraceContext(), priority: rank)
+        if let expiresAt {
+            guard Job.storableDates.contains(expiresAt) else {
+                throw QueueError(.invalidDate, "\"\(name)\" expires at \(expiresAt), outside years 1 to 9999, the dates a store holds")
+            }
+            job.expiresAt = expiresAt
+        }
+        job.uniqueKey = uniqueKey
+        if let maxAttempts {
+            guard (1...RetryPolicy.maxAttemptsLimit).contains(maxAttempts) else {
+                throw QueueError(.invalidOption, "\"\(name)\": maxAttempts \(maxAttempts) is outside 1...\(RetryPolicy.maxAttemptsLimit)")
+            }
+            job.maxAttempts = maxAttempts
+        }
+        try JobOptionsCheck.check(job, on: store)
+        return job
     }
 }

@@ -28,6 +28,15 @@ extension JobDocument {
         stored.endedAt = job.endedAt.map(cut)
         stored.updatedAt = cut(job.updatedAt)
         stored.createdAt = cut(job.createdAt)
+        // The options: integers are stored as 32 bits, dates as whole milliseconds.
+        guard Int32(exactly: job.priority) != nil, job.maxAttempts.map({ Int32(exactly: $0) != nil }) ?? true,
+              Int32(exactly: job.attempts) != nil
+        else { return nil }
+        if let expiresAt = job.expiresAt { stored.expiresAt = cut(expiresAt) }
+        if !job.attemptErrors.isEmpty {
+            guard job.attemptErrors.allSatisfy({ Int32(exactly: $0.attempt) != nil }) else { return nil }
+            stored.attemptErrors = job.attemptErrors.map { AttemptError(attempt: $0.attempt, error: $0.error, at: cut($0.at)) }
+        }
         if !keepingEveryField {
             stored.cronString = nil
             if job.type == .cronTask {

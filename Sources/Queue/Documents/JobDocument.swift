@@ -14,6 +14,9 @@ import BSON
 /// - `cron_task`: the same without `payload` and `sync`, which that branch forbids.
 /// - `cron`: `_id`, `name`, `type`, `status: "active"`, `cron_string`, `scheduled_for`,
 ///   `updated_at`, `created_at`.
+/// Our own options add fields only where a job uses them (`priority` above 0, `expires_at`, `unique_key`), so that a job
+/// that uses none passes the Node validator; a database with that validator refuses the
+/// options at start (``JobOptionsCheck``).
 /// `output` always holds `duration` (`"--"` when the run has none), `result` and `error` (null
 /// when absent), and `skip_metadata` when skipped, its `reason` one of the validator's values.
 ///
@@ -30,6 +33,9 @@ package enum JobDocument {
     /// The field that carries the name of an active exclusive job when exclusivity is enforced by
     /// the fallback index (see ``MongoJobStore/ExclusivityEnforcement/exclusiveKeyField``).
     package static let exclusiveKey = "exclusive_key"
+    /// The field that carries an active job's unique key where the fallback index enforces
+    /// unique keys (as ``exclusiveKey`` does exclusivity).
+    package static let heldUniqueKey = "unique_key_held"
 
     /// The types of document a worker runs: jobs and cron tasks, never a cron's own document.
     package static let runnableTypes: BSON = [.string(JobType.simple.rawValue), .string(JobType.cronTask.rawValue)]
@@ -50,7 +56,8 @@ package enum JobDocument {
     package static let noDuration = "--"
 
     /// The document for `job`, in its type's shape. With `exclusiveKeyField`, an exclusive job
-    /// in an active status also gets `exclusive_key` set to its name.
+    /// in an active status also gets `exclusive_key` set to its name, and an active job with a
+    /// unique key `unique_key_held` set to it.
     package static func encode(_ job: Job, exclusiveKeyField: Bool) -> BSONDocument {
         if job.type == .cron {
             return [
@@ -79,8 +86,19 @@ package enum JobDocument {
         if let traceContext = job.traceContext {
             document[traceContextField] = .document(BSONDocument(traceContext.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))
         }
+        if job.priority != 0 { document["priority"] = .int32(Int32(clamping: job.priority)) }
+        if let expiresAt = job.expiresAt { document["expires_at"] = .date(expiresAt) }
+        if let uniqueKey = job.uniqueKey { document["unique_key"] = .string(uniqueKey) }
+        if let maxAttempts = job.maxAttempts { document["max_attempts"] = .int32(Int32(clamping: maxAttempts)) }
+        if job.attempts != 0 || !job.attemptErrors.isEmpty {
+            document["attempts"] = .int32(Int32(clamping: job.attempts))
+            document["attempt_errors"] = encode(job.attemptErrors)
+        }
         if exclusiveKeyField, job.concurrency == .exclusive, JobStatus.active.contains(job.status) {
             document[exclusiveKey] = .string(job.name)
+        }
+        if exclusiveKeyField, let uniqueKey = job.uniqueKey, JobStatus.active.contains(job.status) {
+            document[heldUniqueKey] = .string(uniqueKey)
         }
         return document
     }
@@ -132,7 +150,13 @@ package enum JobDocument {
             sync: try fields.optionalBool("sync") ?? false,
             cronString: try fields.optionalString("cron_string"),
             concurrency: try fields.nested("concurrency")?.optionalValue("mode", as: ConcurrencyMode.self) ?? .concurrent,
-            traceContext: try fields.optionalDocument(traceContextField).map(decodeTraceContext)
+            traceContext: try fields.optionalDocument(traceContextField).map(decodeTraceContext),
+            priority: try fields.optionalPriority("priority") ?? 0,
+            expiresAt: try fields.optionalDate("expires_at"),
+            uniqueKey: try fields.optionalString("unique_key"),
+            attempts: try fields.optionalCount("attempts") ?? 0,
+            maxAttempts: try fields.optionalCount("max_attempts"),
+            attemptErrors: try decodeAttemptErrors(fields)
         )
     }
 
@@ -156,6 +180,27 @@ package enum JobDocument {
             throw JobStoreError(.invalidJob, operation: operation, reason: error.description)
         }
         return try decode(reread, operation: operation)
+    }
+
+    /// `attempt_errors`: an array of `{attempt, error, at}`.
+    package static func encode(_ errors: [AttemptError]) -> BSON {
+        .array(errors.map { error in
+            ["attempt": .int32(Int32(clamping: error.attempt)), "error": .string(error.error), "at": .date(error.at)]
+        })
+    }
+
+    /// The `attempt_errors` of a job document (absent or null: none).
+    package static func decodeAttemptErrors(_ fields: StoredDocumentReader) throws(JobStoreError) -> [AttemptError] {
+        guard let value = fields.raw("attempt_errors"), !value.isNull else { return [] }
+        guard let items = value.arrayValue else { throw fields.invalid("attempt_errors", "should be an array, not \(value.typeName)") }
+        var errors: [AttemptError] = []
+        for item in items {
+            guard let document = item.documentValue, let attempt = document["attempt"]?.intValue,
+                  let error = document["error"]?.stringValue, let at = document["at"]?.dateValue
+            else { throw fields.invalid("attempt_errors", "should hold {attempt, error, at} documents") }
+            errors.append(AttemptError(attempt: attempt, error: error, at: at))
+        }
+        return errors
     }
 
     /// The output read by `output`; `finished` tells whether a null `result` is a result.

@@ -67,6 +67,33 @@ package struct StoredDocumentReader {
     package func optionalObjectId(_ field: String) throws(JobStoreError) -> ObjectId? {
         try optional(field, "an ObjectId", \.objectIdValue)
     }
+    /// An optional integer field holding a ``Job/priorities`` value (int32, int64, or a double
+    /// with no fraction).
+    package func optionalPriority(_ field: String) throws(JobStoreError) -> Int? {
+        try optional(field, "an integer from 0 to 1000000") { value in
+            let number: Int?
+            switch value {
+            case .int32(let n): number = Int(n)
+            case .int64(let n): number = Int(exactly: n)
+            case .double(let n): number = Int(exactly: n)
+            default: number = nil
+            }
+            return number.flatMap { Job.priorities.contains($0) ? $0 : nil }
+        }
+    }
+    /// An optional non-negative integer field (int32, int64, or a double with no fraction).
+    package func optionalCount(_ field: String) throws(JobStoreError) -> Int? {
+        try optional(field, "a non-negative integer") { value in
+            let number: Int?
+            switch value {
+            case .int32(let n): number = Int(n)
+            case .int64(let n): number = Int(exactly: n)
+            case .double(let n): number = Int(exactly: n)
+            default: number = nil
+            }
+            return number.flatMap { $0 >= 0 ? $0 : nil }
+        }
+    }
     package func optionalBool(_ field: String) throws(JobStoreError) -> Bool? { try optional(field, "a boolean", \.boolValue) }
     package func optionalDocument(_ field: String) throws(JobStoreError) -> BSONDocument? {
         try optional(field, "a document", \.documentValue)

@@ -27,6 +27,30 @@ struct DeadWorkerScan: Sendable {
     let heartbeat: Duration
     let start: Date
     let logger: Logger
+    /// Draws in `0..<1` for the retry back-off's jitter.
+    var random: @Sendable () -> Double = { Double.random(in: 0..<1) }
+
+    /// The error a crash recovery records.
+    static let crashed = "Worker crashed unexpectedly"
+
+    /// Counts a crash under a non-resumable job as a failed attempt (``RetryPolicy``): the job
+    /// is read for its attempts and own maximum; with attempts left it goes back to `pending`,
+    /// due after the back-off. A job that cannot be read ends `errored` as it would without
+    /// retries.
+    private func countCrash(of job: RunningJobReference, definition: JobDefinition?, into request: inout FinishRequest) async throws(JobStoreError) {
+        let stored: Job?
+        do throws(JobStoreError) { stored = try await store.job(id: job.id) } catch where error.code == .invalidDocument {
+            return
+        }
+        guard let stored, let decision = RetryPolicy.failedAttempt(
+            of: stored, definition: definition, error: Self.crashed, retryable: true, at: request.at, random: random())
+        else { return }
+        request.failure = decision.failure
+        if let retryAt = decision.retryAt {
+            request.status = .pending
+            request.resumeAt = retryAt
+        }
+    }
 
     func run() async throws(JobStoreError) -> RecoveryScan {
         let cutoff = start.addingTimeInterval(-timeout.timeInterval)
@@ -59,12 +83,14 @@ struct DeadWorkerScan: Sendable {
         for (job, owner) in orphaned {
             let definition = job.name.flatMap { definitions[$0] }
             let resumable = definition?.resumable ?? false
-            let output = resumable ? nil : JobOutput(error: "Worker crashed unexpectedly")
+            let output = resumable ? nil : JobOutput(error: Self.crashed)
             do throws(JobStoreError) {
-                guard let ended = try await store.finish(
-                    job.id, by: owner, as: resumable ? .paused : .errored, output: output, at: Date())
-                else { continue }
-                if !resumable { recovered.append(RecoveredJob(job: ended, onJobExited: definition?.onJobExited)) }
+                var request = FinishRequest(job.id, by: owner, as: resumable ? .paused : .errored, output: output, at: Date())
+                if !resumable, definition != nil, !job.sync {
+                    try await countCrash(of: job, definition: definition, into: &request)
+                }
+                guard let ended = try await store.finish([request]).first?.get() else { continue }
+                if ended.status.isTerminal { recovered.append(RecoveredJob(job: ended, onJobExited: definition?.onJobExited)) }
             } catch {
                 // An ending written but not read back (a document the store cannot read) lands here too.
                 logger.error("could not recover a job from a dead worker", metadata: ["job": "\(job.id)", "error": "\(error)"])

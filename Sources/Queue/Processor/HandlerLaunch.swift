@@ -33,7 +33,7 @@ struct HandlerLaunch: Sendable {
     private func body() async {
         let outcome: HandlerOutcome
         do { outcome = .returned(try await runHandler()) } catch {
-            outcome = .threw(JobEnding.describe(error))
+            outcome = .thrown(error)
         }
         entry.signal.detach()
         scheduler.report(entry.job.id, outcome)

@@ -34,38 +34,60 @@ public struct JobDefinition: Sendable {
     public var tag: String?
     /// `.exclusive`: at most one job of this name pending, running or paused at a time.
     public var concurrency: ConcurrencyMode
-    /// For cron tasks: the longest a run may last before its signal fires.
-    package var maxRuntime: Duration?
+    /// The longest a run may last (default nil: no limit). Past it the job's signal fires with
+    /// ``JobSignal/Reason/maxRuntimeExceeded``; a handler that returns or throws ends the job
+    /// `errored` ("Max runtime exceeded"), or `paused` when it is resumable, resumed one maximum
+    /// runtime later; one that ignores the signal is abandoned after the grace period. Enforced
+    /// by a deadline in the worker's timer heap, like a cron's `maxRuntimeInMinutes`. Must be
+    /// positive.
+    public var maxRuntime: Duration?
+    /// The priority of the jobs scheduled under this name when `schedule` gives none (default
+    /// 0, the lowest; see ``Job/priority``): a worker claims due jobs of higher priority first.
+    public var priority: Int
+    /// How a failed job is tried again (default ``RetryPolicy/none``: a failure ends it
+    /// `errored`). A job may give its own maximum of attempts (``Job/maxAttempts``).
+    public var retry: RetryPolicy
 
     /// A job definition with an async handler (runs as a Swift task).
     public init(
         resumable: Bool = false, tag: String? = nil, concurrency: ConcurrencyMode = .concurrent,
-        onJobExited: ExitHandler? = nil, handler: @escaping Handler
+        maxRuntime: Duration? = nil, priority: Int = 0, retry: RetryPolicy = .none, onJobExited: ExitHandler? = nil,
+        handler: @escaping Handler
     ) {
         body = .async(handler)
         self.onJobExited = onJobExited
         self.resumable = resumable
         self.tag = tag
         self.concurrency = concurrency
+        self.maxRuntime = maxRuntime
+        self.priority = priority
+        self.retry = retry
     }
 
     /// A job definition whose handler is CPU-bound: it runs on the bounded Dispatch pool
     /// (``QueueConfiguration/cpuConcurrency`` at once). Poll the signal to honour cancellation.
     public static func cpuBound(
         resumable: Bool = false, tag: String? = nil, concurrency: ConcurrencyMode = .concurrent,
+        maxRuntime: Duration? = nil, priority: Int = 0, retry: RetryPolicy = .none,
         onJobExited: ExitHandler? = nil, handler: @escaping BlockingHandler
     ) -> JobDefinition {
         JobDefinition(
             body: .cpuBound(handler), onJobExited: onJobExited, resumable: resumable, tag: tag,
-            concurrency: concurrency)
+            concurrency: concurrency, maxRuntime: maxRuntime, priority: priority, retry: retry)
     }
 
-    private init(body: Body, onJobExited: ExitHandler?, resumable: Bool, tag: String?, concurrency: ConcurrencyMode) {
+    private init(
+        body: Body, onJobExited: ExitHandler?, resumable: Bool, tag: String?, concurrency: ConcurrencyMode,
+        maxRuntime: Duration?, priority: Int, retry: RetryPolicy
+    ) {
         self.body = body
         self.onJobExited = onJobExited
         self.resumable = resumable
         self.tag = tag
         self.concurrency = concurrency
+        self.maxRuntime = maxRuntime
+        self.priority = priority
+        self.retry = retry
     }
 
     /// Whether the handler runs on the Dispatch pool.

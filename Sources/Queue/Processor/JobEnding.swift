@@ -7,8 +7,16 @@ package enum HandlerOutcome: Sendable {
     case returned(BSON?)
     /// The handler threw; the message and cause chain, trimmed.
     case threw(String)
+    /// The handler threw ``DoNotRetry``: an error, and no retry whatever attempts are left.
+    case threwFinal(String)
     /// The handler ignored its signal past the grace period and was abandoned.
     case abandoned
+
+    /// The outcome of a handler that threw `error`.
+    package static func thrown(_ error: any Error) -> HandlerOutcome {
+        if let final = error as? DoNotRetry { return .threwFinal(final.stored) }
+        return .threw(JobEnding.describe(error))
+    }
 }
 
 /// The status and output a run ends with (SPEC §4, "Ending", "Cancellation", "Resumable",
@@ -27,11 +35,11 @@ package struct JobEnding: Sendable, Equatable {
     ) -> JobEnding {
         let took = HumanDuration.format(duration)
         switch (outcome, signal) {
-        case (.returned, .killed?), (.threw, .killed?), (.abandoned, .killed?):
+        case (.returned, .killed?), (.threw, .killed?), (.threwFinal, .killed?), (.abandoned, .killed?):
             return JobEnding(status: .killed, output: JobOutput(duration: took, error: "Killed"))
         case (.returned(let result), _):
             return JobEnding(status: .finished, output: JobOutput(duration: took, result: result ?? .null))
-        case (.threw(let error), nil):
+        case (.threw(let error), nil), (.threwFinal(let error), nil):
             return JobEnding(status: .errored, output: JobOutput(duration: took, error: error))
         case (.abandoned, nil):
             return JobEnding(status: .errored, output: JobOutput(duration: took, error: message(for: nil)))

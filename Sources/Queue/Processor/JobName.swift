@@ -54,12 +54,16 @@ extension JobDefinition {
     /// A definition whose handler receives the job's payload decoded as `Payload`; a payload
     /// that does not decode ends the job `errored` naming the field (``UndecodablePayload``),
     /// without calling the handler. The other settings are those of
-    /// ``init(resumable:tag:concurrency:onJobExited:handler:)``.
+    /// ``init(resumable:tag:concurrency:maxRuntime:priority:retry:onJobExited:handler:)``.
     public init<Payload>(
         _ name: JobName<Payload>, resumable: Bool = false, tag: String? = nil, concurrency: ConcurrencyMode = .concurrent,
-        onJobExited: ExitHandler? = nil, handler: @escaping @Sendable (Payload, Job, JobSignal) async throws -> BSON?
+        maxRuntime: Duration? = nil, priority: Int = 0, retry: RetryPolicy = .none, onJobExited: ExitHandler? = nil,
+        handler: @escaping @Sendable (Payload, Job, JobSignal) async throws -> BSON?
     ) {
-        self.init(resumable: resumable, tag: tag, concurrency: concurrency, onJobExited: onJobExited) { job, signal in
+        self.init(
+            resumable: resumable, tag: tag, concurrency: concurrency, maxRuntime: maxRuntime, priority: priority,
+            retry: retry, onJobExited: onJobExited
+        ) { job, signal in
             try await handler(try job.payload(as: Payload.self), job, signal)
         }
     }
@@ -67,15 +71,18 @@ extension JobDefinition {
 
 extension JobClient {
     /// Stores a job of `name` with `payload` encoded by ``BSONEncoder``, as
-    /// ``schedule(_:payload:at:concurrency:)`` does.
+    /// ``schedule(_:payload:at:concurrency:priority:expiresAt:uniqueKey:maxAttempts:)`` does.
     /// - Throws: ``QueueError`` `invalidPayload` when the payload cannot be encoded (a
     ///   top-level value that is not a keyed container, a number BSON cannot hold), and what the
     ///   untyped call throws.
     @discardableResult
     public func schedule<Payload>(
-        _ name: JobName<Payload>, _ payload: Payload, at date: Date? = nil, concurrency: ConcurrencyMode = .concurrent
+        _ name: JobName<Payload>, _ payload: Payload, at date: Date? = nil, concurrency: ConcurrencyMode = .concurrent,
+        priority: Int? = nil, expiresAt: Date? = nil, uniqueKey: String? = nil, maxAttempts: Int? = nil
     ) async throws(QueueError) -> Job {
-        try await schedule(name.name, payload: try Self.encode(payload, of: name), at: date, concurrency: concurrency)
+        try await schedule(
+            name.name, payload: try Self.encode(payload, of: name), at: date, concurrency: concurrency, priority: priority,
+            expiresAt: expiresAt, uniqueKey: uniqueKey, maxAttempts: maxAttempts)
     }
 
     static func encode<Payload>(_ payload: Payload, of name: JobName<Payload>) throws(QueueError) -> BSONDocument {
@@ -87,9 +94,14 @@ extension JobClient {
 
 extension JobProcessor {
     /// Stores a job of `name` with `payload` encoded by ``BSONEncoder``, with its definition's
-    /// concurrency (``schedule(_:payload:at:)``).
+    /// concurrency (``schedule(_:payload:at:priority:expiresAt:uniqueKey:maxAttempts:)``).
     @discardableResult
-    public func schedule<Payload>(_ name: JobName<Payload>, _ payload: Payload, at date: Date? = nil) async throws(QueueError) -> Job {
-        try await schedule(name.name, payload: try JobClient.encode(payload, of: name), at: date)
+    public func schedule<Payload>(
+        _ name: JobName<Payload>, _ payload: Payload, at date: Date? = nil, priority: Int? = nil, expiresAt: Date? = nil,
+        uniqueKey: String? = nil, maxAttempts: Int? = nil
+    ) async throws(QueueError) -> Job {
+        try await schedule(
+            name.name, payload: try JobClient.encode(payload, of: name), at: date, priority: priority, expiresAt: expiresAt,
+            uniqueKey: uniqueKey, maxAttempts: maxAttempts)
     }
 }

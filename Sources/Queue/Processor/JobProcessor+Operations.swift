@@ -18,20 +18,26 @@ extension JobProcessor {
     public static let statusLimit = JobClient.statusLimit
 
     /// Stores a job to run on some worker, now or at `date`, with its definition's concurrency
-    /// (``JobClient/schedule(_:payload:at:concurrency:)``). A worker in this process wakes at
-    /// once (or arms a timer for `date`); other workers find it by polling.
+    /// and, unless given here, its priority (``JobClient/schedule(_:payload:at:concurrency:priority:expiresAt:uniqueKey:maxAttempts:)``).
+    /// A worker in this process wakes at once (or arms a timer for `date`); other workers find it
+    /// by polling.
     /// - Throws: ``QueueError`` `unknownJob` for a name with no definition here, and what the
     ///   client throws.
     @discardableResult
-    public func schedule(_ name: String, payload: BSONDocument? = nil, at date: Date? = nil) async throws(QueueError) -> Job {
-        try await client.schedule(name, payload: payload, at: date)
+    public func schedule(
+        _ name: String, payload: BSONDocument? = nil, at date: Date? = nil, priority: Int? = nil, expiresAt: Date? = nil,
+        uniqueKey: String? = nil, maxAttempts: Int? = nil
+    ) async throws(QueueError) -> Job {
+        try await client.schedule(
+            name, payload: payload, at: date, priority: priority, expiresAt: expiresAt, uniqueKey: uniqueKey,
+            maxAttempts: maxAttempts)
     }
 
     /// Stores a job and runs it now in this process, whether or not ``run()`` is under way,
     /// owned by this process's worker document (a temporary one when no worker runs here), so
     /// that a crash during the run is recovered like any other. Returns when it has ended.
     public func runInline(_ name: String, payload: BSONDocument? = nil) async throws(QueueError) -> InlineExitStatus {
-        var job = try client.newJob(name, payload: payload, at: nil, concurrency: .concurrent)
+        var job = try client.newJob(name, payload: payload, at: nil, concurrency: .concurrent, priority: nil)
         let temporary: ProcessorRuntime?
         let runtime: ProcessorRuntime
         if let running = self.runtime {

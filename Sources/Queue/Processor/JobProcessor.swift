@@ -66,6 +66,7 @@ public final class JobProcessor: Service, Sendable {
     /// ``stop()``; returns once the worker has shut down.
     public func run() async throws {
         do { try await store.prepare() } catch { throw QueueError(error) }
+        try JobOptionsCheck.check(configuration.jobs, on: store)
         if let shared = store as? any NodeVersionSharing, shared.nodeValidatorInstalled,
            configuration.deadWorkerTimeout < .seconds(90)
         {

@@ -123,6 +123,18 @@ public struct QueueConfiguration: Sendable {
         if let name = crons.keys.sorted().first(where: { jobs[$0] != nil }) {
             throw QueueError(.invalidConfiguration, "\"\(name)\" names both a job and a cron")
         }
+        for (name, job) in jobs.sorted(by: { $0.key < $1.key }) {
+            if let limit = job.maxRuntime, limit <= .zero {
+                throw QueueError(.invalidConfiguration, "job \"\(name)\": maxRuntime is \(limit); it must be positive")
+            }
+            if let problem = job.retry.problem {
+                throw QueueError(.invalidConfiguration, "job \"\(name)\": retry: \(problem)")
+            }
+            if !Job.priorities.contains(job.priority) {
+                throw QueueError(.invalidConfiguration,
+                                 "job \"\(name)\": priority is \(job.priority); it must be within \(Job.priorities)")
+            }
+        }
         for (name, cron) in crons {
             if let minutes = cron.maxRuntimeInMinutes, minutes < 1 {
                 throw QueueError(.invalidConfiguration, "cron \"\(name)\": maxRuntimeInMinutes is \(minutes); it must be at least 1")

@@ -13,6 +13,9 @@ public struct QueueError: Error, Sendable, CustomStringConvertible {
         public static let invalidPayload = Code(name: "invalid payload")
         /// A date no store can hold (SPEC §7: years 1 to 9999, as MongoDB allows).
         public static let invalidDate = Code(name: "invalid date")
+        /// A scheduling option out of its range (a priority, a maximum of attempts), or one the
+        /// store cannot hold.
+        public static let invalidOption = Code(name: "invalid option")
         /// The store failed (see the message for the underlying error).
         public static let store = Code(name: "store error")
         /// The processor is not running, or is stopping.

@@ -27,7 +27,7 @@ extension Scheduler {
                 let signal = entry.signal
                 cpuPool.submit {
                     let outcome: HandlerOutcome
-                    do { outcome = .returned(try handler(job, signal)) } catch { outcome = .threw(JobEnding.describe(error)) }
+                    do { outcome = .returned(try handler(job, signal)) } catch { outcome = .thrown(error) }
                     self.report(job.id, outcome)
                 }
             }

@@ -41,9 +41,38 @@ extension WorkerStateMachine {
         }
         let resumeAt = ending.status == .paused && run.interruption == .maxRuntimeExceeded ? resumeTime(after: entry, date: date) : nil
         let stored = storable(ending, of: entry.job)
-        let request = FinishRequest(
+        var request = FinishRequest(
             id, by: workerId, as: stored.status, output: stored.output, at: date, resumeAt: resumeAt, claimed: entry.job)
+        // An ending `storable` turned into an error (a result too large) is not a failed attempt.
+        if stored.status == .errored, ending.status == .errored { countFailedAttempt(of: entry, outcome, into: &request) }
         queue(entry, request, now: now, into: &actions)
+    }
+
+    /// Counts an ending `errored` by a failed attempt (a throw, a maximum runtime or a shutdown
+    /// that interrupted a job that is not resumable) against the job's retry policy: with
+    /// attempts left the job goes back to `pending`, due after the back-off, and gets no
+    /// `onJobExited` yet; with none left, or after ``DoNotRetry``, it ends `errored` with its
+    /// attempts recorded. A kill ends it for good, and a job whose definition and own maximum
+    /// give one attempt records nothing (``RetryPolicy/failedAttempt(of:definition:error:retryable:at:random:)``).
+    /// An inline run (`sync`) is never retried: its caller waits for its one ending.
+    private func countFailedAttempt(of entry: RunningJob, _ outcome: HandlerOutcome, into request: inout FinishRequest) {
+        guard request.status == .errored, !entry.job.sync, let error = request.output?.error else { return }
+        let retryable: Bool
+        switch outcome {
+        case .threwFinal: retryable = false
+        case .returned, .threw, .abandoned: retryable = true
+        }
+        guard let decision = RetryPolicy.failedAttempt(
+            of: entry.job, definition: entry.definition, error: error, retryable: retryable, at: request.at, random: random())
+        else { return }
+        request.failure = decision.failure
+        if let retryAt = decision.retryAt {
+            request.status = .pending
+            request.resumeAt = retryAt
+            logger.info("job failed; retrying", metadata: [
+                "job": "\(entry.job.id)", "attempt": "\(decision.failure.attempts)", "retryAt": "\(retryAt)",
+            ])
+        }
     }
 
     /// Fires a running job's signal (which cancels its task) and arms its grace period: a

@@ -23,12 +23,15 @@ public struct FinishRequest: Sendable, Hashable {
     /// status, which the ending's guard checks), so the job after a recorded ending is
     /// ``applied(to:)`` this one: a store may return that rather than read the job back.
     public var claimed: Job?
+    /// A failed attempt this ending records (the job's `attempts` and `attempt_errors` after
+    /// it), nil for an ending that records none.
+    public var failure: AttemptFailure?
 
     /// An ending with the arguments of ``JobStore/finish(_:by:as:output:at:resumeAt:)``, and
     /// the job as claimed when the caller has it.
     public init(
         _ id: ObjectId, by workerId: ObjectId, as status: JobStatus, output: JobOutput?, at: Date, resumeAt: Date? = nil,
-        claimed: Job? = nil
+        claimed: Job? = nil, failure: AttemptFailure? = nil
     ) {
         self.id = id
         self.workerId = workerId
@@ -37,11 +40,12 @@ public struct FinishRequest: Sendable, Hashable {
         self.at = at
         self.resumeAt = resumeAt
         self.claimed = claimed
+        self.failure = failure
     }
 
     /// `job` with this ending recorded, as a store reads it back: `status`, `output`,
-    /// `updated_at`, `ended_at` for a terminal status and `scheduled_for` with `resumeAt`, dates
-    /// cut to milliseconds; no worker.
+    /// `updated_at`, `ended_at` for a terminal status, `scheduled_for` with `resumeAt`, and the
+    /// failed attempt's count and errors, dates cut to milliseconds; no worker.
     public func applied(to job: Job) -> Job {
         var ended = job
         let now = Self.stored(at)
@@ -51,6 +55,10 @@ public struct FinishRequest: Sendable, Hashable {
         ended.workerId = nil
         if status.isTerminal { ended.endedAt = now }
         if let resumeAt { ended.scheduledFor = Self.stored(resumeAt) }
+        if let failure {
+            ended.attempts = failure.attempts
+            ended.attemptErrors = failure.errors.map { AttemptError(attempt: $0.attempt, error: $0.error, at: Self.stored($0.at)) }
+        }
         return ended
     }
 

@@ -21,8 +21,10 @@ public protocol JobStore: Sendable {
     /// `paused` job, the new job is stored `skipped` instead, with `output.skip_metadata`
     /// (reason, conflicting job id, time) and `ended_at` at its `created_at` (a skipped job has
     /// ended, so that retention deletes it like any other); the database decides, not a
-    /// read-then-write.
-    /// - Returns: the job as stored.
+    /// read-then-write. For a job with a ``Job/uniqueKey`` that an active job holds, nothing is
+    /// stored and that job is returned (its id differs from `job`'s), decided by the database
+    /// too; the key is checked before exclusivity.
+    /// - Returns: the job as stored, or the active job holding its unique key.
     func insert(_ job: Job) async throws(JobStoreError) -> Job
 
     /// Stores several new jobs, each as ``insert(_:)`` would, in as few round trips as the
@@ -33,6 +35,8 @@ public protocol JobStore: Sendable {
     /// the other jobs are stored all the same. Of two exclusive jobs of one name in a batch
     /// with no active twin stored, one is stored `pending` and the other `skipped`: the first,
     /// unless the MongoDB server applies the batch in another order (a sharded cluster may).
+    /// A job whose ``Job/uniqueKey`` an active job holds, stored or earlier in the batch, is not
+    /// stored: that job comes back in its place, as from ``insert(_:)``.
     ///
     /// All or nothing for what the store refuses: a job whose id is stored, or given twice in
     /// the batch, makes the call throw with nothing of the batch stored. A failure of the
@@ -41,8 +45,8 @@ public protocol JobStore: Sendable {
     ///
     /// No default implementation: one ``insert(_:)`` after another could not take back the
     /// jobs stored before a refusal, so each store says how it keeps a batch whole.
-    /// - Returns: the jobs as stored, in the order given (empty for an empty batch, with no
-    ///   round trip).
+    /// - Returns: the jobs as stored, or the holders of their unique keys, in the order given
+    ///   (empty for an empty batch, with no round trip).
     /// - Throws: ``JobStoreError`` with code `invalidJob` and ``JobStoreError/jobIndex`` set to
     ///   the position of the job refused.
     func insert(many jobs: [Job]) async throws(JobStoreError) -> [Job]

@@ -27,6 +27,9 @@ public final class MemoryJobStore: JobStore {
         var workers: [ObjectId: WorkerRecord] = [:]
         var signals: [SignalRecord] = []
         var claimable: [String: ClaimQueue<Claimable>] = [:]
+        /// The claimable jobs above the default priority, by name and priority (apart, so that
+        /// jobs of the default priority, nearly all of them, claim as fast as without priorities).
+        var prioritized: [String: [Int: ClaimQueue<Claimable>]] = [:]
         var crons: [String: CronRecord] = [:]
         /// No stored job ended before this (a lower bound: nil when none has ended), so that
         /// ``deleteEnded(before:)`` skips the scan when nothing is old enough.
@@ -44,6 +47,11 @@ public final class MemoryJobStore: JobStore {
         /// exclusive and its name has an active job) and returns it as stored; nil, with nothing
         /// changed, when a job with this id is stored.
         mutating func store(_ job: Job) -> Job? {
+            if let key = job.uniqueKey, JobStatus.active.contains(job.status),
+               let holder = jobs.all.first(where: { $0.uniqueKey == key && JobStatus.active.contains($0.status) && $0.id != job.id })
+            {
+                return holder
+            }
             var stored = job
             if job.concurrency == .exclusive, JobStatus.active.contains(job.status),
                let twin = jobs.all.first(where: {
@@ -68,8 +76,12 @@ public final class MemoryJobStore: JobStore {
         /// Adds the claim entry of a job that can be claimed, and notes its end.
         mutating func indexed(_ job: Job, at slot: Int) {
             if job.type != .cron, job.status == .pending || job.status == .paused {
-                claimable[job.name, default: ClaimQueue()].insert(
-                    Claimable(scheduledFor: job.scheduledFor, id: job.id, slot: slot))
+                let entry = Claimable(scheduledFor: job.scheduledFor, id: job.id, slot: slot)
+                if job.priority > 0 {
+                    prioritized[job.name, default: [:]][job.priority, default: ClaimQueue()].insert(entry)
+                } else {
+                    claimable[job.name, default: ClaimQueue()].insert(entry)
+                }
             }
             if let endedAt = job.endedAt, earliestEnd.map({ endedAt < $0 }) ?? true { earliestEnd = endedAt }
         }
@@ -97,18 +109,91 @@ public final class MemoryJobStore: JobStore {
             return nil
         }
 
-        /// Claims the earliest due job in `scope`: pops its entry and updates the job in place.
+        /// Whether `entry` still names a claimable job as it was indexed.
+        func isCurrent(_ entry: Claimable) -> Bool {
+            guard jobs.holds(entry.id, at: entry.slot), let status = jobs.status(at: entry.slot) else { return false }
+            return (status == .pending || status == .paused) && jobs.scheduledFor(at: entry.slot) == entry.scheduledFor
+        }
+
+        /// The due job above the default priority that `names` claim first (the highest
+        /// priority, then the earliest), popped from its queue; nil when none is due. Stale
+        /// entries met on the way are dropped.
+        mutating func popPrioritized(in names: [String], now: Date) -> Claimable? {
+            guard !prioritized.isEmpty else { return nil }
+            var best: (name: String, priority: Int, entry: Claimable)?
+            for name in names {
+                guard let levels = prioritized[name] else { continue }
+                for priority in levels.keys {
+                    if let best, priority < best.priority { continue }
+                    while let top = prioritized[name]?[priority]?.min, !isCurrent(top) {
+                        prioritized[name]?[priority]?.popMin()
+                    }
+                    guard let top = prioritized[name]?[priority]?.min, top.scheduledFor <= now else { continue }
+                    if let current = best, priority == current.priority, !(top < current.entry) { continue }
+                    best = (name, priority, top)
+                }
+            }
+            guard let best else { return nil }
+            prioritized[best.name]?[best.priority]?.popMin()
+            if prioritized[best.name]?[best.priority]?.isEmpty == true { prioritized[best.name]?[best.priority] = nil }
+            if prioritized[best.name]?.isEmpty == true { prioritized[best.name] = nil }
+            return best.entry
+        }
+
+        /// The earliest `scheduled_for` among claimable jobs above the default priority.
+        mutating func earliestPrioritized(in names: [String]) -> Date? {
+            var earliest: Date?
+            for name in names {
+                for priority in prioritized[name]?.keys.map({ $0 }) ?? [] {
+                    while let top = prioritized[name]?[priority]?.min, !isCurrent(top) {
+                        prioritized[name]?[priority]?.popMin()
+                    }
+                    if let top = prioritized[name]?[priority]?.min, earliest.map({ top.scheduledFor < $0 }) ?? true {
+                        earliest = top.scheduledFor
+                    }
+                }
+            }
+            return earliest
+        }
+
+        /// The earliest `scheduled_for` among claimable jobs in `names`, whatever their priority.
+        mutating func nextDue(in names: [String]) -> Date? {
+            let ordinary = earliest(in: names)?.entry.scheduledFor
+            guard let other = earliestPrioritized(in: names) else { return ordinary }
+            return ordinary.map { min($0, other) } ?? other
+        }
+
+        /// Claims the due job in `scope` with the highest priority, then the earliest: pops its
+        /// entry and updates the job in place. Expired jobs met first are ended `skipped`.
         mutating func claim(_ scope: ClaimScope, now: Date) -> Job? {
-            guard let earliest = earliest(in: scope.names), earliest.entry.scheduledFor <= now else { return nil }
-            claimable.values[earliest.queue].popMin()
-            jobs.remember(earliest.entry.id, at: earliest.entry.slot)  // its ending will look it up
-            return jobs.modify(slot: earliest.entry.slot) { job in
+            var entry: Claimable
+            repeat {
+                if let first = popPrioritized(in: scope.names, now: now) {
+                    entry = first
+                } else {
+                    guard let earliest = earliest(in: scope.names), earliest.entry.scheduledFor <= now else { return nil }
+                    claimable.values[earliest.queue].popMin()
+                    entry = earliest.entry
+                }
+            } while skipIfExpired(entry, now: now)
+            jobs.remember(entry.id, at: entry.slot)  // its ending will look it up
+            return jobs.modify(slot: entry.slot) { job in
                 job.status = .running
                 job.workerId = scope.workerId
                 job.startedAt = job.startedAt ?? now
                 job.updatedAt = now
                 return job
             }
+        }
+
+        /// Ends the job of a popped claim entry `skipped` when it has expired; returns whether it did.
+        mutating func skipIfExpired(_ entry: Claimable, now: Date) -> Bool {
+            // Read in place: copying the job for each claim would cost every claim a retain per field.
+            guard jobs.hasExpiry(at: entry.slot), let job = jobs[slot: entry.slot], job.isExpired(at: now) else { return false }
+            let skipped = job.skippedAsExpired(at: now)
+            jobs.modify(slot: entry.slot) { $0 = skipped }
+            indexed(skipped, at: entry.slot)
+            return true
         }
 
         /// Up to `limit` claims, earliest first.
@@ -125,6 +210,7 @@ public final class MemoryJobStore: JobStore {
             // The fields the change needs, taken out first: capturing the request in the
             // closure below copied all of it (the job it carries included).
             let (workerId, status, output, at, resumeAt) = (request.workerId, request.status, request.output, request.at, request.resumeAt)
+            let failure = request.failure
             let job = jobs.modify(slot: slot) { (job: inout Job) -> Job? in
                 guard job.status == .running, job.workerId == workerId else { return nil }
                 job.status = status
@@ -133,6 +219,10 @@ public final class MemoryJobStore: JobStore {
                 job.workerId = nil
                 if status.isTerminal { job.endedAt = at }
                 if let resumeAt { job.scheduledFor = resumeAt }
+                if let failure {
+                    job.attempts = failure.attempts
+                    job.attemptErrors = failure.errors
+                }
                 return job
             }
             if let job { indexed(job, at: slot) }
@@ -239,7 +329,7 @@ public final class MemoryJobStore: JobStore {
     }
 
     public func nextDue(_ scope: ClaimScope) async throws(JobStoreError) -> Date? {
-        state.withLock { $0.earliest(in: scope.names)?.entry.scheduledFor }
+        state.withLock { $0.nextDue(in: scope.names) }
     }
 
     public func finish(

@@ -62,6 +62,11 @@ struct MemoryJobTable {
         slots[slot]?.scheduledFor
     }
 
+    /// Whether the job in `slot` has an expiry. O(1), read in place.
+    func hasExpiry(at slot: Int) -> Bool {
+        slots[slot]?.expiresAt != nil
+    }
+
     /// The job in `slot`, or nil when the slot is free. O(1), no hashing.
     subscript(slot slot: Int) -> Job? {
         slots[slot]

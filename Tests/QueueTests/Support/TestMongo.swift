@@ -28,8 +28,11 @@ enum TestMongo {
     }
 
     /// A connection to database `name`: a second one onto a database is another process's view.
+    /// A call waits up to a minute for the server (unless `MONGODB_URI` says otherwise): in the
+    /// parallel phase one emulator serves every test, and an insert of 1,000 jobs keeps it busy
+    /// for seconds, past the 5 s a worker waits by default.
     static func database(named name: String, ioThreads: Int = 2) throws -> MongoDatabase {
-        try MongoDatabase.connect(uri(), database: name, ioThreads: ioThreads)
+        try MongoDatabase.connect(uri(), database: name, ioThreads: ioThreads, serverSelectionTimeout: .seconds(60))
     }
 
     /// A database name no other test uses.

@@ -143,9 +143,14 @@ extension MongoJobStore {
     }
 
     /// Ends `skipped` the expired jobs in `scope` (one `update`), which claims pass over: done
-    /// when a claim finds nothing to claim, so that it costs a busy worker nothing. Best effort:
-    /// a failure is logged, and the next idle claim tries again.
+    /// when a claim finds nothing to claim, so that it costs a busy worker nothing, and at most
+    /// once per ``expirySweepInterval`` of claim time, so that an idle worker's poll stays one
+    /// command. Best effort: a failure is logged, and a later idle claim tries again.
     func skipExpired(_ scope: ClaimScope, now: Date) async {
+        let at = now.millisecondsSince1970
+        let last = lastExpirySweep.load(ordering: .relaxed)
+        guard last == .min || at - last >= Self.expirySweepInterval || at < last else { return }
+        lastExpirySweep.store(at, ordering: .relaxed)
         let filter = Self.expired(scope, now: now)
         let update: BSONDocument = leavingActive(.skipped, ["$set": [
             "status": .string(JobStatus.skipped.rawValue), "worker_id": .null, "updated_at": .date(now),
@@ -159,6 +164,10 @@ extension MongoJobStore {
             logger.warning("could not end expired jobs; the next idle claim will", metadata: ["error": "\(error)"])
         }
     }
+
+    /// How often, at most, idle claims end the expired jobs (milliseconds): an expired job may
+    /// show `pending` this much longer, never run.
+    static let expirySweepInterval: Int64 = 5_000
 
     /// The order of claims: the highest `priority` first (a document without one has the
     /// default, the lowest: MongoDB sorts a missing field below every number), then the

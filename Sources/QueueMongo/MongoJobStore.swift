@@ -43,6 +43,10 @@ public final class MongoJobStore: JobStore, NodeVersionSharing {
     /// job). It only picks the commands, never which jobs are claimed, so one flag for every
     /// worker on the store will do. An `Atomic`: a lone flag, read and written whole.
     let previousClaimFoundJob = Atomic(false)
+    /// When, in the milliseconds of a claim's `now`, this store last ended the expired jobs
+    /// (``skipExpired(_:now:)``): at most once per ``expirySweepInterval``, so that a worker
+    /// polling an empty queue sends one command per poll, not two.
+    let lastExpirySweep = Atomic<Int64>(.min)
     /// Whether ``prepare()`` found the Node version's `$jsonSchema` validator on the jobs
     /// collection: every document written must then pass it (no field the Node version lacks).
     let nodeValidator = Atomic(false)

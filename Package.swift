@@ -152,10 +152,39 @@ let package = Package(
         // libbson (CMongoC, and QueueMongo's bridge to it) is the reference the codec, Decimal128 and
         // Extended JSON are compared with.
         .testTarget(name: "BSONTests", dependencies: ["BSON", "CMongoC", "QueueMongo"], swiftSettings: swiftSettings),
+        // What the store and processor tests share: stores of each kind, the MongoDB test
+        // server, worker processes, waiting for a condition. On the modules' public and
+        // package API only, so that each test target can use it.
+        .target(
+            name: "QueueTestSupport",
+            dependencies: [
+                "Queue", "QueueMongo", "QueueSQLite", "QueueTesting", "BSON", "ChildProcesses",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/QueueTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QueueSQLiteTests",
+            dependencies: [
+                "QueueSQLite", "Queue", "QueueTesting", "QueueTestSupport", "BSON",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QueueMongoTests",
+            dependencies: [
+                "QueueMongo", "Queue", "QueueTesting", "QueueTestSupport", "BSON", "CMongoC", "QueueTestWorker",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "QueueTests",
             dependencies: [
-                "Queue", "QueueMongo", "QueueSQLite", "QueueTesting", "BSON", "CMongoC", "QueueTestWorker", "ChildProcesses",
+                "Queue", "QueueMongo", "QueueSQLite", "QueueTesting", "QueueTestSupport", "BSON", "CMongoC", "QueueTestWorker",
+                "ChildProcesses",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),

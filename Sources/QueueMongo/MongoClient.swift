@@ -4,18 +4,18 @@ import Queue
 
 /// One libmongoc client, lent by ``MongoClientPool/withClient(_:)`` for the length of a call on
 /// one I/O thread. Not Sendable: it must not leave that call.
-struct MongoClient {
+package struct MongoClient {
     let handle: OpaquePointer
 
     init(_ handle: OpaquePointer) { self.handle = handle }
 
     /// The collection `name` of database `database`, valid for this call.
-    func collection(_ name: String, in database: String) -> MongoCollection {
+    package func collection(_ name: String, in database: String) -> MongoCollection {
         MongoCollection(mongoc_client_get_collection(handle, database, name)!, namespace: "\(database).\(name)")
     }
 
     /// Runs a database command (`ping`, `createIndexes`, ...) and returns the server's reply.
-    func runCommand(_ command: BSONDocument, in database: String) throws(MongoError) -> BSONDocument {
+    package func runCommand(_ command: BSONDocument, in database: String) throws(MongoError) -> BSONDocument {
         let name = command.first?.key ?? "command"
         let reply = BSONReply()
         var error = bson_error_t()

@@ -6,7 +6,7 @@ import Queue
 ///
 /// Blocking; used on an I/O thread within one ``MongoClientPool/withClient(_:)`` call. Every
 /// failure is a ``MongoError`` naming the operation and the namespace.
-final class MongoCollection {
+package final class MongoCollection {
     private let handle: OpaquePointer
     /// `database.collection`, for error messages.
     let namespace: String
@@ -26,7 +26,7 @@ final class MongoCollection {
     }
 
     /// Inserts one document.
-    func insertOne(_ document: BSONDocument) throws(MongoError) {
+    package func insertOne(_ document: BSONDocument) throws(MongoError) {
         try call("insert") { error in
             document.withBSON { mongoc_collection_insert_one(handle, $0, nil, nil, error) }
         }
@@ -175,7 +175,7 @@ final class MongoCollection {
     }
 
     /// The documents matching `filter`, in `sort` order, at most `limit` (0: no limit).
-    func find(
+    package func find(
         _ filter: BSONDocument = [:], sort: BSONDocument? = nil, limit: Int = 0, skip: Int = 0,
         projection: BSONDocument? = nil
     ) throws(MongoError) -> [BSONDocument] {

@@ -50,7 +50,7 @@ public final class MongoDatabase: Sendable {
     }
 
     /// Runs `body` with a client on an I/O thread and returns its result.
-    func run<Result: Sendable>(
+    package func run<Result: Sendable>(
         _ operation: String, retryingReads: Bool = false,
         _ body: @escaping @Sendable (MongoClient) throws(MongoError) -> Result
     ) async throws(MongoError) -> Result {

@@ -22,11 +22,11 @@ import Queue
 ///   field), `database` otherwise, with libmongoc's description as the reason.
 public final class MongoJobStore: JobStore, NodeVersionSharing {
     /// The collection of jobs, crons and cron tasks.
-    static let jobsCollection = "job_processor.jobs"
+    package static let jobsCollection = "job_processor.jobs"
     /// The collection of worker documents.
-    static let workersCollection = "job_processor.workers"
+    package static let workersCollection = "job_processor.workers"
     /// The collection of signals.
-    static let signalsCollection = "job_processor.signals"
+    package static let signalsCollection = "job_processor.signals"
 
     let database: MongoDatabase
     let logger: Logger

@@ -1,6 +1,7 @@
 import Testing
 @testable import Queue
 @testable import QueueSQLite
+import QueueTestSupport
 
 /// How many jobs a batch claim takes per call, which the conformance suite leaves to each store
 /// (the default and MongoDB may return fewer than are due): the memory and SQLite stores take

@@ -5,6 +5,7 @@ import Testing
 @testable import Queue
 @testable import QueueMongo
 @testable import QueueSQLite
+import QueueTestSupport
 
 /// The Sentry cron monitor against a local recording HTTP server: the requests it sends, the
 /// DSNs it accepts, and failures that are logged and never reach the caller.

@@ -5,6 +5,7 @@ import Testing
 @testable import Queue
 @testable import QueueMongo
 @testable import QueueSQLite
+import QueueTestSupport
 
 /// How a worker groups endings into store calls (``EndingGather``), seen from the store.
 @Suite("Ending writes")

@@ -5,6 +5,7 @@ import Testing
 @testable import Queue
 @testable import QueueMongo
 @testable import QueueSQLite
+import QueueTestSupport
 
 /// Crons, crashes and chaos across real worker processes sharing one MongoDB database
 /// (SPEC §4). Each test prints what it measured. They run one at a time (and `scripts/test`

@@ -5,6 +5,7 @@ import Testing
 @testable import Queue
 @testable import QueueMongo
 @testable import QueueSQLite
+import QueueTestSupport
 
 /// How a claimed batch's async handlers are started (``HandlerBatch``): each in its own task,
 /// never on the loop thread, none held back by another.

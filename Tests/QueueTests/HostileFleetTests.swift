@@ -5,6 +5,7 @@ import Testing
 @testable import Queue
 @testable import QueueMongo
 @testable import QueueSQLite
+import QueueTestSupport
 
 /// SPEC §7 "No poison", with real worker processes: hostile documents of every kind in the
 /// store while workers run, one is SIGKILLed and another takes over. Every good job is done,

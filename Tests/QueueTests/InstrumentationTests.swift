@@ -6,6 +6,7 @@ import Testing
 import Tracing
 @testable import Queue
 @testable import QueueMongo
+import QueueTestSupport
 
 /// Metrics and traces (issue #21): a span per run linked to the span that scheduled the job,
 /// the trace context carried by every store (dropped, never the job, on the Node version's

@@ -4,6 +4,7 @@ import Testing
 @testable import Queue
 @testable import QueueMongo
 @testable import QueueSQLite
+import QueueTestSupport
 
 /// A client needs a store and no handlers: it schedules, kills and reads jobs that workers
 /// elsewhere run.

@@ -4,6 +4,7 @@ import Testing
 @testable import Queue
 @testable import QueueMongo
 @testable import QueueSQLite
+import QueueTestSupport
 
 /// A field of a stored job set to a wrong value (or removed, for nil), and the words the error
 /// must hold.

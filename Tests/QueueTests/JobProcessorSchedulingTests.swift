@@ -5,6 +5,7 @@ import Testing
 @testable import Queue
 @testable import QueueMongo
 @testable import QueueSQLite
+import QueueTestSupport
 
 /// Wake-ups, scope, exclusivity, inline runs, heartbeats and bad input.
 @Suite("JobProcessor scheduling")

@@ -4,6 +4,7 @@ import Testing
 @testable import Queue
 @testable import QueueMongo
 @testable import QueueSQLite
+import QueueTestSupport
 
 /// SPEC §4 semantics, each proven on every store.
 @Suite("JobProcessor")

@@ -1,6 +1,7 @@
 import Testing
 import QueueTesting
 @testable import Queue
+import QueueTestSupport
 
 /// The conformance suite of `QueueTesting` run against every store of this package, each check
 /// on a fresh database. What the suite cannot check (schemas, indexes, documents other programs

@@ -4,6 +4,7 @@ import Testing
 @testable import Queue
 @testable import QueueMongo
 @testable import QueueSQLite
+import QueueTestSupport
 
 @Suite("MemoryJobTable and the memory store's claim index")
 struct MemoryJobTableTests {

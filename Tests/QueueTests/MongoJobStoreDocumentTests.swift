@@ -4,6 +4,7 @@ import Testing
 @testable import Queue
 @testable import QueueMongo
 @testable import QueueSQLite
+import QueueTestSupport
 
 /// Documents the store did not write: the Node version's (null or absent fields) and broken ones.
 @Suite("MongoJobStore: documents written by others")

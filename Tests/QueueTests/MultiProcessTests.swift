@@ -5,6 +5,7 @@ import Testing
 @testable import Queue
 @testable import QueueMongo
 @testable import QueueSQLite
+import QueueTestSupport
 
 /// Real worker processes sharing one MongoDB database.
 @Suite("Several worker processes")

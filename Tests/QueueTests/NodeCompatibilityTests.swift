@@ -5,6 +5,7 @@ import Testing
 @testable import Queue
 @testable import QueueMongo
 @testable import QueueSQLite
+import QueueTestSupport
 
 /// Issue #17: our processor on a database the Node version laid out (`shared/node-compat/`):
 /// it takes it over without touching the Node version's validator or indexes, every write it

@@ -5,6 +5,7 @@ import Testing
 @testable import Queue
 @testable import QueueMongo
 @testable import QueueSQLite
+import QueueTestSupport
 
 /// SPEC §7 "No poison": nothing a store holds can crash a worker, stall a claim or stop crash
 /// recovery. Documents are written past the store, as another program or a damaged file would.

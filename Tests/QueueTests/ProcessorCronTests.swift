@@ -4,6 +4,7 @@ import Testing
 @testable import Queue
 @testable import QueueMongo
 @testable import QueueSQLite
+import QueueTestSupport
 
 /// Crons, kills, max runtime and crash recovery (SPEC §4), in one process.
 @Suite("JobProcessor crons, kills and recovery")

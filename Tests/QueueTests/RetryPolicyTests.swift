@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import BSON
 @testable import Queue
+import QueueTestSupport
 
 /// Retries (``RetryPolicy``) decided by the worker state machine, event by event on a manual
 /// clock: which endings count as failed attempts, where a retried job goes, what is recorded,

@@ -4,6 +4,7 @@ import Testing
 @testable import Queue
 @testable import QueueMongo
 @testable import QueueSQLite
+import QueueTestSupport
 
 /// `schedule(many:)`: a batch of jobs in one store call, checked whole before anything is
 /// stored. What each store does with the batch is in the conformance suite (`insert(many:)`).

@@ -6,6 +6,7 @@ import Testing
 @testable import Queue
 @testable import QueueMongo
 @testable import QueueSQLite
+import QueueTestSupport
 
 /// SPEC §7 "Outages": a worker whose store fails keeps every ending and writes it once the store
 /// answers, releases the jobs whose claim it lost, backs off, and logs an outage once.

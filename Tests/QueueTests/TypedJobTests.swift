@@ -4,6 +4,7 @@ import Testing
 @testable import Queue
 @testable import QueueMongo
 @testable import QueueSQLite
+import QueueTestSupport
 
 /// Jobs declared with a `Codable` payload type: scheduled with a value, run with a value, stored
 /// in the same `payload` document as untyped jobs.

@@ -4,6 +4,7 @@ import Loop
 import Testing
 @testable import BSON
 @testable import Queue
+import QueueTestSupport
 
 /// The worker's policies, driven event by event on a manual clock: no store, no loop, no
 /// sleeping. Each test feeds the events a worker would see and checks the actions it asks for.

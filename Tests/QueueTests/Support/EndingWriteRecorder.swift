@@ -4,6 +4,7 @@ import Synchronization
 @testable import Queue
 @testable import QueueMongo
 @testable import QueueSQLite
+import QueueTestSupport
 
 /// A real store seen through a recorder of the ending writes the scheduler makes: how many
 /// endings each `finish` call carried. Every call goes to `base` unchanged; ending writes can

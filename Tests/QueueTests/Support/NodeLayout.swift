@@ -4,6 +4,7 @@ import Foundation
 @testable import Queue
 @testable import QueueMongo
 @testable import QueueSQLite
+import QueueTestSupport
 
 /// The Node version's database, built by `shared/node-compat/node_database.py` in a database of
 /// the test server (`MONGODB_URI`), and its negative probes run after our processor used it.

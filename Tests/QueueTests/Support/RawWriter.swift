@@ -5,6 +5,7 @@ import Testing
 @testable import Queue
 @testable import QueueMongo
 @testable import QueueSQLite
+import QueueTestSupport
 
 /// Writes documents into a store as they are, bypassing its checks.
 struct RawWriter {

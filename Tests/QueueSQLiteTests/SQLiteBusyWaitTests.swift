@@ -5,8 +5,8 @@ import Synchronization
 import Testing
 @testable import BSON
 @testable import Queue
-@testable import QueueMongo
 @testable import QueueSQLite
+import QueueTestSupport
 
 @Suite("SQLiteBusyWait")
 struct SQLiteBusyWaitTests {

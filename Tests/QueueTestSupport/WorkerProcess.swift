@@ -3,12 +3,12 @@ import Foundation
 
 /// A `QueueTestWorker` process started by a test: the real binary, signalled for real.
 /// Used from the test's own task only.
-final class WorkerProcess {
+public final class WorkerProcess {
     private let process: ChildProcess
-    let label: String
+    public let label: String
 
     /// The built worker binary, beside the test bundle in the build folder.
-    static var executable: URL {
+    public static var executable: URL {
         let testBinary = URL(fileURLWithPath: CommandLine.arguments.first { $0.contains(".build") } ?? CommandLine.arguments[0])
         var directory = testBinary.deletingLastPathComponent()
         while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("QueueTestWorker").path),
@@ -21,7 +21,7 @@ final class WorkerProcess {
 
     /// Starts a worker on `database` that records into `record`.
     /// `environment` is added to this process's own (e.g. `MONGODB_URI` for another server).
-    init(
+    public init(
         label: String, database: String, record: String, tags: [String]? = nil, concurrency: Int = 8, cron: Bool = false,
         environment: [String: String] = [:], sqlite: String? = nil
     ) throws {
@@ -33,13 +33,13 @@ final class WorkerProcess {
         process = try ChildProcess(Self.executable.path, arguments, environment: environment, error: .inherit)
     }
 
-    var pid: Int32 { process.pid }
+    public var pid: Int32 { process.pid }
 
     /// Sends `signal` (SIGTERM, SIGKILL...) to the process.
-    func send(_ signal: Int32) { process.send(signal) }
+    public func send(_ signal: Int32) { process.send(signal) }
 
     /// Waits for the process to exit and returns its status.
-    func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32 {
+    public func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32 {
         try await eventually("worker \(label) to exit", timeout: timeout) {
             process.status
         }
@@ -48,17 +48,19 @@ final class WorkerProcess {
 }
 
 /// The lines the workers of one test append (see Tests/QueueTestWorker/main.swift).
-struct RecordLines {
-    let path: String
+public struct RecordLines {
+    public let path: String
 
-    static func temporary() -> RecordLines {
+    public init(path: String) { self.path = path }
+
+    public static func temporary() -> RecordLines {
         RecordLines(path: FileManager.default.temporaryDirectory.appendingPathComponent("record-\(UUID()).txt").path)
     }
 
-    var lines: [String] { ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
+    public var lines: [String] { ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
 
     /// `run` lines as (label, job id, name).
-    var runs: [(label: String, jobId: String, name: String)] {
+    public var runs: [(label: String, jobId: String, name: String)] {
         lines.compactMap { line in
             let parts = line.split(separator: " ").map(String.init)
             return parts.count == 4 && parts[0] == "run" ? (parts[1], parts[2], parts[3]) : nil
@@ -66,7 +68,7 @@ struct RecordLines {
     }
 
     /// `tick` lines as (label, task id, when the handler started).
-    var ticks: [(label: String, taskId: String, at: Date)] {
+    public var ticks: [(label: String, taskId: String, at: Date)] {
         lines.compactMap { line in
             let parts = line.split(separator: " ").map(String.init)
             guard parts.count == 4, parts[0] == "tick", let ms = Double(parts[3]) else { return nil }
@@ -75,7 +77,7 @@ struct RecordLines {
     }
 
     /// `exit` lines as (label, job id, status).
-    var exits: [(label: String, jobId: String, status: String)] {
+    public var exits: [(label: String, jobId: String, status: String)] {
         lines.compactMap { line in
             let parts = line.split(separator: " ").map(String.init)
             return parts.count == 4 && parts[0] == "exit" ? (parts[1], parts[2], parts[3]) : nil
@@ -83,7 +85,7 @@ struct RecordLines {
     }
 
     /// Worker ids by label, from the `worker` lines.
-    var workers: [String: String] {
+    public var workers: [String: String] {
         Dictionary(lines.compactMap { line in
             let parts = line.split(separator: " ").map(String.init)
             return parts.count == 3 && parts[0] == "worker" ? (parts[1], parts[2]) : nil

@@ -3,7 +3,7 @@ import Testing
 @testable import BSON
 @testable import Queue
 @testable import QueueMongo
-@testable import QueueSQLite
+import QueueTestSupport
 
 /// How a batch of endings sent as one `update` command becomes one result per request, without
 /// a server: which batches qualify, and what the command's outcome and the stored documents say.

@@ -4,7 +4,7 @@ import Testing
 @testable import BSON
 @testable import Queue
 @testable import QueueMongo
-@testable import QueueSQLite
+import QueueTestSupport
 
 @Suite("MongoDB change streams")
 struct MongoJobWatchTests {

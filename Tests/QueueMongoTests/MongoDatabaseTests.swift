@@ -3,7 +3,7 @@ import Testing
 @testable import BSON
 @testable import Queue
 @testable import QueueMongo
-@testable import QueueSQLite
+import QueueTestSupport
 
 @Suite("MongoDatabase over libmongoc")
 struct MongoDatabaseTests {

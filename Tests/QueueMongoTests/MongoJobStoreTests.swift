@@ -5,7 +5,7 @@ import Testing
 @testable import BSON
 @testable import Queue
 @testable import QueueMongo
-@testable import QueueSQLite
+import QueueTestSupport
 
 /// What only the MongoDB store promises: commands per operation, the stored schema, indexes,
 /// the exclusivity fallback, and errors. Behaviour shared with every store is in the

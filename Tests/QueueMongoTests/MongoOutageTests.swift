@@ -4,7 +4,7 @@ import Testing
 @testable import BSON
 @testable import Queue
 @testable import QueueMongo
-@testable import QueueSQLite
+import QueueTestSupport
 
 /// SPEC §7 "Outages", for real: the MongoDB test server SIGKILLed under busy worker processes and
 /// started again on its data. These tests run their own server (the emulator, whatever

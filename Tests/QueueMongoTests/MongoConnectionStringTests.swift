@@ -2,7 +2,6 @@ import Testing
 @testable import BSON
 @testable import Queue
 @testable import QueueMongo
-@testable import QueueSQLite
 
 /// Connection strings are read by libmongoc when created: its reasons (and what it logged
 /// while parsing) go into the error or `warnings`, never to the log on their own, and never

@@ -3,7 +3,7 @@ import Testing
 @testable import BSON
 @testable import Queue
 @testable import QueueMongo
-@testable import QueueSQLite
+import QueueTestSupport
 
 /// A cron tick on MongoDB is two commands (the task's insert, then the cron's compare-and-set):
 /// a failure between them, or a reply lost after both, must neither lose the tick nor create

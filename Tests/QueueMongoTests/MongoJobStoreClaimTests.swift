@@ -3,7 +3,7 @@ import Testing
 @testable import BSON
 @testable import Queue
 @testable import QueueMongo
-@testable import QueueSQLite
+import QueueTestSupport
 
 /// How the MongoDB store claims: one `findAndModify` while nothing shows a backlog, a `find` and
 /// one `update` for several jobs once a claim has found one. What every store's claims promise

@@ -4,8 +4,8 @@ import Logging
 import Testing
 @testable import BSON
 @testable import Queue
-@testable import QueueMongo
 @testable import QueueSQLite
+import QueueTestSupport
 
 /// What the shared conformance suite cannot check: the file itself (WAL mode, several
 /// connections as several processes would open, a path that cannot be opened) and rows that
@@ -276,15 +276,5 @@ struct SQLiteJobStoreTests {
             let error = await #expect(throws: JobStoreError.self) { try await store.insert(job) }
             #expect(error?.code == .invalidJob)
         }
-    }
-}
-
-/// A path in the temporary directory for one test's database; ``remove()`` deletes the file
-/// and its WAL companions.
-struct TemporarySQLiteFile: Sendable {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("job-processor-\(ObjectId()).sqlite").path
-
-    func remove() {
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
     }
 }

@@ -1,14 +1,14 @@
 import Foundation
 import Logging
 import Synchronization
-@testable import BSON
-@testable import Queue
-@testable import QueueMongo
-@testable import QueueSQLite
+import BSON
+import Queue
+import QueueMongo
+import QueueSQLite
 
 /// Runs `body` with a prepared ``MongoJobStore`` on a fresh database, and that database for
 /// raw reads and writes.
-func withMongoStore(
+package func withMongoStore(
     exclusivity: MongoJobStore.ExclusivityEnforcement = .partialIndex,
     _ body: (MongoJobStore, MongoDatabase) async throws -> Void
 ) async throws {
@@ -20,14 +20,14 @@ func withMongoStore(
 }
 
 /// How many commands `body` sends to the server.
-func commands(_ database: MongoDatabase, _ body: () async throws -> Void) async throws -> Int {
+package func commands(_ database: MongoDatabase, _ body: () async throws -> Void) async throws -> Int {
     let before = database.commandsSent
     try await body()
     return database.commandsSent - before
 }
 
 /// The stored document of job `id`, as the server holds it.
-func rawJob(_ id: ObjectId, _ database: MongoDatabase) async throws -> BSONDocument? {
+package func rawJob(_ id: ObjectId, _ database: MongoDatabase) async throws -> BSONDocument? {
     let name = database.name
     return try await database.run("raw job") { client throws(MongoError) in
         try client.collection(MongoJobStore.jobsCollection, in: name).find(["_id": .objectId(id)]).first
@@ -35,7 +35,7 @@ func rawJob(_ id: ObjectId, _ database: MongoDatabase) async throws -> BSONDocum
 }
 
 /// Stores `document` in `collection` as is, bypassing the store (documents of other tools).
-func insertRaw(_ document: BSONDocument, into collection: String = MongoJobStore.jobsCollection, _ database: MongoDatabase) async throws {
+package func insertRaw(_ document: BSONDocument, into collection: String = MongoJobStore.jobsCollection, _ database: MongoDatabase) async throws {
     let name = database.name
     try await database.run("raw insert") { client throws(MongoError) in
         try client.collection(collection, in: name).insertOne(document)
@@ -43,7 +43,7 @@ func insertRaw(_ document: BSONDocument, into collection: String = MongoJobStore
 }
 
 /// The indexes of `collection`, by name.
-func indexes(_ collection: String, _ database: MongoDatabase) async throws -> [String: BSONDocument] {
+package func indexes(_ collection: String, _ database: MongoDatabase) async throws -> [String: BSONDocument] {
     let name = database.name
     let reply = try await database.run("listIndexes") { client throws(MongoError) in
         try client.runCommand(["listIndexes": .string(collection)], in: name)
@@ -54,26 +54,29 @@ func indexes(_ collection: String, _ database: MongoDatabase) async throws -> [S
 
 extension Logger {
     /// A logger that drops everything: the stores' expected warnings stay out of test output.
-    static let silent = Logger(label: "test.silent") { _ in SwiftLogNoOpLogHandler() }
+    public static let silent = Logger(label: "test.silent") { _ in SwiftLogNoOpLogHandler() }
 }
 
 /// A log handler that keeps the messages it receives, for tests of what a store logs.
-struct RecordingLogHandler: LogHandler {
+public struct RecordingLogHandler: LogHandler {
     /// The messages, shared by the copies swift-log makes of the handler.
-    final class Records: Sendable {
+    public final class Records: Sendable {
+        public init() {}
         private let entries = Mutex<[(level: Logger.Level, message: String)]>([])
-        var all: [(level: Logger.Level, message: String)] { entries.withLock { $0 } }
-        func append(_ level: Logger.Level, _ message: String) { entries.withLock { $0.append((level, message)) } }
+        public var all: [(level: Logger.Level, message: String)] { entries.withLock { $0 } }
+        public func append(_ level: Logger.Level, _ message: String) { entries.withLock { $0.append((level, message)) } }
     }
 
-    let records: Records
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
+    public let records: Records
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level = .trace
 
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    public init(records: Records) { self.records = records }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    func log(event: LogEvent) { records.append(event.level, "\(event.message)") }
+    public func log(event: LogEvent) { records.append(event.level, "\(event.message)") }
 }

@@ -3,7 +3,7 @@ import Testing
 @testable import BSON
 @testable import Queue
 @testable import QueueMongo
-@testable import QueueSQLite
+import QueueTestSupport
 
 /// How a batch of claims made by one `update` command becomes the claimed jobs, without a
 /// server: which finds make a batch, what the command's count tells, and the jobs returned.

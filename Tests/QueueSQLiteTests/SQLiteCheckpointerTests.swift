@@ -4,8 +4,8 @@ import Logging
 import Testing
 @testable import BSON
 @testable import Queue
-@testable import QueueMongo
 @testable import QueueSQLite
+import QueueTestSupport
 
 /// The write-ahead log of a store's file is copied back in the background once it holds half
 /// the checkpoint size, and stays bounded when commits never pause.

@@ -3,8 +3,8 @@ import Logging
 import Testing
 @testable import BSON
 @testable import Queue
-@testable import QueueMongo
 @testable import QueueSQLite
+import QueueTestSupport
 
 /// The SQLite file watch (``SQLiteJobWatch``): other processes' jobs reported without a poll.
 /// Two stores on one file are two connections, as two processes would have.

@@ -3,14 +3,14 @@ import Logging
 import Synchronization
 import Testing
 import QueueTesting
-@testable import BSON
-@testable import Queue
-@testable import QueueMongo
-@testable import QueueSQLite
+import BSON
+import Queue
+import QueueMongo
+import QueueSQLite
 
 /// The stores of this package, as tests make them: each test gets a fresh, prepared store (a
 /// MongoDB one gets its own database).
-enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+public enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     /// ``MemoryJobStore``.
     case memory
     /// ``MongoJobStore`` with the partial unique index for exclusive names.
@@ -21,14 +21,14 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     /// ``SQLiteJobStore`` on a temporary file of its own, removed after the test.
     case sqlite
 
-    var testDescription: String { rawValue }
+    public var testDescription: String { rawValue }
 
     /// The stores the processor tests run on (the fallback exclusivity index is a store detail,
     /// covered by the conformance suite).
-    static let processorKinds: [StoreKind] = [.memory, .mongo, .sqlite]
+    public static let processorKinds: [StoreKind] = [.memory, .mongo, .sqlite]
 
     /// Runs `body` with a fresh, prepared store of this kind.
-    func withStore(_ body: (any JobStore) async throws -> Void) async throws {
+    public func withStore(_ body: (any JobStore) async throws -> Void) async throws {
         switch self {
         case .memory:
             let store = MemoryJobStore()
@@ -50,7 +50,7 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     }
 
     /// A fresh, prepared store, and what closes it, for tests that keep a store across tasks.
-    func make() async throws -> (store: any JobStore, close: @Sendable () -> Void) {
+    public func make() async throws -> (store: any JobStore, close: @Sendable () -> Void) {
         switch self {
         case .memory:
             return (MemoryJobStore(), {})
@@ -70,7 +70,7 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     /// Runs `body` with a factory onto a fresh, empty database of this kind (the same instance
     /// every time for memory, a new connection pool onto one database for MongoDB, a new
     /// connection to one file for SQLite), then closes every store it opened.
-    func withFactory(_ body: (any JobStoreFactory) async throws -> Void) async throws {
+    public func withFactory(_ body: (any JobStoreFactory) async throws -> Void) async throws {
         let factory: OpeningFactory
         var removeFile: () -> Void = {}
         switch self {
@@ -110,18 +110,18 @@ private final class OpeningFactory: JobStoreFactory {
     /// What closes each store opened so far.
     private let closers = Mutex<[@Sendable () -> Void]>([])
 
-    init(_ open: @escaping @Sendable () throws -> (any JobStore, close: @Sendable () -> Void)) {
+    public init(_ open: @escaping @Sendable () throws -> (any JobStore, close: @Sendable () -> Void)) {
         self.open = open
     }
 
-    func openStore() async throws -> any JobStore {
+    public func openStore() async throws -> any JobStore {
         let (store, close) = try open()
         closers.withLock { $0.append(close) }
         return store
     }
 
     /// Closes every store opened so far.
-    func closeAll() {
+    public func closeAll() {
         let closers = closers.withLock { closers in
             defer { closers = [] }
             return closers

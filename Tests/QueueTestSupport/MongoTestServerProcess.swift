@@ -4,9 +4,9 @@ import Foundation
 /// A MongoDB test server of a test's own (`scripts/mongo-test-server`, the emulator), keeping its
 /// data in an SQLite file so that it can be SIGKILLed and started again on the same port with
 /// the same data: an outage a test controls. Used from the test's own task only.
-final class MongoTestServerProcess {
+public final class MongoTestServerProcess {
     /// The folder holding Package.swift.
-    static let packageRoot: URL = {
+    public static let packageRoot: URL = {
         var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("Package.swift").path),
               directory.path != "/"
@@ -16,24 +16,24 @@ final class MongoTestServerProcess {
         return directory
     }()
 
-    let port: Int
-    let dataFile: String
+    public let port: Int
+    public let dataFile: String
     private var process: ChildProcess?
 
     /// Starts a server on a free loopback port and waits until it answers.
-    init() async throws {
+    public init() async throws {
         port = try Self.freePort()
         dataFile = FileManager.default.temporaryDirectory.appendingPathComponent("mongo-outage-\(UUID()).sqlite").path
         try await start()
     }
 
     /// The connection string, with short timeouts so that a worker notices the outage quickly.
-    var uri: String {
+    public var uri: String {
         "mongodb://127.0.0.1:\(port)/?directConnection=true&serverSelectionTimeoutMS=1000&connectTimeoutMS=1000&socketTimeoutMS=5000"
     }
 
     /// Starts the server again (after ``kill()``) on the same port and data.
-    func start() async throws {
+    public func start() async throws {
         process = try ChildProcess(
             Self.packageRoot.appendingPathComponent("scripts/mongo-test-server").path,
             ["--port", "\(port)", "--sqlite", dataFile])
@@ -43,7 +43,7 @@ final class MongoTestServerProcess {
     }
 
     /// SIGKILLs the server: every connection drops at once, nothing is flushed by it.
-    func kill() async throws {
+    public func kill() async throws {
         guard let process else { return }
         process.send(SIGKILL)
         try await eventually("the MongoDB test server to exit") { process.isRunning ? nil : () }

@@ -1,10 +1,10 @@
 import Foundation
 
 /// A condition that did not hold within its timeout.
-struct TimedOut: Error, CustomStringConvertible {
-    let what: String
-    let timeout: Duration
-    var description: String { "timed out after \(timeout) waiting for \(what)" }
+public struct TimedOut: Error, CustomStringConvertible {
+    public let what: String
+    public let timeout: Duration
+    public var description: String { "timed out after \(timeout) waiting for \(what)" }
 }
 
 /// Checks `condition` every 10 ms until it returns a value, or throws ``TimedOut``.
@@ -12,7 +12,7 @@ struct TimedOut: Error, CustomStringConvertible {
 /// The default deadline is generous: in the parallel phase one MongoDB emulator serves every
 /// test, 1,000-job batches included, and a claim may wait its turn for seconds. A condition
 /// that holds costs no more for it; only a failure takes longer to report.
-func eventually<Value>(
+public func eventually<Value>(
     _ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Value?
 ) async throws -> Value {
     let deadline = ContinuousClock.now + timeout

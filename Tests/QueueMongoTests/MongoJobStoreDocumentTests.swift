@@ -3,7 +3,6 @@ import Testing
 @testable import BSON
 @testable import Queue
 @testable import QueueMongo
-@testable import QueueSQLite
 import QueueTestSupport
 
 /// Documents the store did not write: the Node version's (null or absent fields) and broken ones.
@@ -13,8 +12,8 @@ struct MongoJobStoreDocumentTests {
         try await withMongoStore { store, database in
             let absent = ObjectId()
             let nulls = ObjectId()
-            try await insertRaw(JobDocumentTests.minimal.merging(["_id": .objectId(absent)]), database)
-            try await insertRaw(JobDocumentTests.minimal.merging([
+            try await insertRaw(Fixture.minimalJobDocument.merging(["_id": .objectId(absent)]), database)
+            try await insertRaw(Fixture.minimalJobDocument.merging([
                 "_id": .objectId(nulls), "scheduled_for": .date(Fixture.at(1)), "payload": nil, "output": nil,
                 "started_at": nil, "ended_at": nil, "worker_id": nil, "cron_string": nil,
             ]), database)
@@ -33,7 +32,7 @@ struct MongoJobStoreDocumentTests {
     @Test func aMalformedStoredJobFailsReadsWithAnErrorNamingItsIdAndField() async throws {
         try await withMongoStore { store, database in
             let id = ObjectId()
-            try await insertRaw(JobDocumentTests.minimal.merging(["_id": .objectId(id), "status": 42]), database)
+            try await insertRaw(Fixture.minimalJobDocument.merging(["_id": .objectId(id), "status": 42]), database)
             let error = await #expect(throws: JobStoreError.self) { try await store.job(id: id) }
             #expect(error?.code == .invalidDocument)
             #expect(error?.reason == "job \(id): field \"status\" should be a string, not int")
@@ -45,7 +44,7 @@ struct MongoJobStoreDocumentTests {
     @Test func aClaimedJobThatCannotBeReadIsRecordedErroredAndTheNextIsClaimed() async throws {
         try await withMongoStore { store, database in
             let broken = ObjectId()
-            try await insertRaw(JobDocumentTests.minimal.merging([
+            try await insertRaw(Fixture.minimalJobDocument.merging([
                 "_id": .objectId(broken), "scheduled_for": .date(Fixture.at(-10)), "payload": "not an object",
             ]), database)
             let good = try await store.insert(Fixture.job("mail"))
@@ -66,7 +65,7 @@ struct MongoJobStoreDocumentTests {
         try await withMongoStore { store, database in
             func broken(due: Double) async throws -> ObjectId {
                 let id = ObjectId()
-                try await insertRaw(JobDocumentTests.minimal.merging([
+                try await insertRaw(Fixture.minimalJobDocument.merging([
                     "_id": .objectId(id), "scheduled_for": .date(Fixture.at(due)), "payload": "not an object",
                 ]), database)
                 return id

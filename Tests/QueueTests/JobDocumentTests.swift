@@ -17,13 +17,10 @@ struct Malformation: Sendable, CustomTestStringConvertible {
 
 @Suite("Job documents: the stored schema")
 struct JobDocumentTests {
-    static let id = ObjectId("6650c0ffee0000000000abcd")!
+    static let id = Fixture.minimalJobId
 
     /// A job document with only its required fields, as another tool may write it.
-    static let minimal: BSONDocument = [
-        "_id": .objectId(id), "name": "mail", "type": "simple", "status": "pending",
-        "scheduled_for": .date(Fixture.now), "updated_at": .date(Fixture.now), "created_at": .date(Fixture.now),
-    ]
+    static let minimal = Fixture.minimalJobDocument
 
     @Test func everyFieldRoundTripsThroughTheDocument() throws {
         let job = Fixture.everyField()

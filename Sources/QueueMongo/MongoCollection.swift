@@ -54,9 +54,18 @@ package final class MongoCollection {
             options.withBSON { mongoc_collection_insert_many(handle, buffer.baseAddress, buffer.count, $0, reply.pointer, &error) }
         }
         let result = try reply.decoded(operation: operation)
+        return try Self.refusals(in: result, commandRan: inserted, error: error, operation: operation)
+    }
+
+    /// The documents or statements a batch command's reply says the server refused, by their
+    /// index in the batch. Only refusals inside a command that ran leave the rest known to be
+    /// applied; when the command itself failed (network, not primary, write concern) it is
+    /// unknown what the batch did, and this throws that failure.
+    private static func refusals(
+        in result: BSONDocument, commandRan: Bool, error: bson_error_t, operation: String
+    ) throws(MongoError) -> [Int: MongoError] {
         let writeErrors = result["writeErrors"]?.arrayValue ?? []
-        if !inserted {
-            // As for `updateEach`: only refusals inside a command that ran leave the others known.
+        if !commandRan {
             let failure = MongoError(error, operation: operation)
             let writeConcernErrors = result["writeConcernErrors"]?.arrayValue ?? []
             if writeErrors.isEmpty || failure.isTransient || !writeConcernErrors.isEmpty { throw failure }
@@ -120,21 +129,7 @@ package final class MongoCollection {
         var error = bson_error_t()
         let executed = mongoc_bulk_operation_execute(bulk, reply.pointer, &error) != 0
         let result = try reply.decoded(operation: operation)
-        let writeErrors = result["writeErrors"]?.arrayValue ?? []
-        if !executed {
-            // Only refused statements in a command that ran leave the others known to be applied;
-            // any other failure (network, not primary, write concern) leaves it unknown.
-            let failure = MongoError(error, operation: operation)
-            let writeConcernErrors = result["writeConcernErrors"]?.arrayValue ?? []
-            if writeErrors.isEmpty || failure.isTransient || !writeConcernErrors.isEmpty { throw failure }
-        }
-        var refused: [Int: MongoError] = [:]
-        for case .document(let writeError) in writeErrors {
-            guard let index = writeError["index"]?.intValue else { continue }
-            refused[index] = MongoError(
-                writeError: UInt32(clamping: writeError["code"]?.intValue ?? 0), operation: operation,
-                message: writeError["errmsg"]?.stringValue ?? "")
-        }
+        let refused = try Self.refusals(in: result, commandRan: executed, error: error, operation: operation)
         return BatchUpdateResult(
             matched: result["nMatched"]?.intValue ?? 0, modified: result["nModified"]?.intValue ?? 0, refused: refused)
     }

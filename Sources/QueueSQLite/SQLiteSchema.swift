@@ -239,13 +239,7 @@ enum SQLiteSchema {
         var chosen: [DatabaseValue] = []
         if try Bool.fetchOne(db.cachedStatement(sql: anyPrioritized)) == true {
             var rows: [(id: DatabaseValue, priority: Int64, scheduledFor: Int64)] = []
-            var unique: [String] = []
-            var seen: Set<String> = []
-            for name in names where seen.insert(name).inserted { unique.append(name) }
-            var start = 0
-            while start < unique.count {
-                let chunk = unique[start..<min(start + namesPerQuery, unique.count)]
-                start += chunk.count
+            for chunk in nameChunks(names) {
                 var arguments = StatementArguments()
                 for name in chunk { arguments += [name, now, limit] }
                 if chunk.count > 1 { arguments += [limit] }
@@ -281,6 +275,15 @@ enum SQLiteSchema {
     /// SELECT, and SQLite allows 500 branches by default.
     static let namesPerQuery = 200
 
+    /// `names` without repeats, in their order, cut into runs of at most ``namesPerQuery``: one
+    /// query each.
+    private static func nameChunks(_ names: [String]) -> [ArraySlice<String>] {
+        var unique: [String] = []
+        var seen: Set<String> = []
+        for name in names where seen.insert(name).inserted { unique.append(name) }
+        return stride(from: 0, to: unique.count, by: namesPerQuery).map { unique[$0..<min($0 + namesPerQuery, unique.count)] }
+    }
+
     /// The earliest claimable jobs (`id`, `scheduled_for`) among `names` (at most
     /// ``namesPerQuery``), earliest first, optionally due by a bound: one `?` per name, each
     /// followed by the bound's `?` when `due`, then the limit's `?` after each name when there are
@@ -315,13 +318,7 @@ enum SQLiteSchema {
     ) throws -> [(id: DatabaseValue, scheduledFor: DatabaseValue)] {
         guard limit > 0 else { return [] }
         var best: [(id: DatabaseValue, scheduledFor: DatabaseValue)] = []
-        var unique: [String] = []
-        var seen: Set<String> = []
-        for name in names where seen.insert(name).inserted { unique.append(name) }
-        var start = 0
-        while start < unique.count {
-            let chunk = unique[start..<min(start + namesPerQuery, unique.count)]
-            start += chunk.count
+        for chunk in nameChunks(names) {
             var arguments = StatementArguments()
             for name in chunk {
                 arguments += [name]

@@ -11,16 +11,7 @@ enum CommandLineTool {
     }
 
     /// The binary beside the test bundle in the build folder.
-    static var executable: URL {
-        var directory = URL(fileURLWithPath: CommandLine.arguments.first { $0.contains(".build") } ?? CommandLine.arguments[0])
-            .deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("job-processor").path),
-              directory.path != "/"
-        {
-            directory.deleteLastPathComponent()
-        }
-        return directory.appendingPathComponent("job-processor")
-    }
+    static var executable: URL { ChildProcess.built("job-processor") }
 
     /// Runs the tool to completion and returns its status and output.
     /// - Parameter input: what the tool reads on standard input, at most 64 KiB (a pipe's

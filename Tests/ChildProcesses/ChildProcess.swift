@@ -203,6 +203,17 @@ public final class ChildProcess: Sendable {
         }
     }
 
+    /// The product `name` of this package, built beside the test bundle: the build folder is
+    /// found from the test process's own path, going up until it holds `name`.
+    public static func built(_ name: String) -> URL {
+        var directory = URL(fileURLWithPath: CommandLine.arguments.first { $0.contains(".build") } ?? CommandLine.arguments[0])
+            .deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path), directory.path != "/" {
+            directory.deleteLastPathComponent()
+        }
+        return directory.appendingPathComponent(name)
+    }
+
     /// Data read on another thread, handed over once.
     private final class Collected: Sendable {
         private let data = Mutex<Data?>(nil)

@@ -178,16 +178,7 @@ enum Tool {
     }
 
     /// The binary beside the test bundle in the build folder.
-    static var executable: URL {
-        var directory = URL(fileURLWithPath: CommandLine.arguments.first { $0.contains(".build") } ?? CommandLine.arguments[0])
-            .deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("job-processor").path),
-              directory.path != "/"
-        {
-            directory.deleteLastPathComponent()
-        }
-        return directory.appendingPathComponent("job-processor")
-    }
+    static var executable: URL { ChildProcess.built("job-processor") }
 
     /// Runs the tool with `environment` added to this process's.
     static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Output {

@@ -8,16 +8,7 @@ public final class WorkerProcess {
     public let label: String
 
     /// The built worker binary, beside the test bundle in the build folder.
-    public static var executable: URL {
-        let testBinary = URL(fileURLWithPath: CommandLine.arguments.first { $0.contains(".build") } ?? CommandLine.arguments[0])
-        var directory = testBinary.deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("QueueTestWorker").path),
-              directory.path != "/"
-        {
-            directory.deleteLastPathComponent()
-        }
-        return directory.appendingPathComponent("QueueTestWorker")
-    }
+    public static var executable: URL { ChildProcess.built("QueueTestWorker") }
 
     /// Starts a worker on `database` that records into `record`.
     /// `environment` is added to this process's own (e.g. `MONGODB_URI` for another server).

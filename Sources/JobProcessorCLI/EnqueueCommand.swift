@@ -1,4 +1,5 @@
 import ArgumentParser
+import BSON
 import Foundation
 import Queue
 import QueueMongo
@@ -67,7 +68,7 @@ struct EnqueueCommand: AsyncParsableCommand {
             let opened = try await storeOptions.open(logger: logger)
             defer { opened.close() }
             let client = JobClient(store: opened.store, logger: logger)
-            let started = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+            let started = Date(millisecondsSince1970: Date().millisecondsSince1970)
             let stored: [Job]
             do throws(QueueError) { stored = try await client.schedule(many: jobs.map(\.request)) } catch {
                 throw failure(error, lines: jobs.map(\.line))

@@ -208,7 +208,14 @@ struct NodeCompatibilityTests {
         try await worker.stop()
 
         #expect(try await store.job(id: try built.id("simple_pending"))?.status == .pending, "due in an hour")
-        #expect(try await store.job(id: try built.id("cron_task_pending"))?.status == .pending, "its tick is ahead")
+        // The Node version's tick is due at the next full hour after the samples were built; a
+        // run that crosses that hour may run it, so it must stay pending only when it is ahead.
+        let tick = try #require(try await store.job(id: try built.id("cron_task_pending")))
+        if Date() < tick.scheduledFor {
+            #expect(tick.status == .pending, "its tick is ahead")
+        } else {
+            #expect([.pending, .finished].contains(tick.status), "its tick came due during the run: \(tick.status)")
+        }
         let running = try await store.job(id: try built.id("simple_running"))
         #expect(running?.status == .running, "a live Node worker's job is left to it")
         #expect(try await store.pendingSignals(for: try built.id("worker_2")).count == 1, "its signal, unread by us")

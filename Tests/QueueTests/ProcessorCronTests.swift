@@ -32,7 +32,8 @@ struct ProcessorCronTests {
 
     @Test func ticksMissedWhileEveryWorkerWasDownGiveOneTask() async throws {
         let store = MemoryJobStore()
-        let hourAgo = Date().addingTimeInterval(-3600)
+        let started = Date()
+        let hourAgo = started.addingTimeInterval(-3600)
         _ = try await store.syncCrons([CronRecord(name: "minutely", cronString: "* * * * *", scheduledFor: hourAgo)], at: hourAgo)
         let worker = try RunningProcessor(.testing(store: store, jobs: [:], crons: [
             "minutely": CronDefinition("* * * * *") { _, _ in nil },
@@ -43,7 +44,9 @@ struct ProcessorCronTests {
         let next = try #require(try await store.crons().first?.scheduledFor)
         try await worker.stop()
         #expect(task.scheduledFor == hourAgo)
-        #expect(try await store.jobs(matching: JobQuery(names: ["minutely"], types: [.cronTask])).count == 1)
+        // A run that crosses a minute boundary may also hold that minute's tick, which is not missed.
+        let tasks = try await store.jobs(matching: JobQuery(names: ["minutely"], types: [.cronTask]))
+        #expect(tasks.filter { $0.scheduledFor < started }.count == 1, "one task for an hour of missed ticks")
         #expect(next > Date().addingTimeInterval(-1), "the next tick is the first after now, not the next missed one")
     }
 

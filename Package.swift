@@ -195,7 +195,8 @@ let package = Package(
         .testTarget(
             name: "CLITests",
             dependencies: [
-                "Queue", "QueueSQLite", "JobProcessorCLI", "ChildProcesses", .product(name: "Logging", package: "swift-log"),
+                "Queue", "QueueSQLite", "JobProcessorCLI", "ChildProcesses", "QueueTestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

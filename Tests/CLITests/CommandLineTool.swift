@@ -1,5 +1,6 @@
 import ChildProcesses
 import Foundation
+import QueueTestSupport
 import Synchronization
 
 /// The built `job-processor` binary, run as a user would.
@@ -42,15 +43,6 @@ struct TemporaryStore {
 
     func remove() {
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-    }
-}
-
-/// Checks `condition` every 20 ms until it holds, or fails after `timeout`.
-func waitUntil(_ what: String, timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while try await !condition() {
-        guard ContinuousClock.now < deadline else { throw CLITestError("timed out waiting for \(what)") }
-        try await Task.sleep(for: .milliseconds(20))
     }
 }
 

@@ -3,6 +3,7 @@ import Logging
 import Queue
 import QueueMongo
 import QueueSQLite
+import QueueTestSupport
 import Testing
 
 /// The `job-processor` tool end to end: real processes on a real SQLite file.

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import QueueTestSupport
 import Testing
 
 /// `job-processor worker --metrics-port`: a real worker process, scraped over HTTP.

@@ -22,3 +22,11 @@ public func eventually<Value>(
         try await Task.sleep(for: .milliseconds(10))
     }
 }
+
+/// Checks `condition` every 10 ms until it holds, or throws ``TimedOut``: ``eventually(_:timeout:_:)``
+/// for a condition that yields no value.
+public func waitUntil(
+    _ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool
+) async throws {
+    _ = try await eventually(what, timeout: timeout) { try await condition() ? () : nil }
+}

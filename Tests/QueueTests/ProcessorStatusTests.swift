@@ -38,7 +38,8 @@ struct ProcessorStatusTests {
     @Test func healthHoldsWhileRunningAndFailsOnceStopped() async throws {
         let store = MemoryJobStore()
         let worker = try RunningProcessor(.testing(store: store, jobs: ["x": JobDefinition { _, _ in nil }]))
-        _ = try await eventually("the worker to register") { try await store.workers().isEmpty ? nil : true }
+        // Registered is not yet running: run() registers the worker, then starts the loop.
+        _ = try await eventually("the worker to run") { worker.processor.runtime != nil ? true : nil }
         let running = await worker.processor.health()
         try await worker.stop()
         let stopped = await worker.processor.health()

@@ -144,12 +144,12 @@ struct FleetTests {
         let runs = Dictionary(grouping: fleet.record.runs, by: \.jobId)
         let exits = Dictionary(grouping: fleet.record.exits, by: \.jobId)
         var crashes = 0
-        var missedExits = 0
+        var missedExits: [String: Int] = [:]  // by the killed worker that ran the job's last start
         for job in all {
             let started = runs["\(job.id)"]?.count ?? 0
             let exited = exits["\(job.id)"]?.map(\.status) ?? []
             if exited.isEmpty, let last = runs["\(job.id)"]?.last?.label, killed.contains(last) {
-                missedExits += 1  // ended by a worker killed before it called onJobExited
+                missedExits[last, default: 0] += 1  // ended by a worker killed before it called onJobExited
             } else {
                 #expect(exited == [job.status.rawValue], "onJobExited once, with the final status: \(job.id)")
             }
@@ -168,8 +168,10 @@ struct FleetTests {
             crashes += job.attemptErrors.filter { $0.error == DeadWorkerScan.crashed }.count
         }
         #expect(crashes > 0, "the kills hit running retried jobs")
-        #expect(missedExits <= 2, "the kill window is milliseconds wide")
-        print("retries under SIGKILL: 60 jobs, 4 kills, \(crashes) crashed attempts, \(all.filter { $0.status == .errored }.count) ended errored, \(missedExits) onJobExited lost with a killed worker")
+        // A killed worker can lose only the calls of the jobs it was ending: at most its concurrency.
+        #expect(missedExits.values.allSatisfy { $0 <= 2 }, "\(missedExits)")
+        let lost = missedExits.values.reduce(0, +)
+        print("retries under SIGKILL: 60 jobs, 4 kills, \(crashes) crashed attempts, \(all.filter { $0.status == .errored }.count) ended errored, \(lost) onJobExited lost with a killed worker")
     }
 
     @Test func chaosKillingAndRestartingWorkersLosesNoJobAndRunsNoPlainJobTwice() async throws {

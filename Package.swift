@@ -203,7 +203,7 @@ let package = Package(
         .testTarget(
             name: "DashboardTests",
             dependencies: [
-                "Queue", "QueueSQLite", "QueueDashboard", "JobProcessorCLI", "ChildProcesses",
+                "Queue", "QueueSQLite", "QueueDashboard", "JobProcessorCLI", "QueueTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

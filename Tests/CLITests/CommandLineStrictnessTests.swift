@@ -3,6 +3,7 @@ import Logging
 import Queue
 import QueueMongo
 import QueueSQLite
+import QueueTestSupport
 import Testing
 
 /// The command line refuses what it cannot mean (impossible dates, offsets past ±14:00, counts

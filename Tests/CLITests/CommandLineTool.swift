@@ -3,32 +3,6 @@ import Foundation
 import QueueTestSupport
 import Synchronization
 
-/// The built `job-processor` binary, run as a user would.
-enum CommandLineTool {
-    struct Output {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
-
-    /// The binary beside the test bundle in the build folder.
-    static var executable: URL { ChildProcess.built("job-processor") }
-
-    /// Runs the tool to completion and returns its status and output.
-    /// - Parameter input: what the tool reads on standard input, at most 64 KiB (a pipe's
-    ///   buffer); with none, standard input is `/dev/null`.
-    static func run(_ arguments: [String], input: Data = Data()) async throws -> Output {
-        let ended = try await ChildProcess.run(executable.path, arguments, input: input.isEmpty ? .null : .bytes(input))
-        return Output(status: ended.status, stdout: String(decoding: ended.output, as: UTF8.self),
-                      stderr: String(decoding: ended.error, as: UTF8.self))
-    }
-
-    /// Starts the tool in the background (a worker), its output discarded.
-    static func start(_ arguments: [String]) throws -> ChildProcess {
-        try ChildProcess(executable.path, arguments)
-    }
-}
-
 extension ChildProcess {
     /// Waits for the process to exit without blocking a cooperative thread.
     func exited(timeout: Duration = .seconds(60)) async throws {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Queue
 import QueueSQLite
+import QueueTestSupport
 import Testing
 
 /// `job-processor enqueue --from-file`: a JSON Lines file of jobs stored in one batch, or none

@@ -1,5 +1,6 @@
 import ChildProcesses
 import Foundation
+import QueueTestSupport
 import Testing
 
 /// The built `job-processor` carries the worker's USDT probes (Sources/CProbes), so that

@@ -1,6 +1,7 @@
 import Foundation
 import Queue
 import QueueDashboard
+import QueueTestSupport
 import Testing
 
 /// The dashboard's security rules over real HTTP: token, same origin, anti-forgery key,
@@ -20,8 +21,9 @@ struct DashboardSecurityTests {
     @Test func theCommandRefusesToStartBeyondLoopbackWithoutAToken() async throws {
         let store = FileManager.default.temporaryDirectory.appendingPathComponent("refused-\(UUID()).sqlite").path
         defer { try? FileManager.default.removeItem(atPath: store) }
-        let output = try await Tool.run(["dashboard", "--host", "0.0.0.0", "--port", "0", "--store", "sqlite:\(store)"],
-                                        environment: ["JOB_PROCESSOR_DASHBOARD_TOKEN": ""])
+        let output = try await CommandLineTool.run(
+            ["dashboard", "--host", "0.0.0.0", "--port", "0", "--store", "sqlite:\(store)"],
+            environment: ["JOB_PROCESSOR_DASHBOARD_TOKEN": ""])
         #expect(output.status != 0)
         #expect(output.stderr.contains("needs a token"), "stderr: \(output.stderr)")
         #expect(!FileManager.default.fileExists(atPath: store), "nothing opened before the refusal")

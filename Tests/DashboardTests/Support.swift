@@ -1,4 +1,3 @@
-import ChildProcesses
 import Foundation
 import Hummingbird
 import Logging
@@ -158,23 +157,4 @@ enum RawHTTP {
 struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-/// The built `job-processor` binary, run to completion as a user would.
-enum Tool {
-    struct Output {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
-
-    /// The binary beside the test bundle in the build folder.
-    static var executable: URL { ChildProcess.built("job-processor") }
-
-    /// Runs the tool with `environment` added to this process's.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Output {
-        let ended = try await ChildProcess.run(executable.path, arguments, environment: environment)
-        return Output(status: ended.status, stdout: String(decoding: ended.output, as: UTF8.self),
-                      stderr: String(decoding: ended.error, as: UTF8.self))
-    }
 }

@@ -223,7 +223,7 @@ struct NodeCompatibilityTests {
         #expect(Set(runs.all) == ["reindex", "nightly_export"])
 
         // The command line reads the Node version's history too.
-        let tool = WorkerProcess.executable.deletingLastPathComponent().appendingPathComponent("job-processor")
+        let tool = CommandLineTool.executable
         let options = ["--store", try TestMongo.uri().raw, "--database", database.name]
         let (listed, list) = try await NodeLayout.run(["jobs", "--limit", "100"] + options, executable: tool)
         #expect(listed == 0, "\(list)")
